@@ -1,0 +1,20 @@
+"""REST API v1: /api/v1/ (DRF router) plus the token endpoint; OpenAPI lives at /api/schema/."""
+
+from django.urls import include, path
+from rest_framework.authtoken.views import obtain_auth_token
+from rest_framework.routers import DefaultRouter
+
+from outfalls.core.api import JurisdictionViewSet
+from outfalls.registry.api import DischargeUnitViewSet, OutfallViewSet, SectionViewSet, WaterBodyViewSet
+
+router = DefaultRouter()
+router.register("outfalls", OutfallViewSet, basename="outfall")
+router.register("units", DischargeUnitViewSet, basename="unit")
+router.register("water-bodies", WaterBodyViewSet, basename="waterbody")
+router.register("sections", SectionViewSet, basename="section")
+router.register("jurisdictions", JurisdictionViewSet, basename="jurisdiction")
+
+urlpatterns = [
+    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("", include(router.urls)),
+]

@@ -1,0 +1,46 @@
+from django.db import models
+
+
+class JurisdictionLevel(models.TextChoices):
+    CITY = "city", "市"
+    COUNTY = "county", "县区"
+    ZONE = "zone", "开发区"
+    TOWN = "town", "乡镇（街道）"
+    VILLAGE = "village", "村（社区）"
+
+
+# County-level jurisdictions: what a county officer's scope and an outfall's 县区 column point at.
+COUNTY_LEVELS = (JurisdictionLevel.COUNTY, JurisdictionLevel.ZONE)
+
+
+class Role(models.TextChoices):
+    CITY_ADMIN = "city_admin", "市级管理员"
+    BUREAU = "bureau", "市生态环境局"
+    COUNTY = "county", "县区/分局"
+    DEPARTMENT = "department", "市直部门"
+    ENTITY = "entity", "责任主体"
+    RIVER_CHIEF = "river_chief", "河长"
+    AUDITOR = "auditor", "只读审计"
+
+
+# Roles that see the whole city.
+CITYWIDE_ROLES = (Role.CITY_ADMIN, Role.BUREAU, Role.AUDITOR)
+# Roles that may change ledger rows within what they see.
+EDITING_ROLES = (Role.CITY_ADMIN, Role.BUREAU, Role.COUNTY, Role.DEPARTMENT, Role.ENTITY)
+
+
+class AttachmentKind(models.TextChoices):
+    PHOTO_CLOSE = "photo_close", "近景照片"
+    PHOTO_DISTANT = "photo_distant", "远景照片"
+    PHOTO_UNIT = "photo_unit", "责任单位照片"
+    PHOTO_AFTER = "photo_after", "整治后照片"
+    DOCUMENT = "document", "文件资料"
+    OTHER = "other", "其他"
+
+
+PHOTO_KINDS = (
+    AttachmentKind.PHOTO_CLOSE,
+    AttachmentKind.PHOTO_DISTANT,
+    AttachmentKind.PHOTO_UNIT,
+    AttachmentKind.PHOTO_AFTER,
+)

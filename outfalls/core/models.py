@@ -1,0 +1,199 @@
+"""Jurisdictions, departments, memberships (roles and scopes), attachments and status changes."""
+
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from .choices import COUNTY_LEVELS, AttachmentKind, JurisdictionLevel, Role
+from .scopes import scope_of
+
+
+class JurisdictionQuerySet(models.QuerySet):
+    def counties(self):
+        return self.filter(level__in=COUNTY_LEVELS)
+
+    def visible_to(self, user):
+        scope = scope_of(user)
+        if scope.citywide or scope.no_county_limit:
+            return self
+        if not scope.county_ids:
+            return self.none()
+        # A county officer sees their county, everything under it, and the levels above it.
+        return self.filter(
+            models.Q(pk__in=scope.county_ids)
+            | models.Q(county_id__in=scope.county_ids)
+            | models.Q(level=JurisdictionLevel.CITY)
+        )
+
+
+class Jurisdiction(models.Model):
+    """An administrative unit (辖区): city, county/district, development zone, town or village."""
+
+    code = models.CharField("区划代码", max_length=12, unique=True, help_text="GB/T 2260 代码，6/9/12 位")
+    name = models.CharField("名称", max_length=64)
+    level = models.CharField("层级", max_length=16, choices=JurisdictionLevel.choices)
+    parent = models.ForeignKey(
+        "self", verbose_name="上级", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    # The county-level ancestor (or itself), kept so scope checks need no tree walk.
+    county = models.ForeignKey(
+        "self", verbose_name="所属县区", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    boundary = models.JSONField("边界（GeoJSON）", null=True, blank=True)
+    boundary_source = models.CharField("边界来源", max_length=200, blank=True)
+    boundary_approximate = models.BooleanField("边界为示意", default=False)
+    history = HistoricalRecords()
+
+    objects = JurisdictionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "辖区"
+        verbose_name_plural = "辖区"
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        if self.parent_id and self.parent_id == self.pk:
+            raise ValidationError({"parent": "上级不能是自身。"})
+        if not self.code.isdigit() or len(self.code) not in (6, 9, 12):
+            raise ValidationError({"code": "区划代码应为 6、9 或 12 位数字。"})
+
+    def save(self, *args, **kwargs):
+        if self.level not in COUNTY_LEVELS:
+            self.county_id = self.parent.county_id if self.parent_id else None
+        super().save(*args, **kwargs)
+        if self.level in COUNTY_LEVELS and self.county_id != self.pk:
+            Jurisdiction.objects.filter(pk=self.pk).update(county_id=self.pk)
+            self.county_id = self.pk
+
+    def ancestors(self):
+        """From the root down to the parent."""
+        chain, node = [], self.parent
+        while node is not None:
+            chain.append(node)
+            node = node.parent
+        return list(reversed(chain))
+
+    @property
+    def full_name(self):
+        return "".join(j.name for j in self.ancestors()) + self.name
+
+
+class Department(models.Model):
+    """A city department (市直部门) and the outfall types it is responsible for."""
+
+    name = models.CharField("名称", max_length=64, unique=True)
+    short_name = models.CharField("简称", max_length=16, blank=True)
+    # HJ 1312 level-2 type values (registry.classification.Level2) this department works on.
+    responsible_types = models.JSONField("负责的排口类型（二级）", default=list, blank=True)
+    order = models.PositiveSmallIntegerField("排序", default=0)
+
+    class Meta:
+        verbose_name = "部门"
+        verbose_name_plural = "部门"
+        ordering = ["order", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Membership(models.Model):
+    """A user's role and the scope it applies to. A user may hold several; the scope is their union."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="用户", on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField("角色", max_length=16, choices=Role.choices)
+    jurisdiction = models.ForeignKey(
+        Jurisdiction, verbose_name="辖区", null=True, blank=True, on_delete=models.PROTECT
+    )
+    department = models.ForeignKey(
+        Department, verbose_name="部门", null=True, blank=True, on_delete=models.PROTECT
+    )
+    unit = models.ForeignKey(
+        "registry.DischargeUnit", verbose_name="排污单位", null=True, blank=True, on_delete=models.PROTECT
+    )
+    water_bodies = models.ManyToManyField("registry.WaterBody", verbose_name="负责河流", blank=True)
+
+    class Meta:
+        verbose_name = "角色授权"
+        verbose_name_plural = "角色授权"
+
+    def __str__(self):
+        target = self.jurisdiction or self.department or self.unit or ""
+        return f"{self.user} · {self.get_role_display()} {target}".strip()
+
+    def clean(self):
+        if self.role == Role.COUNTY and (not self.jurisdiction or self.jurisdiction.level not in COUNTY_LEVELS):
+            raise ValidationError({"jurisdiction": "县区/分局角色必须指定一个县区级辖区。"})
+        if self.role == Role.DEPARTMENT and not self.department:
+            raise ValidationError({"department": "部门角色必须指定部门。"})
+        if self.role == Role.ENTITY and not self.unit:
+            raise ValidationError({"unit": "责任主体角色必须指定排污单位。"})
+
+
+def attachment_path(instance, filename):
+    suffix = Path(filename).suffix.lower()
+    return f"attachments/{instance.content_type.model}/{instance.object_id}/{Path(filename).stem[:60]}{suffix}"
+
+
+class Attachment(models.Model):
+    """A photo or document attached to any ledger object."""
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+    object_id = models.PositiveBigIntegerField()
+    target = GenericForeignKey("content_type", "object_id")
+    kind = models.CharField("类别", max_length=16, choices=AttachmentKind.choices, default=AttachmentKind.OTHER)
+    title = models.CharField("说明", max_length=200, blank=True)
+    file = models.FileField("文件", upload_to=attachment_path, max_length=300)
+    size = models.PositiveBigIntegerField("大小（字节）", default=0)
+    taken_at = models.DateTimeField("拍摄时间", null=True, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="上传人", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "附件"
+        verbose_name_plural = "附件"
+        ordering = ["kind", "-uploaded_at"]
+        indexes = [models.Index(fields=["content_type", "object_id"])]
+
+    def __str__(self):
+        return self.title or Path(self.file.name).name
+
+    @property
+    def is_photo(self):
+        return Path(self.file.name).suffix.lower() in {".jpg", ".jpeg", ".png", ".webp", ".gif"}
+
+
+class StatusChange(models.Model):
+    """One workflow step: who moved what from which state to which, when and why."""
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+    object_id = models.PositiveBigIntegerField()
+    target = GenericForeignKey("content_type", "object_id")
+    field = models.CharField("字段", max_length=32, default="status")
+    from_value = models.CharField("原状态", max_length=32, blank=True)
+    to_value = models.CharField("新状态", max_length=32)
+    reason = models.TextField("原因", blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="操作人", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_at = models.DateTimeField("时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "状态变更"
+        verbose_name_plural = "状态变更"
+        ordering = ["-changed_at", "-id"]
+        indexes = [models.Index(fields=["content_type", "object_id"])]
+
+    def __str__(self):
+        return f"{self.from_value} → {self.to_value}"

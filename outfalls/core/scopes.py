@@ -1,0 +1,94 @@
+"""Who sees what: one place that turns a user's memberships into a scope.
+
+Every model a user can see has a queryset method `visible_to(user)` (and `editable_by(user)`), and each
+of them reads the scope from here. Views, the API, exports and reports start from those methods.
+"""
+
+from dataclasses import dataclass, field
+
+from .choices import CITYWIDE_ROLES, EDITING_ROLES, Role
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One membership, reduced to the ids it covers."""
+
+    role: str
+    county_id: int | None = None
+    department_types: frozenset = frozenset()
+    unit_id: int | None = None
+    water_body_ids: frozenset = frozenset()
+
+    @property
+    def citywide(self):
+        return self.role in CITYWIDE_ROLES
+
+    @property
+    def can_edit(self):
+        return self.role in EDITING_ROLES
+
+
+@dataclass(frozen=True)
+class Scope:
+    authenticated: bool
+    grants: tuple = field(default_factory=tuple)
+
+    @property
+    def citywide(self):
+        return any(g.citywide for g in self.grants)
+
+    @property
+    def can_edit_citywide(self):
+        return any(g.citywide and g.can_edit for g in self.grants)
+
+    @property
+    def can_edit_anything(self):
+        return any(g.can_edit for g in self.grants)
+
+    @property
+    def county_ids(self):
+        return frozenset(g.county_id for g in self.grants if g.role == Role.COUNTY and g.county_id)
+
+    @property
+    def no_county_limit(self):
+        """Roles whose scope is not a county (departments, entities, river chiefs without one)."""
+        return any(
+            g.role in (Role.DEPARTMENT, Role.ENTITY) or (g.role == Role.RIVER_CHIEF and not g.county_id)
+            for g in self.grants
+        )
+
+    @property
+    def roles(self):
+        return {g.role for g in self.grants}
+
+
+ANONYMOUS = Scope(authenticated=False)
+
+
+def scope_of(user):
+    """The user's scope, computed once per user object (request) and cached on it."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return ANONYMOUS
+    cached = getattr(user, "_outfalls_scope", None)
+    if cached is not None:
+        return cached
+    grants = []
+    if user.is_superuser:
+        grants.append(Grant(role=Role.CITY_ADMIN))
+    memberships = user.memberships.select_related("jurisdiction", "department").prefetch_related("water_bodies")
+    for m in memberships:
+        county_id = None
+        if m.jurisdiction_id is not None:
+            county_id = m.jurisdiction.county_id or m.jurisdiction_id
+        grants.append(
+            Grant(
+                role=m.role,
+                county_id=county_id if m.role in (Role.COUNTY, Role.RIVER_CHIEF) else None,
+                department_types=frozenset(m.department.responsible_types) if m.department_id else frozenset(),
+                unit_id=m.unit_id if m.role == Role.ENTITY else None,
+                water_body_ids=frozenset(wb.pk for wb in m.water_bodies.all()),
+            )
+        )
+    scope = Scope(authenticated=True, grants=tuple(grants))
+    user._outfalls_scope = scope
+    return scope

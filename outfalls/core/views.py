@@ -1,0 +1,95 @@
+"""Shared view building blocks (scoped list/detail) and the core pages."""
+
+import mimetypes
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.views.generic import DetailView, ListView
+
+from .filters import JurisdictionFilter
+from .models import Attachment, Jurisdiction
+
+
+@login_required
+def home(request):
+    return redirect("registry:outfall_list")
+
+
+class ScopedListView(LoginRequiredMixin, ListView):
+    """A register page: the model's visible_to(user), a FilterSet, sorting and pagination.
+
+    The same FilterSet class serves the register's API list.
+    """
+
+    filterset_class = None
+    paginate_by = settings.LEDGER_PAGE_SIZE
+
+    def base_queryset(self):
+        return self.model.objects.all()
+
+    def get_queryset(self):
+        queryset = self.base_queryset().visible_to(self.request.user)
+        self.filterset = self.filterset_class(self.request.GET or None, queryset=queryset, request=self.request)
+        if self.filterset.is_bound and not self.filterset.is_valid():
+            return queryset.none()
+        return self.filterset.qs
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["filter"] = self.filterset
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        context["query_without_page"] = query.urlencode()
+        return context
+
+
+class ScopedDetailView(LoginRequiredMixin, DetailView):
+    """Objects outside the user's scope are 404, not 403."""
+
+    def base_queryset(self):
+        return self.model.objects.all()
+
+    def get_queryset(self):
+        return self.base_queryset().visible_to(self.request.user)
+
+
+class JurisdictionListView(ScopedListView):
+    model = Jurisdiction
+    filterset_class = JurisdictionFilter
+    template_name = "core/jurisdiction_list.html"
+    paginate_by = 100
+
+    def base_queryset(self):
+        return Jurisdiction.objects.select_related("parent", "county").defer("boundary")
+
+
+class JurisdictionDetailView(ScopedDetailView):
+    model = Jurisdiction
+    template_name = "core/jurisdiction_detail.html"
+    slug_field = "code"
+    slug_url_kwarg = "code"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["children"] = self.object.children.visible_to(self.request.user).defer("boundary")
+        return context
+
+
+@login_required
+def protected_media(request, path):
+    """Serve an attachment only to users who can see the object it belongs to."""
+    attachment = get_object_or_404(Attachment.objects.select_related("content_type"), file=path)
+    model = attachment.content_type.model_class()
+    manager = model.objects
+    if hasattr(manager, "visible_to"):
+        if not manager.visible_to(request.user).filter(pk=attachment.object_id).exists():
+            raise Http404
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError:
+        raise Http404
+    content_type = mimetypes.guess_type(attachment.file.name)[0] or "application/octet-stream"
+    return FileResponse(handle, content_type=content_type)

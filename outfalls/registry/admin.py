@@ -1,0 +1,41 @@
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import DischargeUnit, Outfall, OutfallUnitLink, Section, WaterBody
+
+
+@admin.register(WaterBody)
+class WaterBodyAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "code", "kind", "basin", "parent", "target_class", "geometry_approximate"]
+    list_filter = ["kind", "basin"]
+    search_fields = ["name", "code"]
+
+
+@admin.register(Section)
+class SectionAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "water_body", "level", "county", "chainage_km", "target_class", "location_approximate"]
+    list_filter = ["level", "water_body"]
+    search_fields = ["name"]
+
+
+@admin.register(DischargeUnit)
+class DischargeUnitAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "credit_code", "kind", "county", "permit_number"]
+    list_filter = ["kind", "county"]
+    search_fields = ["name", "credit_code"]
+
+
+class LinkInline(admin.TabularInline):
+    model = OutfallUnitLink
+    extra = 0
+    raw_id_fields = ["unit"]
+
+
+@admin.register(Outfall)
+class OutfallAdmin(SimpleHistoryAdmin):
+    list_display = ["code", "name", "type_code", "county", "water_body", "status", "rectification_status"]
+    list_filter = ["type_code", "status", "rectification_status", "county"]
+    search_fields = ["code", "national_code", "name"]
+    raw_id_fields = ["responsible_entity", "town", "village"]
+    inlines = [LinkInline]
+    list_select_related = ["county", "water_body"]

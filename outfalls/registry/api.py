@@ -1,0 +1,188 @@
+"""REST API v1 for the ledger: serializers and viewsets, scoped by visible_to(user)."""
+
+from django.db.models import Prefetch
+from rest_framework import serializers
+
+from outfalls.core.api import ScopedReadOnlyViewSet
+
+from .filters import DischargeUnitFilter, OutfallFilter, SectionFilter, WaterBodyFilter
+from .models import DischargeUnit, Outfall, OutfallUnitLink, Section, WaterBody
+
+
+class OutfallUnitLinkSerializer(serializers.ModelSerializer):
+    unit_name = serializers.CharField(source="unit.name", read_only=True)
+
+    class Meta:
+        model = OutfallUnitLink
+        fields = ["unit", "unit_name", "role", "via_channel", "share_note"]
+
+
+class OutfallSerializer(serializers.ModelSerializer):
+    county = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    county_name = serializers.CharField(source="county.name", read_only=True)
+    town = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    village = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    water_body = serializers.PrimaryKeyRelatedField(read_only=True)
+    water_body_name = serializers.CharField(source="water_body.name", read_only=True)
+    type_label = serializers.CharField(read_only=True)
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    responsible_entity_name = serializers.CharField(source="responsible_entity.name", read_only=True, default=None)
+
+    class Meta:
+        model = Outfall
+        fields = [
+            "id",
+            "code",
+            "national_code",
+            "name",
+            "type_code",
+            "type_level2",
+            "type_level3",
+            "type_label",
+            "county",
+            "county_name",
+            "town",
+            "village",
+            "lon",
+            "lat",
+            "water_body",
+            "water_body_name",
+            "section_interval",
+            "status",
+            "status_label",
+            "rectification_measure",
+            "rectification_status",
+            "registered",
+            "responsible_entity",
+            "responsible_entity_name",
+            "responsibility_basis",
+            "approval_date",
+            "permit_number",
+            "sign_installed",
+            "updated_at",
+        ]
+
+
+class OutfallDetailSerializer(OutfallSerializer):
+    unit_links = OutfallUnitLinkSerializer(many=True, read_only=True)
+
+    class Meta(OutfallSerializer.Meta):
+        fields = [
+            *OutfallSerializer.Meta.fields,
+            "entry_mode",
+            "outlet_position",
+            "outlet_description",
+            "conveyance",
+            "responsibility_note",
+            "approval_number",
+            "notes",
+            "unit_links",
+        ]
+
+
+class OutfallViewSet(ScopedReadOnlyViewSet):
+    """Outfalls in the caller's scope. Filters: q, county (6-digit code), town, water_body, type_code,
+    type_level2, status, rectification_status, registered, ordering."""
+
+    queryset = Outfall.objects.all()
+    filterset_class = OutfallFilter
+
+    def base_queryset(self):
+        queryset = Outfall.objects.for_list()
+        if self.action == "retrieve":
+            queryset = queryset.prefetch_related(
+                Prefetch("unit_links", queryset=OutfallUnitLink.objects.select_related("unit"))
+            )
+        return queryset
+
+    def get_serializer_class(self):
+        return OutfallDetailSerializer if self.action == "retrieve" else OutfallSerializer
+
+
+class DischargeUnitSerializer(serializers.ModelSerializer):
+    county = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    county_name = serializers.CharField(source="county.name", read_only=True)
+    kind_label = serializers.CharField(source="get_kind_display", read_only=True)
+
+    class Meta:
+        model = DischargeUnit
+        fields = [
+            "id",
+            "name",
+            "credit_code",
+            "kind",
+            "kind_label",
+            "industry",
+            "park",
+            "county",
+            "county_name",
+            "address",
+            "lon",
+            "lat",
+            "permit_number",
+        ]
+
+
+class DischargeUnitViewSet(ScopedReadOnlyViewSet):
+    queryset = DischargeUnit.objects.all()
+    filterset_class = DischargeUnitFilter
+    serializer_class = DischargeUnitSerializer
+
+    def base_queryset(self):
+        return DischargeUnit.objects.select_related("county")
+
+
+class WaterBodySerializer(serializers.ModelSerializer):
+    parent_name = serializers.CharField(source="parent.name", read_only=True, default=None)
+
+    class Meta:
+        model = WaterBody
+        fields = ["id", "name", "code", "kind", "basin", "parent", "parent_name", "target_class", "geometry_approximate"]
+
+
+class WaterBodyDetailSerializer(WaterBodySerializer):
+    class Meta(WaterBodySerializer.Meta):
+        fields = [*WaterBodySerializer.Meta.fields, "geometry", "geometry_source"]
+
+
+class WaterBodyViewSet(ScopedReadOnlyViewSet):
+    queryset = WaterBody.objects.all()
+    filterset_class = WaterBodyFilter
+
+    def base_queryset(self):
+        queryset = WaterBody.objects.select_related("parent")
+        return queryset if self.action == "retrieve" else queryset.defer("geometry", "parent__geometry")
+
+    def get_serializer_class(self):
+        return WaterBodyDetailSerializer if self.action == "retrieve" else WaterBodySerializer
+
+
+class SectionSerializer(serializers.ModelSerializer):
+    water_body_name = serializers.CharField(source="water_body.name", read_only=True)
+    county = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = Section
+        fields = [
+            "id",
+            "name",
+            "level",
+            "level_approximate",
+            "water_body",
+            "water_body_name",
+            "county",
+            "lon",
+            "lat",
+            "location_approximate",
+            "chainage_km",
+            "target_class",
+        ]
+
+
+class SectionViewSet(ScopedReadOnlyViewSet):
+    queryset = Section.objects.all()
+    filterset_class = SectionFilter
+    serializer_class = SectionSerializer
+
+    def base_queryset(self):
+        return Section.objects.select_related("water_body", "county").defer("water_body__geometry", "county__boundary")

@@ -1,0 +1,135 @@
+from django.db import models
+
+from .classification import Level2, Level3, TypeCode  # noqa: F401  (re-exported: one import site)
+
+
+class WaterBodyKind(models.TextChoices):
+    RIVER = "river", "河流"
+    LAKE = "lake", "湖泊"
+    RESERVOIR = "reservoir", "水库"
+    CANAL = "canal", "渠道"
+
+
+class WaterClass(models.TextChoices):
+    I = "I", "Ⅰ类"  # noqa: E741
+    II = "II", "Ⅱ类"
+    III = "III", "Ⅲ类"
+    IV = "IV", "Ⅳ类"
+    V = "V", "Ⅴ类"
+    WORSE_V = "worse_v", "劣Ⅴ类"
+
+
+class SectionLevel(models.TextChoices):
+    NATIONAL = "national", "国考"
+    PROVINCIAL = "provincial", "省考"
+    CITY = "city", "市考"
+
+
+class UnitKind(models.TextChoices):
+    INDUSTRIAL = "industrial", "工业企业"
+    MINE = "mine", "矿山企业"
+    PARK_WWTP = "park_wwtp", "园区污水处理厂"
+    MUNICIPAL_WWTP = "municipal_wwtp", "城镇污水处理厂"
+    LIVESTOCK = "livestock", "畜禽养殖场"
+    AQUACULTURE = "aquaculture", "水产养殖场"
+    HOSPITAL = "hospital", "医疗机构"
+    COMMERCIAL = "commercial", "商业服务业"
+    RESIDENTIAL = "residential", "住宅小区"
+    INSTITUTION = "institution", "机关事业单位"
+    RURAL_FACILITY = "rural_facility", "农村污水处理设施"
+    GOVERNMENT = "government", "政府部门（兜底）"
+    OTHER = "other", "其他"
+
+
+class LifecycleStatus(models.TextChoices):
+    SUSPECTED = "suspected", "疑似"
+    VERIFIED = "verified", "已核实"
+    TRACED = "traced", "已溯源"
+    CLASSIFIED = "classified", "已分类"
+    RECTIFYING = "rectifying", "整治中"
+    KEPT = "kept", "保留"
+    MERGED = "merged", "合并"
+    REMOVED = "removed", "取缔"
+    CLOSED = "closed", "已销号"
+
+
+# The lifecycle's allowed steps (DESIGN.md). Each is made through registry.services.change_status.
+LIFECYCLE_TRANSITIONS = {
+    LifecycleStatus.SUSPECTED: (LifecycleStatus.VERIFIED,),
+    LifecycleStatus.VERIFIED: (LifecycleStatus.TRACED,),
+    LifecycleStatus.TRACED: (LifecycleStatus.CLASSIFIED,),
+    LifecycleStatus.CLASSIFIED: (LifecycleStatus.RECTIFYING, LifecycleStatus.KEPT),
+    LifecycleStatus.RECTIFYING: (LifecycleStatus.KEPT, LifecycleStatus.MERGED, LifecycleStatus.REMOVED),
+    LifecycleStatus.KEPT: (LifecycleStatus.RECTIFYING, LifecycleStatus.CLOSED),
+    LifecycleStatus.MERGED: (LifecycleStatus.CLOSED,),
+    LifecycleStatus.REMOVED: (LifecycleStatus.CLOSED,),
+    LifecycleStatus.CLOSED: (),
+}
+
+
+class RectificationStatus(models.TextChoices):
+    NOT_STARTED = "not_started", "未整治"
+    IN_PROGRESS = "in_progress", "正在整治"
+    COMPLETED = "completed", "已完成"
+    NOT_NEEDED = "not_needed", "无需整治"
+
+
+class RectificationMeasure(models.TextChoices):
+    REMOVE = "remove", "依法取缔"
+    MERGE = "merge", "清理合并"
+    REGULARISE = "regularise", "规范整治"
+    NONE = "none", "无需整治"
+
+
+class EntryMode(models.TextChoices):
+    """入河方式 / 口门形态 (value list seen in real outfall systems)."""
+
+    OPEN_CHANNEL = "open_channel", "明渠"
+    PIPE = "pipe", "管道"
+    PUMP_STATION = "pump_station", "泵站"
+    SLUICE = "sluice", "涵闸"
+    SLUICE_PUMP = "sluice_pump", "闸泵联用"
+    BOX_CULVERT = "box_culvert", "箱涵"
+    SUBMERGED = "submerged", "潜没"
+    OTHER = "other", "其他"
+
+
+class OutletPosition(models.TextChoices):
+    LEFT_BANK = "left_bank", "左岸"
+    RIGHT_BANK = "right_bank", "右岸"
+    RIVER_BED = "river_bed", "河床（潜没）"
+    OTHER = "other", "其他"
+
+
+class Conveyance(models.TextChoices):
+    """引流方式: how the water is led from the unit to the outfall."""
+
+    PIPE = "pipe", "管道"
+    OPEN_CHANNEL = "open_channel", "明渠"
+    CULVERT = "culvert", "暗渠（涵）"
+    DITCH = "ditch", "沟渠"
+    DIRECT = "direct", "直排"
+    OTHER = "other", "其他"
+
+
+class ResponsibilityBasis(models.TextChoices):
+    """How the responsible entity was determined."""
+
+    UNKNOWN = "unknown", "尚未确定"
+    TRACED = "traced", "溯源确定"
+    DECLARED = "declared", "单位申报"
+    GOVERNMENT_FALLBACK = "government_fallback", "政府兜底"
+
+
+class LinkRole(models.TextChoices):
+    OWNER = "owner", "产权单位"
+    SHARES = "shares", "共用"
+    BORROWS = "borrows", "借道排污"
+
+
+class FieldKnowledge(models.TextChoices):
+    """Name and code as known in the field."""
+
+    UNKNOWN = "unknown", "暂不掌握"
+    KNOWN = "known", "已掌握"
+    ON_SIGN = "on_sign", "标识牌显示"

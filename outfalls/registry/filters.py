@@ -1,0 +1,134 @@
+"""FilterSets shared by the list pages and the API (one definition each)."""
+
+import django_filters
+from django.db.models import Exists, OuterRef, Q
+
+from outfalls.core.models import Jurisdiction
+
+from .choices import LifecycleStatus, RectificationStatus, SectionLevel, UnitKind, WaterBodyKind
+from .classification import Level2, TypeCode
+from .models import DischargeUnit, Outfall, OutfallUnitLink, Section, WaterBody
+
+
+class ScopedFilterSet(django_filters.FilterSet):
+    """Choices for jurisdictions come from what the requesting user can see."""
+
+    def __init__(self, *args, request=None, **kwargs):
+        super().__init__(*args, request=request, **kwargs)
+        user = getattr(request, "user", None)
+        visible = Jurisdiction.objects.visible_to(user)
+        if "county" in self.filters:
+            self.filters["county"].extra["choices"] = [(j.code, j.name) for j in visible.counties()]
+        if "town" in self.filters:
+            county = (self.data or {}).get("county")
+            towns = visible.filter(level="town")
+            if county:
+                towns = towns.filter(county__code=county)
+            self.filters["town"].extra["choices"] = [(j.code, j.name) for j in towns.select_related("county")]
+
+
+class OutfallFilter(ScopedFilterSet):
+    q = django_filters.CharFilter(method="search", label="搜索")
+    county = django_filters.ChoiceFilter(field_name="county__code", label="县区", choices=[])
+    town = django_filters.ChoiceFilter(field_name="town__code", label="乡镇（街道）", choices=[])
+    water_body = django_filters.ModelChoiceFilter(
+        queryset=WaterBody.objects.all(), label="受纳水体", empty_label="全部水体"
+    )
+    type_code = django_filters.ChoiceFilter(choices=TypeCode.choices, label="一级分类")
+    type_level2 = django_filters.ChoiceFilter(choices=Level2.choices, label="二级分类")
+    status = django_filters.ChoiceFilter(choices=LifecycleStatus.choices, label="生命周期状态")
+    rectification_status = django_filters.ChoiceFilter(choices=RectificationStatus.choices, label="整治进展")
+    registered = django_filters.BooleanFilter(label="登记建档")
+    ordering = django_filters.OrderingFilter(
+        fields=(
+            ("code", "code"),
+            ("name", "name"),
+            ("county__code", "county"),
+            ("water_body__name", "water_body"),
+            ("type_code", "type_code"),
+            ("status", "status"),
+            ("rectification_status", "rectification_status"),
+            ("updated_at", "updated_at"),
+        ),
+        field_labels={
+            "code": "编码",
+            "name": "名称",
+            "county": "县区",
+            "water_body": "受纳水体",
+            "type_code": "分类",
+            "status": "状态",
+            "rectification_status": "整治进展",
+            "updated_at": "更新时间",
+        },
+        label="排序",
+    )
+
+    class Meta:
+        model = Outfall
+        fields = []
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        linked = OutfallUnitLink.objects.filter(outfall=OuterRef("pk"), unit__name__icontains=value)
+        return queryset.filter(
+            Q(name__icontains=value)
+            | Q(code__icontains=value)
+            | Q(national_code__icontains=value)
+            | Q(responsible_entity__name__icontains=value)
+            | Exists(linked)
+        )
+
+
+class DischargeUnitFilter(ScopedFilterSet):
+    q = django_filters.CharFilter(method="search", label="搜索")
+    county = django_filters.ChoiceFilter(field_name="county__code", label="县区", choices=[])
+    kind = django_filters.ChoiceFilter(choices=UnitKind.choices, label="单位类型")
+    has_permit = django_filters.BooleanFilter(method="filter_has_permit", label="有排污许可证")
+    ordering = django_filters.OrderingFilter(
+        fields=(("name", "name"), ("county__code", "county"), ("kind", "kind")),
+        field_labels={"name": "名称", "county": "县区", "kind": "类型"},
+        label="排序",
+    )
+
+    class Meta:
+        model = DischargeUnit
+        fields = []
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(name__icontains=value) | Q(credit_code__icontains=value) | Q(permit_number__icontains=value)
+        )
+
+    def filter_has_permit(self, queryset, name, value):
+        if value is None:
+            return queryset
+        return queryset.exclude(permit_number="") if value else queryset.filter(permit_number="")
+
+
+class WaterBodyFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label="搜索")
+    kind = django_filters.ChoiceFilter(choices=WaterBodyKind.choices, label="类型")
+    basin = django_filters.CharFilter(lookup_expr="icontains", label="流域")
+
+    class Meta:
+        model = WaterBody
+        fields = []
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        return queryset.filter(Q(name__icontains=value) | Q(code__icontains=value)) if value else queryset
+
+
+class SectionFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(field_name="name", lookup_expr="icontains", label="搜索")
+    water_body = django_filters.ModelChoiceFilter(queryset=WaterBody.objects.all(), label="所在水体")
+    level = django_filters.ChoiceFilter(choices=SectionLevel.choices, label="级别")
+
+    class Meta:
+        model = Section
+        fields = []

@@ -1,0 +1,78 @@
+"""Ledger workflow steps. Views, the API, commands and imports all call these."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+
+from outfalls.core.scopes import scope_of
+from outfalls.core.services import record_status_change
+
+from .choices import LIFECYCLE_TRANSITIONS, LifecycleStatus
+from .models import DischargeUnit, Outfall, OutfallUnitLink
+
+OUT_OF_SCOPE = "该记录不在您的管辖范围内，不能保存。"
+
+
+def _check_editable(queryset, obj, user):
+    if not queryset.editable_by(user).filter(pk=obj.pk).exists():
+        raise PermissionDenied(OUT_OF_SCOPE)
+
+
+def _check_may_edit(user):
+    if not scope_of(user).can_edit_anything:
+        raise PermissionDenied("您的角色只能查看，不能修改台账。")
+
+
+@transaction.atomic
+def save_outfall(outfall, *, user, reason=""):
+    """Create or update an outfall; it must lie within what the user may edit, before and after."""
+    _check_may_edit(user)
+    creating = outfall.pk is None
+    outfall.full_clean(exclude=None if outfall.code else ["code"])
+    outfall.save()
+    _check_editable(Outfall.objects, outfall, user)
+    if creating:
+        record_status_change(outfall, user=user, from_value="", to_value=outfall.status, reason=reason or "新建")
+    return outfall
+
+
+@transaction.atomic
+def change_status(outfall, to_status, *, user, reason=""):
+    """Move an outfall along its lifecycle (DESIGN.md), leaving a status-change row."""
+    outfall = Outfall.objects.select_for_update().get(pk=outfall.pk)
+    _check_editable(Outfall.objects, outfall, user)
+    allowed = LIFECYCLE_TRANSITIONS[LifecycleStatus(outfall.status)]
+    if to_status not in allowed:
+        names = "、".join(LifecycleStatus(s).label for s in allowed) or "无"
+        raise ValidationError(
+            {"status": f"状态不能从“{outfall.get_status_display()}”变为“{LifecycleStatus(to_status).label}”，可选：{names}。"}
+        )
+    from_status = outfall.status
+    outfall.status = to_status
+    outfall._change_reason = reason
+    outfall.save(update_fields=["status", "updated_at"])
+    record_status_change(outfall, user=user, from_value=from_status, to_value=to_status, reason=reason)
+    return outfall
+
+
+@transaction.atomic
+def save_unit(unit, *, user):
+    _check_may_edit(user)
+    unit.full_clean()
+    unit.save()
+    _check_editable(DischargeUnit.objects, unit, user)
+    return unit
+
+
+@transaction.atomic
+def link_unit(outfall, unit, *, user, role, via_channel="", share_note=""):
+    _check_editable(Outfall.objects, outfall, user)
+    link, _ = OutfallUnitLink.objects.update_or_create(
+        outfall=outfall, unit=unit, defaults={"role": role, "via_channel": via_channel, "share_note": share_note}
+    )
+    return link
+
+
+@transaction.atomic
+def unlink_unit(link, *, user):
+    _check_editable(Outfall.objects, link.outfall, user)
+    link.delete()

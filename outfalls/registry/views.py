@@ -1,0 +1,376 @@
+"""Ledger pages. Thin: scope comes from visible_to/editable_by, rules from models and services."""
+
+import csv
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Prefetch
+from django.http import HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views import View
+from django.views.decorators.http import require_POST
+
+from outfalls.core.scopes import scope_of
+from outfalls.core.services import add_attachment, attachments_for, status_changes_for
+from outfalls.core.views import ScopedDetailView, ScopedListView
+
+from . import services
+from .choices import LIFECYCLE_TRANSITIONS, LifecycleStatus
+from .filters import DischargeUnitFilter, OutfallFilter, SectionFilter, WaterBodyFilter
+from .forms import AttachmentForm, DischargeUnitForm, OutfallForm, StatusForm, UnitLinkForm
+from .history import outfall_history
+from .models import DischargeUnit, Outfall, OutfallUnitLink, Section, WaterBody
+
+
+def _apply_service_errors(form, error):
+    """Put a model/service ValidationError on the form's fields so the user sees it where it belongs."""
+    if hasattr(error, "error_dict"):
+        for field, errs in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errs)
+    else:
+        form.add_error(None, error)
+
+
+def _form_errors_text(form):
+    """One line naming each field and its errors, for a flash message after a small POST form."""
+    return "；".join(f"{form.fields[f].label if f in form.fields else '表单'}：{'，'.join(e)}" for f, e in form.errors.items())
+
+
+# Outfalls -----------------------------------------------------------------------------------------------
+class OutfallListView(ScopedListView):
+    model = Outfall
+    filterset_class = OutfallFilter
+    template_name = "registry/outfall_list.html"
+
+    def base_queryset(self):
+        return Outfall.objects.for_list()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["can_create"] = scope_of(self.request.user).can_edit_anything
+        return context
+
+
+class OutfallExportView(LoginRequiredMixin, View):
+    """The current filter, in the user's scope, as CSV (UTF-8 with BOM so Excel reads the Chinese)."""
+
+    columns = [
+        ("code", "排污口编码"),
+        ("national_code", "国家统一编码"),
+        ("name", "入河排污口名称"),
+        ("water_body", "受纳水体"),
+        ("section_interval", "断面区间"),
+        ("county", "县区"),
+        ("town", "乡镇（街道）"),
+        ("village", "村（社区）"),
+        ("lon", "经度"),
+        ("lat", "纬度"),
+        ("type_code", "类型代码"),
+        ("type", "分类"),
+        ("status", "生命周期状态"),
+        ("rectification_status", "整治进展"),
+        ("registered", "是否完成登记建档"),
+        ("responsible_entity", "排污责任主体单位名称"),
+    ]
+
+    def row(self, o):
+        return [
+            o.code,
+            o.national_code or "",
+            o.name,
+            o.water_body.name,
+            o.section_interval,
+            o.county.name,
+            o.town.name if o.town else "",
+            o.village.name if o.village else "",
+            f"{o.lon:.6f}",
+            f"{o.lat:.6f}",
+            o.type_code if o.type_code != "UNDETERMINED" else "",
+            o.type_label,
+            o.get_status_display(),
+            o.get_rectification_status_display(),
+            "是" if o.registered else "否",
+            o.responsible_entity.name if o.responsible_entity else o.responsibility_note,
+        ]
+
+    def get(self, request):
+        queryset = Outfall.objects.for_list().visible_to(request.user)
+        filterset = OutfallFilter(request.GET or None, queryset=queryset, request=request)
+        rows = filterset.qs if filterset.is_valid() else queryset.none()
+
+        class Echo:
+            def write(self, value):
+                return value
+
+        writer = csv.writer(Echo())
+
+        def stream():
+            yield "\ufeff"
+            yield writer.writerow([label for _, label in self.columns])
+            for outfall in rows.iterator(chunk_size=2000):
+                yield writer.writerow(self.row(outfall))
+
+        response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
+        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+        response["Content-Disposition"] = f"attachment; filename*=UTF-8''outfalls-{stamp}.csv"
+        return response
+
+
+class OutfallDetailView(ScopedDetailView):
+    model = Outfall
+    template_name = "registry/outfall_detail.html"
+
+    def base_queryset(self):
+        links = OutfallUnitLink.objects.select_related("unit", "unit__county")
+        return Outfall.objects.for_list().select_related("county__parent", "responsible_entity__county").prefetch_related(
+            Prefetch("unit_links", queryset=links)
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        outfall = self.object
+        user = self.request.user
+        editable = Outfall.objects.editable_by(user).filter(pk=outfall.pk).exists()
+        attachments = list(attachments_for(outfall))
+        context.update(
+            editable=editable,
+            history=outfall_history(outfall),
+            status_changes=status_changes_for(outfall),
+            photos=[a for a in attachments if a.is_photo],
+            documents=[a for a in attachments if not a.is_photo],
+            sections=Section.objects.filter(water_body=outfall.water_body).order_by("chainage_km"),
+        )
+        if editable:
+            choices = LIFECYCLE_TRANSITIONS[LifecycleStatus(outfall.status)]
+            context["status_form"] = StatusForm(choices=choices) if choices else None
+            context["link_form"] = UnitLinkForm(user=user)
+            context["attachment_form"] = AttachmentForm()
+        return context
+
+
+class OutfallFormView(LoginRequiredMixin, View):
+    """Create (no pk) or edit (pk) an outfall through services.save_outfall."""
+
+    template_name = "registry/outfall_form.html"
+
+    def get_object(self, request, pk):
+        if pk is None:
+            return Outfall()
+        return get_object_or_404(Outfall.objects.editable_by(request.user), pk=pk)
+
+    def get(self, request, pk=None):
+        outfall = self.get_object(request, pk)
+        if pk is None and not scope_of(request.user).can_edit_anything:
+            raise PermissionDenied("您的角色只能查看。")
+        return render(request, self.template_name, {"form": OutfallForm(instance=outfall, user=request.user), "object": outfall if pk else None})
+
+    def post(self, request, pk=None):
+        outfall = self.get_object(request, pk)
+        form = OutfallForm(request.POST, instance=outfall, user=request.user)
+        if form.is_valid():
+            try:
+                saved = services.save_outfall(form.instance, user=request.user)
+            except ValidationError as error:
+                _apply_service_errors(form, error)
+            except PermissionDenied as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(request, f"已保存：{saved.name}")
+                return redirect("registry:outfall_detail", pk=saved.pk)
+        return render(request, self.template_name, {"form": form, "object": outfall if pk else None}, status=400)
+
+
+def _editable_outfall(request, pk):
+    return get_object_or_404(Outfall.objects.editable_by(request.user), pk=pk)
+
+
+@login_required
+@require_POST
+def outfall_change_status(request, pk):
+    outfall = _editable_outfall(request, pk)
+    form = StatusForm(request.POST, choices=LIFECYCLE_TRANSITIONS[LifecycleStatus(outfall.status)])
+    if form.is_valid():
+        try:
+            services.change_status(
+                outfall, form.cleaned_data["to_status"], user=request.user, reason=form.cleaned_data["reason"]
+            )
+            messages.success(request, "状态已变更。")
+        except ValidationError as error:
+            messages.error(request, "；".join(error.messages))
+    else:
+        messages.error(request, "状态变更未完成：" + _form_errors_text(form))
+    return redirect("registry:outfall_detail", pk=outfall.pk)
+
+
+@login_required
+@require_POST
+def outfall_link_unit(request, pk):
+    outfall = _editable_outfall(request, pk)
+    form = UnitLinkForm(request.POST, user=request.user)
+    if form.is_valid():
+        services.link_unit(
+            outfall,
+            form.cleaned_data["unit"],
+            user=request.user,
+            role=form.cleaned_data["role"],
+            via_channel=form.cleaned_data["via_channel"],
+            share_note=form.cleaned_data["share_note"],
+        )
+        messages.success(request, "已关联排污单位。")
+    else:
+        messages.error(request, "关联未完成：" + _form_errors_text(form))
+    return redirect(reverse("registry:outfall_detail", args=[outfall.pk]) + "#units")
+
+
+@login_required
+@require_POST
+def outfall_unlink_unit(request, pk, link_pk):
+    outfall = _editable_outfall(request, pk)
+    link = get_object_or_404(OutfallUnitLink, pk=link_pk, outfall=outfall)
+    services.unlink_unit(link, user=request.user)
+    messages.success(request, f"已解除与“{link.unit.name}”的关联。")
+    return redirect(reverse("registry:outfall_detail", args=[outfall.pk]) + "#units")
+
+
+@login_required
+@require_POST
+def outfall_add_attachment(request, pk):
+    outfall = _editable_outfall(request, pk)
+    form = AttachmentForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            add_attachment(
+                outfall,
+                form.cleaned_data["file"],
+                user=request.user,
+                kind=form.cleaned_data["kind"],
+                title=form.cleaned_data["title"],
+            )
+            messages.success(request, "附件已上传。")
+        except ValidationError as error:
+            messages.error(request, "；".join(error.messages))
+    else:
+        messages.error(request, "上传未完成：" + _form_errors_text(form))
+    return redirect(reverse("registry:outfall_detail", args=[outfall.pk]) + "#files")
+
+
+# Discharge units ----------------------------------------------------------------------------------------
+class DischargeUnitListView(ScopedListView):
+    model = DischargeUnit
+    filterset_class = DischargeUnitFilter
+    template_name = "registry/unit_list.html"
+
+    def base_queryset(self):
+        return DischargeUnit.objects.select_related("county", "town").annotate(outfall_count=Count("outfall_links"))
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["can_create"] = scope_of(self.request.user).can_edit_anything
+        return context
+
+
+class DischargeUnitDetailView(ScopedDetailView):
+    model = DischargeUnit
+    template_name = "registry/unit_detail.html"
+
+    def base_queryset(self):
+        return DischargeUnit.objects.select_related("county", "town")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        visible = Outfall.objects.visible_to(user)
+        context["links"] = (
+            OutfallUnitLink.objects.filter(unit=self.object, outfall__in=visible)
+            .select_related("outfall", "outfall__county", "outfall__water_body")
+        )
+        context["responsible_for"] = visible.filter(responsible_entity=self.object).select_related("county", "water_body")
+        context["editable"] = DischargeUnit.objects.editable_by(user).filter(pk=self.object.pk).exists()
+        context["attachments"] = attachments_for(self.object)
+        return context
+
+
+class DischargeUnitFormView(LoginRequiredMixin, View):
+    template_name = "registry/unit_form.html"
+
+    def get_object(self, request, pk):
+        if pk is None:
+            if not scope_of(request.user).can_edit_anything:
+                raise PermissionDenied("您的角色只能查看。")
+            return DischargeUnit()
+        return get_object_or_404(DischargeUnit.objects.editable_by(request.user), pk=pk)
+
+    def get(self, request, pk=None):
+        unit = self.get_object(request, pk)
+        return render(request, self.template_name, {"form": DischargeUnitForm(instance=unit, user=request.user), "object": unit if pk else None})
+
+    def post(self, request, pk=None):
+        unit = self.get_object(request, pk)
+        form = DischargeUnitForm(request.POST, instance=unit, user=request.user)
+        if form.is_valid():
+            try:
+                saved = services.save_unit(form.instance, user=request.user)
+            except ValidationError as error:
+                _apply_service_errors(form, error)
+            except PermissionDenied as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(request, f"已保存：{saved.name}")
+                return redirect("registry:unit_detail", pk=saved.pk)
+        return render(request, self.template_name, {"form": form, "object": unit if pk else None}, status=400)
+
+
+# Receiving waters and sections ---------------------------------------------------------------------------
+class WaterBodyListView(ScopedListView):
+    model = WaterBody
+    filterset_class = WaterBodyFilter
+    template_name = "registry/waterbody_list.html"
+
+    def base_queryset(self):
+        return WaterBody.objects.select_related("parent").defer("geometry").annotate(section_count=Count("sections"))
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        # Outfall counts per water body, counted within the user's scope only.
+        counts = (
+            Outfall.objects.visible_to(self.request.user)
+            .values("water_body_id")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+        by_id = {row["water_body_id"]: row["n"] for row in counts}
+        for water in context["object_list"]:
+            water.visible_outfalls = by_id.get(water.pk, 0)
+        return context
+
+
+class WaterBodyDetailView(ScopedDetailView):
+    model = WaterBody
+    template_name = "registry/waterbody_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        visible = Outfall.objects.visible_to(self.request.user).filter(water_body=self.object)
+        context["sections"] = self.object.sections.select_related("county").order_by("chainage_km")
+        context["outfall_count"] = visible.count()
+        context["by_county"] = visible.values("county__name").annotate(n=Count("id")).order_by("county__name")
+        context["tributaries"] = self.object.tributaries.defer("geometry")
+        return context
+
+
+class SectionListView(ScopedListView):
+    model = Section
+    filterset_class = SectionFilter
+    template_name = "registry/section_list.html"
+    paginate_by = 100
+
+    def base_queryset(self):
+        return Section.objects.select_related("water_body", "county").defer("water_body__geometry")
+
+
+def healthz(request):
+    return HttpResponse("ok", content_type="text/plain")
