@@ -147,6 +147,8 @@ STORAGES = {
         )
     },
 }
+# Serve static files straight from the app folders (no collectstatic step needed).
+WHITENOISE_USE_FINDERS = env_bool("WHITENOISE_USE_FINDERS", True)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 ATTACHMENT_MAX_BYTES = int(env("ATTACHMENT_MAX_BYTES", str(20 * 1024 * 1024)))
 
@@ -172,6 +174,12 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "ENUM_NAME_OVERRIDES": {
+        "UnitKindEnum": "outfalls.registry.choices.UnitKind",
+        "WaterBodyKindEnum": "outfalls.registry.choices.WaterBodyKind",
+        "SectionLevelEnum": "outfalls.registry.choices.SectionLevel",
+        "JurisdictionLevelEnum": "outfalls.core.choices.JurisdictionLevel",
+    },
 }
 
 # The platform's own settings ------------------------------------------------------------------------

@@ -1,6 +1,10 @@
 from django.conf import settings
 
+from .choices import Role
 from .scopes import scope_of
+
+# Modules of the platform still to be built (DESIGN.md); shown greyed out in the navigation.
+UPCOMING_MODULES = ("一张图", "排查溯源", "整治销号", "审核登记", "监测", "监督执法", "信息公开", "统计报表")
 
 
 def platform(request):
@@ -8,4 +12,6 @@ def platform(request):
     return {
         "PLATFORM_NAME": settings.PLATFORM_NAME,
         "user_scope": scope,
+        "user_roles": sorted({Role(g.role).label for g in scope.grants}),
+        "upcoming_modules": UPCOMING_MODULES,
     }

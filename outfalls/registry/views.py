@@ -40,6 +40,16 @@ def _form_errors_text(form):
     return "；".join(f"{form.fields[f].label if f in form.fields else '表单'}：{'，'.join(e)}" for f, e in form.errors.items())
 
 
+def _labelled(changes, choices):
+    """Status-change rows with Chinese labels for their stored values."""
+    labels = dict(choices.choices)
+    rows = list(changes)
+    for row in rows:
+        row.from_label = labels.get(row.from_value, row.from_value) or "—"
+        row.to_label = labels.get(row.to_value, row.to_value)
+    return rows
+
+
 # Outfalls -----------------------------------------------------------------------------------------------
 class OutfallListView(ScopedListView):
     model = Outfall
@@ -139,7 +149,7 @@ class OutfallDetailView(ScopedDetailView):
         context.update(
             editable=editable,
             history=outfall_history(outfall),
-            status_changes=status_changes_for(outfall),
+            status_changes=_labelled(status_changes_for(outfall), LifecycleStatus),
             photos=[a for a in attachments if a.is_photo],
             documents=[a for a in attachments if not a.is_photo],
             sections=Section.objects.filter(water_body=outfall.water_body).order_by("chainage_km"),
@@ -265,7 +275,7 @@ class DischargeUnitListView(ScopedListView):
     template_name = "registry/unit_list.html"
 
     def base_queryset(self):
-        return DischargeUnit.objects.select_related("county", "town").annotate(outfall_count=Count("outfall_links"))
+        return DischargeUnit.objects.select_related("county", "town").annotate(outfall_count=Count("outfall_links")).order_by("name")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -331,7 +341,7 @@ class WaterBodyListView(ScopedListView):
     template_name = "registry/waterbody_list.html"
 
     def base_queryset(self):
-        return WaterBody.objects.select_related("parent").defer("geometry").annotate(section_count=Count("sections"))
+        return WaterBody.objects.select_related("parent").defer("geometry").annotate(section_count=Count("sections")).order_by("name")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
