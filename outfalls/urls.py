@@ -23,4 +23,3 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("media/<path:path>", core_views.protected_media, name="media"),
 ]
-

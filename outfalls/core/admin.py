@@ -36,7 +36,15 @@ class AttachmentAdmin(admin.ModelAdmin):
 
 @admin.register(StatusChange)
 class StatusChangeAdmin(admin.ModelAdmin):
-    list_display = ["content_type", "object_id", "field", "from_value", "to_value", "changed_by", "changed_at"]
+    list_display = [
+        "content_type",
+        "object_id",
+        "field",
+        "from_value",
+        "to_value",
+        "changed_by",
+        "changed_at",
+    ]
     list_filter = ["content_type", "field"]
 
     def has_change_permission(self, request, obj=None):

@@ -131,7 +131,9 @@ class Membership(models.Model):
         return f"{self.user} · {self.get_role_display()} {target}".strip()
 
     def clean(self):
-        if self.role == Role.COUNTY and (not self.jurisdiction or self.jurisdiction.level not in COUNTY_LEVELS):
+        if self.role == Role.COUNTY and (
+            not self.jurisdiction or self.jurisdiction.level not in COUNTY_LEVELS
+        ):
             raise ValidationError({"jurisdiction": "县区/分局角色必须指定一个县区级辖区。"})
         if self.role == Role.DEPARTMENT and not self.department:
             raise ValidationError({"department": "部门角色必须指定部门。"})
@@ -141,7 +143,9 @@ class Membership(models.Model):
 
 def attachment_path(instance, filename):
     suffix = Path(filename).suffix.lower()
-    return f"attachments/{instance.content_type.model}/{instance.object_id}/{Path(filename).stem[:60]}{suffix}"
+    return (
+        f"attachments/{instance.content_type.model}/{instance.object_id}/{Path(filename).stem[:60]}{suffix}"
+    )
 
 
 class Attachment(models.Model):
@@ -150,13 +154,19 @@ class Attachment(models.Model):
     content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
     object_id = models.PositiveBigIntegerField()
     target = GenericForeignKey("content_type", "object_id")
-    kind = models.CharField("类别", max_length=16, choices=AttachmentKind.choices, default=AttachmentKind.OTHER)
+    kind = models.CharField(
+        "类别", max_length=16, choices=AttachmentKind.choices, default=AttachmentKind.OTHER
+    )
     title = models.CharField("说明", max_length=200, blank=True)
     file = models.FileField("文件", upload_to=attachment_path, max_length=300)
     size = models.PositiveBigIntegerField("大小（字节）", default=0)
     taken_at = models.DateTimeField("拍摄时间", null=True, blank=True)
     uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="上传人", null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name="上传人",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)
 
@@ -185,7 +195,11 @@ class StatusChange(models.Model):
     to_value = models.CharField("新状态", max_length=32)
     reason = models.TextField("原因", blank=True)
     changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="操作人", null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name="操作人",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     changed_at = models.DateTimeField("时间", auto_now_add=True)
 

@@ -75,7 +75,9 @@ def scope_of(user):
     grants = []
     if user.is_superuser:
         grants.append(Grant(role=Role.CITY_ADMIN))
-    memberships = user.memberships.select_related("jurisdiction", "department").prefetch_related("water_bodies")
+    memberships = user.memberships.select_related("jurisdiction", "department").prefetch_related(
+        "water_bodies"
+    )
     for m in memberships:
         county_id = None
         if m.jurisdiction_id is not None:
@@ -84,7 +86,9 @@ def scope_of(user):
             Grant(
                 role=m.role,
                 county_id=county_id if m.role in (Role.COUNTY, Role.RIVER_CHIEF) else None,
-                department_types=frozenset(m.department.responsible_types) if m.department_id else frozenset(),
+                department_types=frozenset(m.department.responsible_types)
+                if m.department_id
+                else frozenset(),
                 unit_id=m.unit_id if m.role == Role.ENTITY else None,
                 water_body_ids=frozenset(wb.pk for wb in m.water_bodies.all()),
             )

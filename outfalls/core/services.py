@@ -43,7 +43,9 @@ def validate_upload(upload, kind):
     allowed = PHOTO_SUFFIXES if kind in PHOTO_KINDS else PHOTO_SUFFIXES | DOCUMENT_SUFFIXES
     if suffix not in allowed:
         raise ValidationError(
-            {"file": f"文件“{upload.name}”的类型 {suffix or '（无扩展名）'} 不允许，允许：{'、'.join(sorted(allowed))}。"}
+            {
+                "file": f"文件“{upload.name}”的类型 {suffix or '（无扩展名）'} 不允许，允许：{'、'.join(sorted(allowed))}。"
+            }
         )
     if upload.size > settings.ATTACHMENT_MAX_BYTES:
         limit_mb = settings.ATTACHMENT_MAX_BYTES // (1024 * 1024)

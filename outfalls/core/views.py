@@ -18,6 +18,14 @@ def home(request):
     return redirect("registry:outfall_list")
 
 
+def apply_filter(filterset_class, request, queryset):
+    """Bind a FilterSet to the request's query string; an invalid filter gives no rows, never all rows."""
+    filterset = filterset_class(request.GET or None, queryset=queryset, request=request)
+    if filterset.is_bound and not filterset.is_valid():
+        return filterset, queryset.none()
+    return filterset, filterset.qs
+
+
 class ScopedListView(LoginRequiredMixin, ListView):
     """A register page: the model's visible_to(user), a FilterSet, sorting and pagination.
 
@@ -32,7 +40,9 @@ class ScopedListView(LoginRequiredMixin, ListView):
 
     def get_queryset(self):
         queryset = self.base_queryset().visible_to(self.request.user)
-        self.filterset = self.filterset_class(self.request.GET or None, queryset=queryset, request=self.request)
+        self.filterset = self.filterset_class(
+            self.request.GET or None, queryset=queryset, request=self.request
+        )
         if self.filterset.is_bound and not self.filterset.is_valid():
             return queryset.none()
         return self.filterset.qs

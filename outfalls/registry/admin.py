@@ -13,7 +13,15 @@ class WaterBodyAdmin(SimpleHistoryAdmin):
 
 @admin.register(Section)
 class SectionAdmin(SimpleHistoryAdmin):
-    list_display = ["name", "water_body", "level", "county", "chainage_km", "target_class", "location_approximate"]
+    list_display = [
+        "name",
+        "water_body",
+        "level",
+        "county",
+        "chainage_km",
+        "target_class",
+        "location_approximate",
+    ]
     list_filter = ["level", "water_body"]
     search_fields = ["name"]
 

@@ -26,7 +26,9 @@ class OutfallSerializer(serializers.ModelSerializer):
     water_body_name = serializers.CharField(source="water_body.name", read_only=True)
     type_label = serializers.CharField(read_only=True)
     status_label = serializers.CharField(source="get_status_display", read_only=True)
-    responsible_entity_name = serializers.CharField(source="responsible_entity.name", read_only=True, default=None)
+    responsible_entity_name = serializers.CharField(
+        source="responsible_entity.name", read_only=True, default=None
+    )
 
     class Meta:
         model = Outfall
@@ -137,7 +139,17 @@ class WaterBodySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = WaterBody
-        fields = ["id", "name", "code", "kind", "basin", "parent", "parent_name", "target_class", "geometry_approximate"]
+        fields = [
+            "id",
+            "name",
+            "code",
+            "kind",
+            "basin",
+            "parent",
+            "parent_name",
+            "target_class",
+            "geometry_approximate",
+        ]
 
 
 class WaterBodyDetailSerializer(WaterBodySerializer):
@@ -185,4 +197,6 @@ class SectionViewSet(ScopedReadOnlyViewSet):
     serializer_class = SectionSerializer
 
     def base_queryset(self):
-        return Section.objects.select_related("water_body", "county").defer("water_body__geometry", "county__boundary")
+        return Section.objects.select_related("water_body", "county").defer(
+            "water_body__geometry", "county__boundary"
+        )

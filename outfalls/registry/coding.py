@@ -61,7 +61,7 @@ def format_code(prefix, seq):
 
 def sequence_of(code, prefix):
     """The sequence number of a code that starts with prefix, or None."""
-    rest = code[len(prefix):] if code.startswith(prefix) else ""
+    rest = code[len(prefix) :] if code.startswith(prefix) else ""
     return int(rest) if rest.isdigit() and len(rest) == settings.OUTFALL_CODE_SEQ_WIDTH else None
 
 
@@ -87,7 +87,7 @@ def parse(code):
     for name in reversed(names):
         if name == "water_body":
             continue
-        result[name], rest = rest[-fixed[name]:], rest[: -fixed[name]]
+        result[name], rest = rest[-fixed[name] :], rest[: -fixed[name]]
     if "water_body" in names:
         result["water_body"] = rest
     return result

@@ -3,6 +3,7 @@
 import django_filters
 from django.db.models import Exists, OuterRef, Q
 
+from outfalls.core.choices import COUNTY_LEVELS, JurisdictionLevel
 from outfalls.core.models import Jurisdiction
 
 from .choices import LifecycleStatus, RectificationStatus, SectionLevel, UnitKind, WaterBodyKind
@@ -11,20 +12,38 @@ from .models import DischargeUnit, Outfall, OutfallUnitLink, Section, WaterBody
 
 
 class ScopedFilterSet(django_filters.FilterSet):
-    """Choices for jurisdictions come from what the requesting user can see."""
+    """Choices for jurisdictions come from what the requesting user can see (set on each form instance)."""
 
-    def __init__(self, *args, request=None, **kwargs):
-        super().__init__(*args, request=request, **kwargs)
-        user = getattr(request, "user", None)
-        visible = Jurisdiction.objects.visible_to(user)
-        if "county" in self.filters:
-            self.filters["county"].extra["choices"] = [(j.code, j.name) for j in visible.counties()]
-        if "town" in self.filters:
+    @property
+    def form(self):
+        if not hasattr(self, "_form"):
+            form = super().form
+            wanted = [name for name in ("county", "town") if name in form.fields]
+            if wanted:
+                self._set_place_choices(form, wanted)
+        return self._form
+
+    def _set_place_choices(self, form, wanted):
+        user = getattr(self.request, "user", None)
+        levels = [*COUNTY_LEVELS, JurisdictionLevel.TOWN] if "town" in wanted else list(COUNTY_LEVELS)
+        places = list(
+            Jurisdiction.objects.visible_to(user)
+            .filter(level__in=levels)
+            .select_related("county")
+            .only("code", "name", "level", "county__code")
+        )
+        if "county" in wanted:
+            counties = [(j.code, j.name) for j in places if j.level in COUNTY_LEVELS]
+            form.fields["county"].choices = [("", "全部县区"), *counties]
+        if "town" in wanted:
             county = (self.data or {}).get("county")
-            towns = visible.filter(level="town")
-            if county:
-                towns = towns.filter(county__code=county)
-            self.filters["town"].extra["choices"] = [(j.code, j.name) for j in towns.select_related("county")]
+            towns = [
+                (j.code, j.name)
+                for j in places
+                if j.level == JurisdictionLevel.TOWN
+                and (not county or (j.county and j.county.code == county))
+            ]
+            form.fields["town"].choices = [("", "全部乡镇"), *towns]
 
 
 class OutfallFilter(ScopedFilterSet):

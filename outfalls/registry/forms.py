@@ -21,7 +21,8 @@ class BootstrapMixin:
                 css = "form-select"
             else:
                 css = "form-control"
-            if self.is_bound and name in self.errors:
+            # Read _errors, not errors: during __init__ the errors property would validate too early.
+            if self._errors and name in self._errors:
                 css += " is-invalid"
             widget.attrs["class"] = css
 
@@ -106,15 +107,21 @@ class OutfallForm(BootstrapMixin, forms.ModelForm):
         self.fields["water_body"].queryset = WaterBody.objects.visible_to(user).defer("geometry")
         self.fields["responsible_entity"].queryset = DischargeUnit.objects.visible_to(user).only("id", "name")
         self.fields["name"].required = False
-        self.fields["name"].help_text = "勾选“按规则自动命名”时按 HJ 1235 由行政区划名＋地标或单位名＋编号＋类型名生成"
+        self.fields[
+            "name"
+        ].help_text = "勾选“按规则自动命名”时按 HJ 1235 由行政区划名＋地标或单位名＋编号＋类型名生成"
         if self.instance.pk:
             # The lifecycle status moves only through its workflow step (the status form on the detail page).
             del self.fields["status"]
         else:
             self.fields["status"].choices = [
                 (s.value, s.label)
-                for s in (LifecycleStatus.SUSPECTED, LifecycleStatus.VERIFIED, LifecycleStatus.TRACED,
-                          LifecycleStatus.CLASSIFIED)
+                for s in (
+                    LifecycleStatus.SUSPECTED,
+                    LifecycleStatus.VERIFIED,
+                    LifecycleStatus.TRACED,
+                    LifecycleStatus.CLASSIFIED,
+                )
             ]
 
     def clean(self):
@@ -151,7 +158,6 @@ class AttachmentForm(BootstrapMixin, forms.Form):
     kind = forms.ChoiceField(choices=AttachmentKind.choices, label="类别")
     title = forms.CharField(label="说明", required=False, max_length=200)
     file = forms.FileField(label="文件")
-
 
 
 class DischargeUnitForm(BootstrapMixin, forms.ModelForm):

@@ -107,7 +107,9 @@ def outfall_history(outfall):
     entries += _entries(
         links,
         OutfallUnitLink,
-        lambda r: f"关联单位：{_display(OutfallUnitLink, 'unit', r.unit_id)}（{_display(OutfallUnitLink, 'role', r.role)}）",
+        lambda r: (
+            f"关联单位：{_display(OutfallUnitLink, 'unit', r.unit_id)}（{_display(OutfallUnitLink, 'role', r.role)}）"
+        ),
     )
     entries.sort(key=lambda e: e.when, reverse=True)
     return entries

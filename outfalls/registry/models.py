@@ -26,8 +26,14 @@ from .choices import (
 from .classification import LEVEL2_CODE, LEVEL3_PARENT, Level2, Level3, TypeCode
 from .validators import validate_credit_code, validate_permit_number
 
-LON_VALIDATORS = [MinValueValidator(73.0, "经度应在 73–136 之间。"), MaxValueValidator(136.0, "经度应在 73–136 之间。")]
-LAT_VALIDATORS = [MinValueValidator(3.0, "纬度应在 3–54 之间。"), MaxValueValidator(54.0, "纬度应在 3–54 之间。")]
+LON_VALIDATORS = [
+    MinValueValidator(73.0, "经度应在 73–136 之间。"),
+    MaxValueValidator(136.0, "经度应在 73–136 之间。"),
+]
+LAT_VALIDATORS = [
+    MinValueValidator(3.0, "纬度应在 3–54 之间。"),
+    MaxValueValidator(54.0, "纬度应在 3–54 之间。"),
+]
 
 
 class ReferenceQuerySet(models.QuerySet):
@@ -46,7 +52,12 @@ class WaterBody(models.Model):
     kind = models.CharField("类型", max_length=16, choices=WaterBodyKind.choices, default=WaterBodyKind.RIVER)
     basin = models.CharField("流域", max_length=64, blank=True, help_text="如 永定河/桑干河、大清河")
     parent = models.ForeignKey(
-        "self", verbose_name="汇入河流", null=True, blank=True, on_delete=models.PROTECT, related_name="tributaries"
+        "self",
+        verbose_name="汇入河流",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tributaries",
     )
     target_class = models.CharField("水质目标", max_length=8, choices=WaterClass.choices, blank=True)
     geometry = models.JSONField("几何（GeoJSON）", null=True, blank=True)
@@ -67,13 +78,20 @@ class WaterBody(models.Model):
 
 class Section(models.Model):
     name = models.CharField("断面名称", max_length=64)
-    level = models.CharField("级别", max_length=16, choices=SectionLevel.choices, default=SectionLevel.PROVINCIAL)
+    level = models.CharField(
+        "级别", max_length=16, choices=SectionLevel.choices, default=SectionLevel.PROVINCIAL
+    )
     level_approximate = models.BooleanField("级别待核实", default=False)
     water_body = models.ForeignKey(
         WaterBody, verbose_name="所在水体", on_delete=models.PROTECT, related_name="sections"
     )
     county = models.ForeignKey(
-        "core.Jurisdiction", verbose_name="所在县区", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "core.Jurisdiction",
+        verbose_name="所在县区",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     lon = models.FloatField("经度", validators=LON_VALIDATORS)
     lat = models.FloatField("纬度", validators=LAT_VALIDATORS)
@@ -88,7 +106,9 @@ class Section(models.Model):
         verbose_name = "考核断面"
         verbose_name_plural = "考核断面"
         ordering = ["water_body__name", "chainage_km"]
-        constraints = [models.UniqueConstraint(fields=["water_body", "name"], name="section_unique_per_water")]
+        constraints = [
+            models.UniqueConstraint(fields=["water_body", "name"], name="section_unique_per_water")
+        ]
 
     def __str__(self):
         return f"{self.water_body.name}·{self.name}"
@@ -136,7 +156,9 @@ class DischargeUnitQuerySet(models.QuerySet):
             return self.none()
         visible_outfalls = Outfall.objects.visible_to(user)
         q = models.Q(pk__in=OutfallUnitLink.objects.filter(outfall__in=visible_outfalls).values("unit_id"))
-        q |= models.Q(pk__in=visible_outfalls.exclude(responsible_entity=None).values("responsible_entity_id"))
+        q |= models.Q(
+            pk__in=visible_outfalls.exclude(responsible_entity=None).values("responsible_entity_id")
+        )
         if scope.county_ids:
             q |= models.Q(county_id__in=scope.county_ids)
         unit_ids = [g.unit_id for g in scope.grants if g.unit_id]
@@ -165,7 +187,12 @@ class DischargeUnit(models.Model):
 
     name = models.CharField("单位名称", max_length=128)
     credit_code = models.CharField(
-        "统一社会信用代码", max_length=18, null=True, blank=True, unique=True, validators=[validate_credit_code]
+        "统一社会信用代码",
+        max_length=18,
+        null=True,
+        blank=True,
+        unique=True,
+        validators=[validate_credit_code],
     )
     kind = models.CharField("单位类型", max_length=20, choices=UnitKind.choices, default=UnitKind.OTHER)
     industry = models.CharField("行业", max_length=64, blank=True)
@@ -219,7 +246,9 @@ class OutfallQuerySet(models.QuerySet):
         if grant.role == Role.DEPARTMENT:
             return models.Q(type_level2__in=sorted(grant.department_types))
         if grant.role == Role.ENTITY:
-            owned = OutfallUnitLink.objects.filter(unit_id=grant.unit_id, role=LinkRole.OWNER).values("outfall_id")
+            owned = OutfallUnitLink.objects.filter(unit_id=grant.unit_id, role=LinkRole.OWNER).values(
+                "outfall_id"
+            )
             return models.Q(responsible_entity_id=grant.unit_id) | models.Q(pk__in=owned)
         if grant.role == Role.RIVER_CHIEF:
             q = models.Q(water_body_id__in=sorted(grant.water_body_ids))
@@ -253,11 +282,18 @@ class Outfall(models.Model):
 
     code = models.CharField("排污口编码", max_length=48, unique=True, blank=True, help_text="留空则自动编码")
     national_code = models.CharField(
-        "国家统一编码", max_length=48, null=True, blank=True, unique=True, help_text="国家平台赋码，未赋码留空"
+        "国家统一编码",
+        max_length=48,
+        null=True,
+        blank=True,
+        unique=True,
+        help_text="国家平台赋码，未赋码留空",
     )
     name = models.CharField("入河排污口名称", max_length=200, blank=True)
     name_auto = models.BooleanField("按规则自动命名", default=True)
-    landmark = models.CharField("地标或单位名", max_length=64, blank=True, help_text="命名中行政区划名之后的部分")
+    landmark = models.CharField(
+        "地标或单位名", max_length=64, blank=True, help_text="命名中行政区划名之后的部分"
+    )
     number = models.CharField("编号", max_length=8, blank=True, help_text="同一地标有多个排口时的序号，如 3")
 
     type_code = models.CharField(
@@ -290,7 +326,10 @@ class Outfall(models.Model):
         related_name="responsible_for",
     )
     responsibility_basis = models.CharField(
-        "责任主体确定方式", max_length=24, choices=ResponsibilityBasis.choices, default=ResponsibilityBasis.UNKNOWN
+        "责任主体确定方式",
+        max_length=24,
+        choices=ResponsibilityBasis.choices,
+        default=ResponsibilityBasis.UNKNOWN,
     )
     responsibility_note = models.CharField("责任主体说明", max_length=200, blank=True)
 
@@ -301,7 +340,10 @@ class Outfall(models.Model):
         "整治类型", max_length=16, choices=RectificationMeasure.choices, blank=True
     )
     rectification_status = models.CharField(
-        "整治进展", max_length=16, choices=RectificationStatus.choices, default=RectificationStatus.NOT_STARTED
+        "整治进展",
+        max_length=16,
+        choices=RectificationStatus.choices,
+        default=RectificationStatus.NOT_STARTED,
     )
     registered = models.BooleanField("已完成登记建档", default=False)
     approval_date = models.DateField("设置审批或排污许可批准时间", null=True, blank=True)
@@ -434,11 +476,19 @@ class Outfall(models.Model):
 class OutfallUnitLink(models.Model):
     """A discharge unit behind an outfall, with its role (owner, shares, borrows)."""
 
-    outfall = models.ForeignKey(Outfall, verbose_name="入河排污口", on_delete=models.CASCADE, related_name="unit_links")
-    unit = models.ForeignKey(DischargeUnit, verbose_name="排污单位", on_delete=models.PROTECT, related_name="outfall_links")
+    outfall = models.ForeignKey(
+        Outfall, verbose_name="入河排污口", on_delete=models.CASCADE, related_name="unit_links"
+    )
+    unit = models.ForeignKey(
+        DischargeUnit, verbose_name="排污单位", on_delete=models.PROTECT, related_name="outfall_links"
+    )
     role = models.CharField("关系", max_length=16, choices=LinkRole.choices, default=LinkRole.OWNER)
-    via_channel = models.CharField("经由通道", max_length=128, blank=True, help_text="如 某路雨水管网、某排干渠")
-    share_note = models.CharField("责任分担说明", max_length=200, blank=True, help_text="共用排口时各单位的责任划分")
+    via_channel = models.CharField(
+        "经由通道", max_length=128, blank=True, help_text="如 某路雨水管网、某排干渠"
+    )
+    share_note = models.CharField(
+        "责任分担说明", max_length=200, blank=True, help_text="共用排口时各单位的责任划分"
+    )
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     history = HistoricalRecords()
 
@@ -450,4 +500,3 @@ class OutfallUnitLink(models.Model):
 
     def __str__(self):
         return f"{self.unit} → {self.outfall}（{self.get_role_display()}）"
-

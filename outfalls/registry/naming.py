@@ -20,11 +20,13 @@ def place_names(county, town=None, village=None):
     return names
 
 
-def outfall_name(*, county, town=None, village=None, landmark="", number="", type_code="", level2="", level3=""):
+def outfall_name(
+    *, county, town=None, village=None, landmark="", number="", type_code="", level2="", level3=""
+):
     places = place_names(county, town, village)
     landmark = (landmark or "").strip()
     # Do not repeat a place name the landmark already starts with (e.g. a unit named after its town).
     while places and landmark.startswith(places[-1]):
-        landmark = landmark[len(places[-1]):]
+        landmark = landmark[len(places[-1]) :]
     suffix = f"{number}#" if number not in ("", None) else ""
     return "".join(places) + landmark + suffix + type_name(type_code, level2, level3)

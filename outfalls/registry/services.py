@@ -31,7 +31,9 @@ def save_outfall(outfall, *, user, reason=""):
     outfall.save()
     _check_editable(Outfall.objects, outfall, user)
     if creating:
-        record_status_change(outfall, user=user, from_value="", to_value=outfall.status, reason=reason or "新建")
+        record_status_change(
+            outfall, user=user, from_value="", to_value=outfall.status, reason=reason or "新建"
+        )
     return outfall
 
 
@@ -44,7 +46,9 @@ def change_status(outfall, to_status, *, user, reason=""):
     if to_status not in allowed:
         names = "、".join(LifecycleStatus(s).label for s in allowed) or "无"
         raise ValidationError(
-            {"status": f"状态不能从“{outfall.get_status_display()}”变为“{LifecycleStatus(to_status).label}”，可选：{names}。"}
+            {
+                "status": f"状态不能从“{outfall.get_status_display()}”变为“{LifecycleStatus(to_status).label}”，可选：{names}。"
+            }
         )
     from_status = outfall.status
     outfall.status = to_status
@@ -67,7 +71,9 @@ def save_unit(unit, *, user):
 def link_unit(outfall, unit, *, user, role, via_channel="", share_note=""):
     _check_editable(Outfall.objects, outfall, user)
     link, _ = OutfallUnitLink.objects.update_or_create(
-        outfall=outfall, unit=unit, defaults={"role": role, "via_channel": via_channel, "share_note": share_note}
+        outfall=outfall,
+        unit=unit,
+        defaults={"role": role, "via_channel": via_channel, "share_note": share_note},
     )
     return link
 

@@ -11,7 +11,9 @@ urlpatterns = [
     path("outfalls/<int:pk>/edit/", views.OutfallFormView.as_view(), name="outfall_edit"),
     path("outfalls/<int:pk>/status/", views.outfall_change_status, name="outfall_status"),
     path("outfalls/<int:pk>/units/", views.outfall_link_unit, name="outfall_link_unit"),
-    path("outfalls/<int:pk>/units/<int:link_pk>/delete/", views.outfall_unlink_unit, name="outfall_unlink_unit"),
+    path(
+        "outfalls/<int:pk>/units/<int:link_pk>/delete/", views.outfall_unlink_unit, name="outfall_unlink_unit"
+    ),
     path("outfalls/<int:pk>/attachments/", views.outfall_add_attachment, name="outfall_add_attachment"),
     path("units/", views.DischargeUnitListView.as_view(), name="unit_list"),
     path("units/new/", views.DischargeUnitFormView.as_view(), name="unit_create"),

@@ -55,7 +55,9 @@ def is_valid_credit_code(value):
 def permit_number_errors(number):
     match = PERMIT_RE.match(number)
     if not match:
-        return ["排污许可证编号应为统一社会信用代码（18 位）＋ 3 位流水号 ＋ 1 位字母，如 91130200699229617X001P。"]
+        return [
+            "排污许可证编号应为统一社会信用代码（18 位）＋ 3 位流水号 ＋ 1 位字母，如 91130200699229617X001P。"
+        ]
     errors = credit_code_errors(match["credit"])
     return [f"排污许可证编号前 18 位不是有效的统一社会信用代码：{errors[0]}"] if errors else []
 

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from outfalls.core.scopes import scope_of
 from outfalls.core.services import add_attachment, attachments_for, status_changes_for
-from outfalls.core.views import ScopedDetailView, ScopedListView
+from outfalls.core.views import ScopedDetailView, ScopedListView, apply_filter
 
 from . import services
 from .choices import LIFECYCLE_TRANSITIONS, LifecycleStatus
@@ -37,7 +37,10 @@ def _apply_service_errors(form, error):
 
 def _form_errors_text(form):
     """One line naming each field and its errors, for a flash message after a small POST form."""
-    return "；".join(f"{form.fields[f].label if f in form.fields else '表单'}：{'，'.join(e)}" for f, e in form.errors.items())
+    return "；".join(
+        f"{form.fields[f].label if f in form.fields else '表单'}：{'，'.join(e)}"
+        for f, e in form.errors.items()
+    )
 
 
 def _labelled(changes, choices):
@@ -109,8 +112,7 @@ class OutfallExportView(LoginRequiredMixin, View):
 
     def get(self, request):
         queryset = Outfall.objects.for_list().visible_to(request.user)
-        filterset = OutfallFilter(request.GET or None, queryset=queryset, request=request)
-        rows = filterset.qs if filterset.is_valid() else queryset.none()
+        _, rows = apply_filter(OutfallFilter, request, queryset)
 
         class Echo:
             def write(self, value):
@@ -136,8 +138,10 @@ class OutfallDetailView(ScopedDetailView):
 
     def base_queryset(self):
         links = OutfallUnitLink.objects.select_related("unit", "unit__county")
-        return Outfall.objects.for_list().select_related("county__parent", "responsible_entity__county").prefetch_related(
-            Prefetch("unit_links", queryset=links)
+        return (
+            Outfall.objects.for_list()
+            .select_related("county__parent", "responsible_entity__county")
+            .prefetch_related(Prefetch("unit_links", queryset=links))
         )
 
     def get_context_data(self, **kwargs):
@@ -176,7 +180,11 @@ class OutfallFormView(LoginRequiredMixin, View):
         outfall = self.get_object(request, pk)
         if pk is None and not scope_of(request.user).can_edit_anything:
             raise PermissionDenied("您的角色只能查看。")
-        return render(request, self.template_name, {"form": OutfallForm(instance=outfall, user=request.user), "object": outfall if pk else None})
+        return render(
+            request,
+            self.template_name,
+            {"form": OutfallForm(instance=outfall, user=request.user), "object": outfall if pk else None},
+        )
 
     def post(self, request, pk=None):
         outfall = self.get_object(request, pk)
@@ -191,7 +199,9 @@ class OutfallFormView(LoginRequiredMixin, View):
             else:
                 messages.success(request, f"已保存：{saved.name}")
                 return redirect("registry:outfall_detail", pk=saved.pk)
-        return render(request, self.template_name, {"form": form, "object": outfall if pk else None}, status=400)
+        return render(
+            request, self.template_name, {"form": form, "object": outfall if pk else None}, status=400
+        )
 
 
 def _editable_outfall(request, pk):
@@ -275,7 +285,11 @@ class DischargeUnitListView(ScopedListView):
     template_name = "registry/unit_list.html"
 
     def base_queryset(self):
-        return DischargeUnit.objects.select_related("county", "town").annotate(outfall_count=Count("outfall_links")).order_by("name")
+        return (
+            DischargeUnit.objects.select_related("county", "town")
+            .annotate(outfall_count=Count("outfall_links"))
+            .order_by("name")
+        )
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -294,11 +308,12 @@ class DischargeUnitDetailView(ScopedDetailView):
         context = super().get_context_data(**kwargs)
         user = self.request.user
         visible = Outfall.objects.visible_to(user)
-        context["links"] = (
-            OutfallUnitLink.objects.filter(unit=self.object, outfall__in=visible)
-            .select_related("outfall", "outfall__county", "outfall__water_body")
+        context["links"] = OutfallUnitLink.objects.filter(
+            unit=self.object, outfall__in=visible
+        ).select_related("outfall", "outfall__county", "outfall__water_body")
+        context["responsible_for"] = visible.filter(responsible_entity=self.object).select_related(
+            "county", "water_body"
         )
-        context["responsible_for"] = visible.filter(responsible_entity=self.object).select_related("county", "water_body")
         context["editable"] = DischargeUnit.objects.editable_by(user).filter(pk=self.object.pk).exists()
         context["attachments"] = attachments_for(self.object)
         return context
@@ -316,7 +331,11 @@ class DischargeUnitFormView(LoginRequiredMixin, View):
 
     def get(self, request, pk=None):
         unit = self.get_object(request, pk)
-        return render(request, self.template_name, {"form": DischargeUnitForm(instance=unit, user=request.user), "object": unit if pk else None})
+        return render(
+            request,
+            self.template_name,
+            {"form": DischargeUnitForm(instance=unit, user=request.user), "object": unit if pk else None},
+        )
 
     def post(self, request, pk=None):
         unit = self.get_object(request, pk)
@@ -341,7 +360,12 @@ class WaterBodyListView(ScopedListView):
     template_name = "registry/waterbody_list.html"
 
     def base_queryset(self):
-        return WaterBody.objects.select_related("parent").defer("geometry").annotate(section_count=Count("sections")).order_by("name")
+        return (
+            WaterBody.objects.select_related("parent")
+            .defer("geometry")
+            .annotate(section_count=Count("sections"))
+            .order_by("name")
+        )
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -1,0 +1,53 @@
+"""Shared fixtures: the demo data loaded once per test session, users per role, a Chromium browser."""
+
+import os
+
+import pytest
+from django.contrib.auth import get_user_model
+
+DEMO_USERS = (
+    "city_admin",
+    "bureau",
+    "pingcheng",
+    "yunzhou",
+    "chengguan",
+    "enterprise",
+    "river_chief",
+    "auditor",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    # Tests on a transactional database (live server, browser) flush every table when they end, which
+    # would wipe the session's demo data: run them last, and have them load the demo data themselves.
+    def flushes(item):
+        return bool({"transactional_db", "live_server"} & set(getattr(item, "fixturenames", ())))
+
+    items.sort(key=flushes)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    from outfalls.registry.demo import load_demo
+
+    with django_db_blocker.unblock():
+        load_demo(stdout=open(os.devnull, "w"))  # noqa: SIM115
+
+
+@pytest.fixture
+def demo_user(db):
+    def get(username):
+        return get_user_model().objects.get(username=username)
+
+    return get
+
+
+@pytest.fixture
+def client_for(client, demo_user):
+    """A test client logged in as one of the demo users."""
+
+    def login(username):
+        client.force_login(demo_user(username))
+        return client
+
+    return login

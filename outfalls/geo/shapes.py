@@ -1,0 +1,139 @@
+"""Small planar helpers over shapely 2 geometries in longitude/latitude degrees (no Django).
+
+Distances use an equirectangular approximation: around a reference latitude φ one degree of latitude is
+about 111 133 − 560·cos 2φ m and one degree of longitude about 111 413·cos φ − 94·cos 3φ m (the usual
+series for the WGS84/CGCS2000 ellipsoid). Within a county or along a river of a few hundred kilometres
+this is good to well under 1 %, which is enough for placing demo points and ordering sections along a
+river; it is not a survey-grade measure.
+"""
+
+import bisect
+import itertools
+import math
+from dataclasses import dataclass
+
+import shapely
+from shapely import affinity
+from shapely.geometry import LineString, Point, shape
+
+
+def shape_of(geojson):
+    """A shapely geometry from a GeoJSON geometry dict (a Feature's geometry is taken too)."""
+    if not isinstance(geojson, dict):
+        raise ValueError("GeoJSON geometry must be a dict.")
+    if geojson.get("type") == "Feature":
+        geojson = geojson.get("geometry")
+        if not geojson:
+            raise ValueError("GeoJSON feature has no geometry.")
+    geom = shape(geojson)
+    if geom.is_empty:
+        raise ValueError("GeoJSON geometry is empty.")
+    return geom
+
+
+def contains(geom, lon, lat):
+    """True when the point lies inside geom (a point on the boundary does not count)."""
+    return bool(shapely.contains_xy(geom, lon, lat))
+
+
+def metres_per_degree(lat):
+    """(metres per degree of longitude, metres per degree of latitude) at latitude lat."""
+    phi = math.radians(lat)
+    per_lat = 111132.954 - 559.822 * math.cos(2 * phi) + 1.175 * math.cos(4 * phi)
+    per_lon = 111412.84 * math.cos(phi) - 93.5 * math.cos(3 * phi) + 0.118 * math.cos(5 * phi)
+    return per_lon, per_lat
+
+
+def reference_latitude(geom):
+    """The middle latitude of geom's bounding box: the latitude its metric scale is taken at."""
+    _, miny, _, maxy = geom.bounds
+    return (miny + maxy) / 2
+
+
+def to_metres(geom, ref_lat=None):
+    """geom scaled to metres about (0, 0) with the scale at ref_lat (default: geom's middle latitude)."""
+    per_lon, per_lat = metres_per_degree(reference_latitude(geom) if ref_lat is None else ref_lat)
+    return affinity.scale(geom, per_lon, per_lat, origin=(0, 0))
+
+
+def length_km(geom, ref_lat=None):
+    """Approximate length of a line geometry in kilometres."""
+    if geom.is_empty:
+        return 0.0
+    return to_metres(geom, ref_lat).length / 1000
+
+
+def project_point_to_line(line, lon, lat):
+    """Distance in km along line, from its first vertex, to the point of line nearest to (lon, lat).
+
+    The scale is taken at the line's middle latitude, so all points projected onto one line share it and
+    their distances are comparable (chainage). Lines are drawn from upstream to downstream.
+    """
+    ref = reference_latitude(line)
+    return to_metres(line, ref).project(to_metres(Point(lon, lat), ref)) / 1000
+
+
+def point_at_fraction(line, fraction):
+    """(lon, lat) of the point at the given fraction (0–1) of line's length."""
+    point = line.interpolate(min(max(fraction, 0.0), 1.0), normalized=True)
+    return point.x, point.y
+
+
+def random_point_in(geom, rng, max_tries=10000):
+    """A uniformly random (lon, lat) inside geom, by rejection sampling in its bounding box."""
+    minx, miny, maxx, maxy = geom.bounds
+    for _ in range(max_tries):
+        lon, lat = rng.uniform(minx, maxx), rng.uniform(miny, maxy)
+        if contains(geom, lon, lat):
+            return lon, lat
+    raise ValueError("No point found inside the geometry.")
+
+
+def _line_parts(geom):
+    return [part for part in shapely.get_parts(geom) if isinstance(part, LineString) and part.length > 0]
+
+
+@dataclass(frozen=True)
+class NearPoint:
+    lon: float
+    lat: float
+    side: str  # "left" or "right" of the line's direction (left bank when drawn downstream)
+    offset_m: float
+
+
+def point_near_line_inside(line, polygon, rng, offset_m=(20, 300), max_tries=200):
+    """A random point offset_m metres (a (min, max) range) to one side of line, inside polygon.
+
+    The foot of the offset is drawn uniformly along the part of line inside polygon. Raises ValueError
+    when the line does not cross the polygon or no offset point falls inside it.
+    """
+    inside = line.intersection(polygon)
+    parts = _line_parts(inside)
+    if not parts:
+        raise ValueError("The line does not cross the polygon.")
+    lengths = [part.length for part in parts]
+    ends = list(itertools.accumulate(lengths))
+    low, high = offset_m
+    for _ in range(max_tries):
+        pick = rng.uniform(0, ends[-1])
+        index = min(bisect.bisect_left(ends, pick), len(parts) - 1)
+        foot = parts[index].interpolate(pick - (ends[index] - lengths[index]))
+        # The direction is taken from the whole line: overlay results need not keep its orientation.
+        along = line.project(foot)
+        eps = min(1e-4, line.length / 4)
+        ahead = line.interpolate(min(along + eps, line.length))
+        behind = line.interpolate(max(along - eps, 0))
+        per_lon, per_lat = metres_per_degree(foot.y)
+        tx, ty = (ahead.x - behind.x) * per_lon, (ahead.y - behind.y) * per_lat
+        norm = math.hypot(tx, ty)
+        if norm == 0:
+            continue
+        nx, ny = -ty / norm, tx / norm  # left of the direction of travel
+        side = rng.choice(("left", "right"))
+        distance = rng.uniform(low, high)
+        sign = 1 if side == "left" else -1
+        lon = foot.x + sign * distance * nx / per_lon
+        lat = foot.y + sign * distance * ny / per_lat
+        if contains(polygon, lon, lat):
+            return NearPoint(lon, lat, side, distance)
+    raise ValueError("No point near the line found inside the polygon.")
