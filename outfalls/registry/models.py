@@ -353,6 +353,15 @@ class Outfall(models.Model):
     )
     sign_installed = models.BooleanField("已设置标识牌", default=False)
     notes = models.TextField("备注", blank=True)
+    source_key = models.CharField(
+        "来源标识",
+        max_length=64,
+        null=True,
+        blank=True,
+        unique=True,
+        editable=False,
+        help_text="外部数据中的稳定标识（演示数据编号、排查疑似点编号等），用于重复导入时识别同一排口",
+    )
 
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
