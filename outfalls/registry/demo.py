@@ -11,7 +11,6 @@ section positions, units and outfalls are illustrative and say so.
 """
 
 import json
-import re
 import sys
 import unicodedata
 from dataclasses import dataclass, field
