@@ -183,6 +183,9 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+FILTERS_EMPTY_CHOICE_LABEL = "全部"
+FILTERS_NULL_CHOICE_LABEL = "未填写"
+
 # The platform's own settings ------------------------------------------------------------------------
 PLATFORM_NAME = env("PLATFORM_NAME", "入河排污口监督管理平台")
 # Administrative code of the city this install serves (its root jurisdiction). Datong by default.

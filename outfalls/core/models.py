@@ -13,6 +13,13 @@ from .choices import COUNTY_LEVELS, AttachmentKind, JurisdictionLevel, Role
 from .scopes import scope_of
 
 
+def user_display(user):
+    """How a person is named in histories and status changes; None is the system itself."""
+    if user is None:
+        return "系统"
+    return user.get_full_name() or user.username
+
+
 class JurisdictionQuerySet(models.QuerySet):
     def counties(self):
         return self.filter(level__in=COUNTY_LEVELS)

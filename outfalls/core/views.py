@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.views.generic import DetailView, ListView
 
 from .filters import JurisdictionFilter
+from .forms import style_form
 from .models import Attachment, Jurisdiction
 
 
@@ -50,6 +51,7 @@ class ScopedListView(LoginRequiredMixin, ListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["filter"] = self.filterset
+        style_form(self.filterset.form)
         query = self.request.GET.copy()
         query.pop("page", None)
         context["query_without_page"] = query.urlencode()

@@ -26,6 +26,7 @@ from shapely.geometry import LineString, Point, Polygon
 
 from outfalls.core.choices import JurisdictionLevel, Role
 from outfalls.core.models import Department, Jurisdiction, Membership
+from outfalls.core.services import record_status_change
 from outfalls.geo import shapes
 
 from .choices import (
@@ -967,6 +968,9 @@ def _outfalls(planner, places, waters, units, counter):
         )
         outfall.full_clean(exclude=["county", "town", "village", "water_body", "responsible_entity"])
         outfall.save()
+        record_status_change(
+            outfall, user=None, from_value="", to_value=outfall.status, reason="演示数据初始状态"
+        )
         counter.add("入河排污口", True)
         for credit_code, role, via, note in plan.links:
             OutfallUnitLink.objects.create(

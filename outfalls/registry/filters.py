@@ -1,6 +1,7 @@
 """FilterSets shared by the list pages and the API (one definition each)."""
 
 import django_filters
+from django import forms
 from django.db.models import Exists, OuterRef, Q
 
 from outfalls.core.choices import COUNTY_LEVELS, JurisdictionLevel
@@ -9,6 +10,9 @@ from outfalls.core.models import Jurisdiction
 from .choices import LifecycleStatus, RectificationStatus, SectionLevel, UnitKind, WaterBodyKind
 from .classification import Level2, TypeCode
 from .models import DischargeUnit, Outfall, OutfallUnitLink, Section, WaterBody
+
+# Yes/no filters read "true"/"false" (as the API documents); the empty choice means no filter.
+YES_NO_ALL = forms.Select(choices=[("", "全部"), ("true", "是"), ("false", "否")])
 
 
 class ScopedFilterSet(django_filters.FilterSet):
@@ -57,7 +61,7 @@ class OutfallFilter(ScopedFilterSet):
     type_level2 = django_filters.ChoiceFilter(choices=Level2.choices, label="二级分类")
     status = django_filters.ChoiceFilter(choices=LifecycleStatus.choices, label="生命周期状态")
     rectification_status = django_filters.ChoiceFilter(choices=RectificationStatus.choices, label="整治进展")
-    registered = django_filters.BooleanFilter(label="登记建档")
+    registered = django_filters.BooleanFilter(label="登记建档", widget=YES_NO_ALL)
     ordering = django_filters.OrderingFilter(
         fields=(
             ("code", "code"),
@@ -80,6 +84,7 @@ class OutfallFilter(ScopedFilterSet):
             "updated_at": "更新时间",
         },
         label="排序",
+        empty_label="默认",
     )
 
     class Meta:
@@ -104,11 +109,14 @@ class DischargeUnitFilter(ScopedFilterSet):
     q = django_filters.CharFilter(method="search", label="搜索")
     county = django_filters.ChoiceFilter(field_name="county__code", label="县区", choices=[])
     kind = django_filters.ChoiceFilter(choices=UnitKind.choices, label="单位类型")
-    has_permit = django_filters.BooleanFilter(method="filter_has_permit", label="有排污许可证")
+    has_permit = django_filters.BooleanFilter(
+        method="filter_has_permit", label="有排污许可证", widget=YES_NO_ALL
+    )
     ordering = django_filters.OrderingFilter(
         fields=(("name", "name"), ("county__code", "county"), ("kind", "kind")),
         field_labels={"name": "名称", "county": "县区", "kind": "类型"},
         label="排序",
+        empty_label="默认",
     )
 
     class Meta:

@@ -3,36 +3,11 @@
 from django import forms
 
 from outfalls.core.choices import AttachmentKind
+from outfalls.core.forms import BootstrapMixin
 from outfalls.core.models import Jurisdiction
 
 from .choices import LifecycleStatus, LinkRole
 from .models import DischargeUnit, Outfall, WaterBody
-
-
-class BootstrapMixin:
-    """Bootstrap classes on every widget; invalid fields marked."""
-
-    def _style(self):
-        for name, field in self.fields.items():
-            widget = field.widget
-            if isinstance(widget, forms.CheckboxInput):
-                css = "form-check-input"
-            elif isinstance(widget, forms.Select | forms.SelectMultiple):
-                css = "form-select"
-            else:
-                css = "form-control"
-            # Read _errors, not errors: during __init__ the errors property would validate too early.
-            if self._errors and name in self._errors:
-                css += " is-invalid"
-            widget.attrs["class"] = css
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._style()
-
-    def full_clean(self):
-        super().full_clean()
-        self._style()
 
 
 def _place_choices(user, level):
@@ -52,6 +27,44 @@ class PlaceLabelChoiceField(forms.ModelChoiceField):
 
 
 class OutfallForm(BootstrapMixin, forms.ModelForm):
+    # Grouped as the attachment-1 summary table groups its columns.
+    field_groups = [
+        ("区位信息", ["water_body", "section_interval", "county", "town", "village"]),
+        (
+            "排污口信息",
+            [
+                "name_auto",
+                "name",
+                "landmark",
+                "number",
+                "national_code",
+                "lon",
+                "lat",
+                "entry_mode",
+                "outlet_position",
+                "outlet_description",
+                "type_code",
+                "type_level2",
+                "type_level3",
+                "status",
+            ],
+        ),
+        ("引流设施", ["conveyance"]),
+        ("排污单位信息", ["responsible_entity", "responsibility_basis", "responsibility_note"]),
+        (
+            "整治与管理",
+            [
+                "rectification_measure",
+                "rectification_status",
+                "registered",
+                "approval_date",
+                "approval_number",
+                "permit_number",
+                "sign_installed",
+                "notes",
+            ],
+        ),
+    ]
     town = PlaceLabelChoiceField(queryset=Jurisdiction.objects.none(), required=False, label="乡镇（街道）")
     village = PlaceLabelChoiceField(queryset=Jurisdiction.objects.none(), required=False, label="村（社区）")
 
@@ -161,6 +174,11 @@ class AttachmentForm(BootstrapMixin, forms.Form):
 
 
 class DischargeUnitForm(BootstrapMixin, forms.ModelForm):
+    field_groups = [
+        ("基本信息", ["name", "credit_code", "kind", "industry", "park"]),
+        ("位置", ["county", "town", "address", "lon", "lat"]),
+        ("许可与联系", ["permit_number", "contact", "phone", "notes"]),
+    ]
     town = PlaceLabelChoiceField(queryset=Jurisdiction.objects.none(), required=False, label="乡镇（街道）")
 
     class Meta:

@@ -5,6 +5,8 @@ from datetime import datetime
 
 from django.core.exceptions import FieldDoesNotExist
 
+from outfalls.core.models import user_display
+
 from .models import Outfall, OutfallUnitLink
 
 HIDDEN_FIELDS = {"updated_at", "created_at", "name_auto"}
@@ -52,13 +54,6 @@ def _label(model, field_name):
         return field_name
 
 
-def _user_name(record):
-    user = record.history_user
-    if user is None:
-        return "系统"
-    return user.get_full_name() or user.username
-
-
 def _entries(records, model, subject_of):
     entries = []
     previous = {}
@@ -84,7 +79,7 @@ def _entries(records, model, subject_of):
         entries.append(
             HistoryEntry(
                 when=record.history_date,
-                who=_user_name(record),
+                who=user_display(record.history_user),
                 action=ACTIONS.get(record.history_type, record.history_type),
                 subject=subject_of(record),
                 reason=record.history_change_reason or "",

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.views import View
 from django.views.decorators.http import require_POST
 
+from outfalls.core.models import user_display
 from outfalls.core.scopes import scope_of
 from outfalls.core.services import add_attachment, attachments_for, status_changes_for
 from outfalls.core.views import ScopedDetailView, ScopedListView, apply_filter
@@ -50,6 +51,7 @@ def _labelled(changes, choices):
     for row in rows:
         row.from_label = labels.get(row.from_value, row.from_value) or "—"
         row.to_label = labels.get(row.to_value, row.to_value)
+        row.who = user_display(row.changed_by)
     return rows
 
 
