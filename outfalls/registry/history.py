@@ -7,7 +7,7 @@ from django.core.exceptions import FieldDoesNotExist
 
 from outfalls.core.models import user_display
 
-from .models import Outfall, OutfallUnitLink
+from .models import Outfall, OutfallUnitLink, outfall_scope_q
 
 HIDDEN_FIELDS = {"updated_at", "created_at", "name_auto"}
 ACTIONS = {"+": "新建", "~": "修改", "-": "删除"}
@@ -108,3 +108,13 @@ def outfall_history(outfall):
     )
     entries.sort(key=lambda e: e.when, reverse=True)
     return entries
+
+
+def outfalls_as_of(when, user):
+    """The ledger as it stood at `when` (a datetime), within the user's scope.
+
+    Rows are Outfall instances rebuilt from history; outfalls deleted by then are left out.
+    """
+    q = outfall_scope_q(user)
+    snapshot = Outfall.history.as_of(when)
+    return snapshot if q is None else snapshot.filter(q)

@@ -237,35 +237,41 @@ class DischargeUnit(models.Model):
             raise ValidationError(errors)
 
 
-class OutfallQuerySet(models.QuerySet):
-    def _grant_q(self, grant):
-        if grant.citywide:
-            return models.Q()
-        if grant.role == Role.COUNTY:
-            return models.Q(county_id=grant.county_id)
-        if grant.role == Role.DEPARTMENT:
-            return models.Q(type_level2__in=sorted(grant.department_types))
-        if grant.role == Role.ENTITY:
-            owned = OutfallUnitLink.objects.filter(unit_id=grant.unit_id, role=LinkRole.OWNER).values(
-                "outfall_id"
-            )
-            return models.Q(responsible_entity_id=grant.unit_id) | models.Q(pk__in=owned)
-        if grant.role == Role.RIVER_CHIEF:
-            q = models.Q(water_body_id__in=sorted(grant.water_body_ids))
-            return q & models.Q(county_id=grant.county_id) if grant.county_id else q
-        return models.Q(pk__in=[])
+def _outfall_grant_q(grant):
+    # Field names only (id, not pk), so the same Q also filters historical outfall rows.
+    if grant.citywide:
+        return models.Q()
+    if grant.role == Role.COUNTY:
+        return models.Q(county_id=grant.county_id)
+    if grant.role == Role.DEPARTMENT:
+        return models.Q(type_level2__in=sorted(grant.department_types))
+    if grant.role == Role.ENTITY:
+        owned = OutfallUnitLink.objects.filter(unit_id=grant.unit_id, role=LinkRole.OWNER).values(
+            "outfall_id"
+        )
+        return models.Q(responsible_entity_id=grant.unit_id) | models.Q(id__in=owned)
+    if grant.role == Role.RIVER_CHIEF:
+        q = models.Q(water_body_id__in=sorted(grant.water_body_ids))
+        return q & models.Q(county_id=grant.county_id) if grant.county_id else q
+    return models.Q(id__in=[])
 
+
+def outfall_scope_q(user, *, editing=False):
+    """The filter for the outfalls a user may see (or edit); None when nothing limits them."""
+    scope = scope_of(user)
+    grants = [g for g in scope.grants if g.can_edit] if editing else list(scope.grants)
+    if any(g.citywide for g in grants):
+        return None
+    q = models.Q(id__in=[])
+    for grant in grants:
+        q |= _outfall_grant_q(grant)
+    return q
+
+
+class OutfallQuerySet(models.QuerySet):
     def _scoped(self, user, editing):
-        scope = scope_of(user)
-        grants = [g for g in scope.grants if g.can_edit] if editing else list(scope.grants)
-        if not grants:
-            return self.none()
-        if any(g.citywide for g in grants):
-            return self
-        q = models.Q(pk__in=[])
-        for grant in grants:
-            q |= self._grant_q(grant)
-        return self.filter(q)
+        q = outfall_scope_q(user, editing=editing)
+        return self if q is None else self.filter(q)
 
     def visible_to(self, user):
         return self._scoped(user, editing=False)

@@ -141,6 +141,25 @@ def test_edit_records_history_with_user_and_change(client_for):
     assert latest.history_user.username == "pingcheng"
 
 
+def test_ledger_as_of_a_past_date(demo_user):
+    from django.utils import timezone
+
+    from outfalls.registry.history import outfalls_as_of
+
+    user = demo_user("pingcheng")
+    outfall = pingcheng_outfall()
+    before = timezone.now()
+    old = outfall.section_interval
+    outfall.section_interval = "新区间"
+    services.save_outfall(outfall, user=user)
+    then = {o.id: o for o in outfalls_as_of(before, user)}
+    now = {o.id: o for o in outfalls_as_of(timezone.now(), user)}
+    assert then[outfall.id].section_interval == old
+    assert now[outfall.id].section_interval == "新区间"
+    assert set(then) == set(Outfall.objects.filter(county__code="140213").values_list("id", flat=True))
+    assert not outfalls_as_of(before, demo_user("yunzhou")).filter(id=outfall.id).exists()
+
+
 def test_invalid_form_keeps_input_and_names_fields_in_chinese(client_for):
     client = client_for("pingcheng")
     outfall = pingcheng_outfall()
