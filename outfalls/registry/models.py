@@ -280,7 +280,10 @@ class OutfallQuerySet(models.QuerySet):
         return self._scoped(user, editing=True)
 
     def for_list(self):
-        return self.select_related("county", "town", "village", "water_body", "responsible_entity")
+        """Rows for lists and exports: related names in one query, without the heavy geometry columns."""
+        return self.select_related("county", "town", "village", "water_body", "responsible_entity").defer(
+            "county__boundary", "town__boundary", "village__boundary", "water_body__geometry"
+        )
 
 
 class Outfall(models.Model):
@@ -387,6 +390,7 @@ class Outfall(models.Model):
             models.Index(fields=["water_body"]),
             models.Index(fields=["rectification_status"]),
             models.Index(fields=["name"]),
+            models.Index(fields=["updated_at"]),
         ]
 
     def __str__(self):
