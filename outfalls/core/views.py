@@ -10,8 +10,9 @@ from django.shortcuts import get_object_or_404, redirect
 from django.views.generic import DetailView, ListView
 
 from .filters import JurisdictionFilter
-from .forms import style_form
+from .forms import fast_selects, style_form
 from .models import Attachment, Jurisdiction
+from .pagination import IdsFirstPaginator
 
 
 @login_required
@@ -35,6 +36,7 @@ class ScopedListView(LoginRequiredMixin, ListView):
 
     filterset_class = None
     paginate_by = settings.LEDGER_PAGE_SIZE
+    paginator_class = IdsFirstPaginator
 
     def base_queryset(self):
         return self.model.objects.all()
@@ -51,7 +53,7 @@ class ScopedListView(LoginRequiredMixin, ListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["filter"] = self.filterset
-        style_form(self.filterset.form)
+        style_form(fast_selects(self.filterset.form))
         query = self.request.GET.copy()
         query.pop("page", None)
         context["query_without_page"] = query.urlencode()

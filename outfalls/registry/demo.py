@@ -24,6 +24,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from shapely.geometry import LineString, Point, Polygon
 
+from outfalls.core.apps import refresh_sqlite_statistics
 from outfalls.core.choices import JurisdictionLevel, Role
 from outfalls.core.models import Department, Jurisdiction, Membership
 from outfalls.core.services import record_status_change
@@ -1061,4 +1062,5 @@ def load_demo(stdout=None):
     out.write(f"  {_pad('用户名', 14)}{_pad('角色', 14)}{_pad('范围', 30)}密码\n")
     for username, role, scope, password in accounts:
         out.write(f"  {_pad(username, 14)}{_pad(role, 14)}{_pad(scope, 30)}{password}\n")
+    refresh_sqlite_statistics()
     return counter.created

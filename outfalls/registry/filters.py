@@ -2,7 +2,7 @@
 
 import django_filters
 from django import forms
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 
 from outfalls.core.choices import COUNTY_LEVELS, JurisdictionLevel
 from outfalls.core.models import Jurisdiction
@@ -95,14 +95,15 @@ class OutfallFilter(ScopedFilterSet):
         value = value.strip()
         if not value:
             return queryset
-        linked = OutfallUnitLink.objects.filter(outfall=OuterRef("pk"), unit__name__icontains=value)
-        return queryset.filter(
+        units = DischargeUnit.objects.filter(name__icontains=value).values("pk")
+        q = (
             Q(name__icontains=value)
-            | Q(code__icontains=value)
-            | Q(national_code__icontains=value)
-            | Q(responsible_entity__name__icontains=value)
-            | Exists(linked)
+            | Q(responsible_entity_id__in=units)
+            | Q(pk__in=OutfallUnitLink.objects.filter(unit_id__in=units).values("outfall_id"))
         )
+        if value.isascii():  # codes are ASCII: a Chinese term cannot match them
+            q |= Q(code__icontains=value) | Q(national_code__icontains=value)
+        return queryset.filter(q)
 
 
 class DischargeUnitFilter(ScopedFilterSet):

@@ -384,6 +384,7 @@ class Outfall(models.Model):
         ordering = ["code"]
         indexes = [
             models.Index(fields=["county", "code"]),
+            models.Index(fields=["county", "type_code", "status"]),
             models.Index(fields=["status"]),
             models.Index(fields=["type_code"]),
             models.Index(fields=["type_level2"]),

@@ -294,3 +294,13 @@ def test_registers_pages_render(client_for):
 def test_anonymous_is_sent_to_login(client):
     response = client.get(reverse("registry:outfall_list"))
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_filter_form_keeps_the_choice_selected(client_for):
+    html = client_for("bureau").get(
+        reverse("registry:outfall_list"), {"county": "140213", "registered": "true"}
+    )
+    text = html.content.decode()
+    assert '<option value="140213" selected>平城区</option>' in text
+    assert '<option value="true" selected>是</option>' in text
+    assert '<option value="140215">云州区</option>' in text
