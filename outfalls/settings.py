@@ -198,6 +198,8 @@ OUTFALL_CODE_SEQ_WIDTH = int(env("OUTFALL_CODE_SEQ_WIDTH", "4"))
 # The password the demo loader gives the demo accounts. Only `load_demo` uses it.
 DEMO_PASSWORD = env("DEMO_PASSWORD", "Datong@2023")
 LEDGER_PAGE_SIZE = int(env("LEDGER_PAGE_SIZE", "50"))
+# Read and write ledger imports in a background thread, the page showing progress (tests run them inline).
+LEDGER_IMPORT_BACKGROUND = env_bool("LEDGER_IMPORT_BACKGROUND", True)
 
 LOGGING = {
     "version": 1,

@@ -46,6 +46,11 @@ class Scope:
         return any(g.can_edit for g in self.grants)
 
     @property
+    def can_import_ledger(self):
+        """Ledger imports are for city editors and county officers (whose rows must be their county's)."""
+        return self.can_edit_citywide or bool(self.county_ids)
+
+    @property
     def county_ids(self):
         return frozenset(g.county_id for g in self.grants if g.role == Role.COUNTY and g.county_id)
 

@@ -50,6 +50,36 @@ class ScopedFilterSet(django_filters.FilterSet):
             form.fields["town"].choices = [("", "全部乡镇"), *towns]
 
 
+OUTFALL_ORDERING = (
+    ("code", "code"),
+    ("name", "name"),
+    ("county__code", "county"),
+    ("water_body__name", "water_body"),
+    ("type_code", "type_code"),
+    ("status", "status"),
+    ("rectification_status", "rectification_status"),
+    ("updated_at", "updated_at"),
+)
+# Keyed by field name, as OrderingFilter looks labels up.
+OUTFALL_ORDERING_LABELS = {
+    "code": "编码",
+    "name": "名称",
+    "county__code": "县区",
+    "water_body__name": "受纳水体",
+    "type_code": "分类",
+    "status": "状态",
+    "rectification_status": "整治进展",
+    "updated_at": "更新时间",
+    "history_date": "更新时间",
+}
+
+
+def _outfall_ordering(fields):
+    return django_filters.OrderingFilter(
+        fields=fields, field_labels=OUTFALL_ORDERING_LABELS, label="排序", empty_label="默认"
+    )
+
+
 class OutfallFilter(ScopedFilterSet):
     q = django_filters.CharFilter(method="search", label="搜索")
     county = django_filters.ChoiceFilter(field_name="county__code", label="县区", choices=[])
@@ -62,30 +92,7 @@ class OutfallFilter(ScopedFilterSet):
     status = django_filters.ChoiceFilter(choices=LifecycleStatus.choices, label="生命周期状态")
     rectification_status = django_filters.ChoiceFilter(choices=RectificationStatus.choices, label="整治进展")
     registered = django_filters.BooleanFilter(label="登记建档", widget=YES_NO_ALL)
-    ordering = django_filters.OrderingFilter(
-        fields=(
-            ("code", "code"),
-            ("name", "name"),
-            ("county__code", "county"),
-            ("water_body__name", "water_body"),
-            ("type_code", "type_code"),
-            ("status", "status"),
-            ("rectification_status", "rectification_status"),
-            ("updated_at", "updated_at"),
-        ),
-        field_labels={
-            "code": "编码",
-            "name": "名称",
-            "county": "县区",
-            "water_body": "受纳水体",
-            "type_code": "分类",
-            "status": "状态",
-            "rectification_status": "整治进展",
-            "updated_at": "更新时间",
-        },
-        label="排序",
-        empty_label="默认",
-    )
+    ordering = _outfall_ordering(OUTFALL_ORDERING)
 
     class Meta:
         model = Outfall
@@ -99,11 +106,25 @@ class OutfallFilter(ScopedFilterSet):
         q = (
             Q(name__icontains=value)
             | Q(responsible_entity_id__in=units)
-            | Q(pk__in=OutfallUnitLink.objects.filter(unit_id__in=units).values("outfall_id"))
+            # id, not pk: the same filter also reads historical rows (OutfallAsOfFilter), whose pk differs
+            | Q(id__in=OutfallUnitLink.objects.filter(unit_id__in=units).values("outfall_id"))
         )
         if value.isascii():  # codes are ASCII: a Chinese term cannot match them
             q |= Q(code__icontains=value) | Q(national_code__icontains=value)
         return queryset.filter(q)
+
+
+class OutfallAsOfFilter(OutfallFilter):
+    """The ledger filter on the ledger as of a past date (historical rows from history.outfalls_as_of).
+
+    The same fields and values; history keeps no updated_at, so 更新时间 sorts by the version's date.
+    """
+
+    ordering = _outfall_ordering(
+        tuple(
+            ("history_date" if field == "updated_at" else field, param) for field, param in OUTFALL_ORDERING
+        )
+    )
 
 
 class DischargeUnitFilter(ScopedFilterSet):

@@ -1,11 +1,11 @@
 from django.urls import path
 
-from . import views
+from . import ledger_views, views
 
 app_name = "registry"
 urlpatterns = [
     path("outfalls/", views.OutfallListView.as_view(), name="outfall_list"),
-    path("outfalls/export.csv", views.OutfallExportView.as_view(), name="outfall_export"),
+    path("outfalls/export/", views.OutfallExportView.as_view(), name="outfall_export"),
     path("outfalls/new/", views.OutfallFormView.as_view(), name="outfall_create"),
     path("outfalls/<int:pk>/", views.OutfallDetailView.as_view(), name="outfall_detail"),
     path("outfalls/<int:pk>/edit/", views.OutfallFormView.as_view(), name="outfall_edit"),
@@ -15,6 +15,11 @@ urlpatterns = [
         "outfalls/<int:pk>/units/<int:link_pk>/delete/", views.outfall_unlink_unit, name="outfall_unlink_unit"
     ),
     path("outfalls/<int:pk>/attachments/", views.outfall_add_attachment, name="outfall_add_attachment"),
+    path("imports/", ledger_views.import_list, name="import_list"),
+    path("imports/<int:pk>/", ledger_views.import_detail, name="import_detail"),
+    path("imports/<int:pk>/file/", ledger_views.import_file, name="import_file"),
+    path("imports/<int:pk>/progress/", ledger_views.import_progress, name="import_progress"),
+    path("imports/<int:pk>/commit/", ledger_views.import_commit, name="import_commit"),
     path("units/", views.DischargeUnitListView.as_view(), name="unit_list"),
     path("units/new/", views.DischargeUnitFormView.as_view(), name="unit_create"),
     path("units/<int:pk>/", views.DischargeUnitDetailView.as_view(), name="unit_detail"),

@@ -1,16 +1,16 @@
 """Ledger pages. Thin: scope comes from visible_to/editable_by, rules from models and services."""
 
-import csv
+import tempfile
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Prefetch
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.views import View
 from django.views.decorators.http import require_POST
 
@@ -19,9 +19,15 @@ from outfalls.core.scopes import scope_of
 from outfalls.core.services import add_attachment, attachments_for, status_changes_for
 from outfalls.core.views import ScopedDetailView, ScopedListView, apply_filter
 
-from . import services
+from . import ledger_export, services
 from .choices import LIFECYCLE_TRANSITIONS, LifecycleStatus
-from .filters import DischargeUnitFilter, OutfallFilter, SectionFilter, WaterBodyFilter
+from .filters import (
+    DischargeUnitFilter,
+    OutfallAsOfFilter,
+    OutfallFilter,
+    SectionFilter,
+    WaterBodyFilter,
+)
 from .forms import AttachmentForm, DischargeUnitForm, OutfallForm, StatusForm, UnitLinkForm
 from .history import outfall_history
 from .models import DischargeUnit, Outfall, OutfallUnitLink, Section, WaterBody
@@ -67,70 +73,62 @@ class OutfallListView(ScopedListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["can_create"] = scope_of(self.request.user).can_edit_anything
+        # The current filter, carried as hidden fields by the export form (format and date are its own).
+        context["export_params"] = [
+            (name, value)
+            for name, values in self.request.GET.lists()
+            if name not in ("page", *EXPORT_ONLY_PARAMS)
+            for value in values
+        ]
         return context
 
 
+# Query parameters of the export itself, not of the ledger filter.
+EXPORT_ONLY_PARAMS = ("format", "as_of")
+
+
 class OutfallExportView(LoginRequiredMixin, View):
-    """The current filter, in the user's scope, as CSV (UTF-8 with BOM so Excel reads the Chinese)."""
+    """The ledger in the prescribed attachment-1 table, for the current filter within the user's scope.
 
-    columns = [
-        ("code", "排污口编码"),
-        ("national_code", "国家统一编码"),
-        ("name", "入河排污口名称"),
-        ("water_body", "受纳水体"),
-        ("section_interval", "断面区间"),
-        ("county", "县区"),
-        ("town", "乡镇（街道）"),
-        ("village", "村（社区）"),
-        ("lon", "经度"),
-        ("lat", "纬度"),
-        ("type_code", "类型代码"),
-        ("type", "分类"),
-        ("status", "生命周期状态"),
-        ("rectification_status", "整治进展"),
-        ("registered", "是否完成登记建档"),
-        ("responsible_entity", "排污责任主体单位名称"),
-    ]
+    ?format=xlsx (default) or csv; ?as_of=YYYY-MM-DD gives the ledger as it stood at the end of that day,
+    read from history, with the same filter. A bad date or format goes back to the ledger with a message.
+    """
 
-    def row(self, o):
-        return [
-            o.code,
-            o.national_code or "",
-            o.name,
-            o.water_body.name,
-            o.section_interval,
-            o.county.name,
-            o.town.name if o.town else "",
-            o.village.name if o.village else "",
-            f"{o.lon:.6f}",
-            f"{o.lat:.6f}",
-            o.type_code if o.type_code != "UNDETERMINED" else "",
-            o.type_label,
-            o.get_status_display(),
-            o.get_rectification_status_display(),
-            "是" if o.registered else "否",
-            o.responsible_entity.name if o.responsible_entity else o.responsibility_note,
-        ]
+    def _back(self, request, message):
+        messages.error(request, message)
+        query = request.GET.copy()
+        for name in EXPORT_ONLY_PARAMS:
+            query.pop(name, None)
+        url = reverse("registry:outfall_list")
+        return redirect(f"{url}?{query.urlencode()}" if query else url)
 
     def get(self, request):
-        queryset = Outfall.objects.for_list().visible_to(request.user)
-        _, rows = apply_filter(OutfallFilter, request, queryset)
-
-        class Echo:
-            def write(self, value):
-                return value
-
-        writer = csv.writer(Echo())
-
-        def stream():
-            yield "\ufeff"
-            yield writer.writerow([label for _, label in self.columns])
-            for outfall in rows.iterator(chunk_size=2000):
-                yield writer.writerow(self.row(outfall))
-
-        response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
-        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-        response["Content-Disposition"] = f"attachment; filename*=UTF-8''outfalls-{stamp}.csv"
+        fmt = request.GET.get("format") or "xlsx"
+        if fmt not in ledger_export.FORMATS:
+            return self._back(request, f"不支持的导出格式“{fmt[:20]}”，可选 xlsx 或 csv。")
+        as_of, error = ledger_export.parse_as_of(request.GET.get("as_of"))
+        if error:
+            return self._back(request, error)
+        rows = ledger_export.outfall_rows(user=request.user, as_of=as_of)
+        filterset, rows = apply_filter(OutfallAsOfFilter if as_of else OutfallFilter, request, rows)
+        code = (
+            filterset.form.cleaned_data.get("county") if filterset.is_bound and filterset.is_valid() else ""
+        )
+        county = ledger_export.county_by_code(code) if code else None
+        subject = ledger_export.export_subject(request.user, county)
+        filename = ledger_export.export_filename(subject, fmt, as_of)
+        disposition = content_disposition_header(True, filename)
+        if fmt == "csv":
+            response = StreamingHttpResponse(
+                ledger_export.csv_lines(rows, as_of=as_of), content_type="text/csv; charset=utf-8"
+            )
+            response["Content-Disposition"] = disposition
+            return response
+        handle = tempfile.TemporaryFile()  # write-only xlsx: rows stream to disk, not memory
+        ledger_export.write_xlsx(rows, handle, title_subject=subject, as_of=as_of)
+        handle.seek(0)
+        response = FileResponse(handle, content_type=ledger_export.XLSX_CONTENT_TYPE)
+        response["Content-Disposition"] = disposition
         return response
 
 

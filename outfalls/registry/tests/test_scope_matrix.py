@@ -7,6 +7,7 @@ visible_to(), so a wrong scope rule fails the test.
 import csv
 import io
 
+import openpyxl
 import pytest
 from django.urls import reverse
 
@@ -94,9 +95,15 @@ def test_outfall_list_api_export_and_counts(client_for, username):
 
     assert api_ids(client, "/api/v1/outfalls/") == expected
 
-    export = client.get(reverse("registry:outfall_export"))
-    rows = list(csv.reader(io.StringIO(b"".join(export.streaming_content).decode("utf-8-sig"))))[1:]
-    assert {r[0] for r in rows} == set(Outfall.objects.filter(id__in=expected).values_list("code", flat=True))
+    codes = set(Outfall.objects.filter(id__in=expected).values_list("code", flat=True))
+    export = client.get(reverse("registry:outfall_export"), {"format": "csv"})
+    header, *rows = csv.reader(io.StringIO(b"".join(export.streaming_content).decode("utf-8-sig")))
+    assert {r[header.index("入河排污口编码")] for r in rows} == codes
+    workbook = openpyxl.load_workbook(
+        io.BytesIO(b"".join(client.get(reverse("registry:outfall_export")).streaming_content)), read_only=True
+    )
+    cells = list(workbook.active.iter_rows(min_row=4, values_only=True))
+    assert {row[-2] for row in cells} == codes
 
     waters = client.get(reverse("registry:waterbody_list"))
     assert sum(w.visible_outfalls for w in waters.context["object_list"]) == len(expected)

@@ -1,0 +1,257 @@
+"""The ledger import: messy files in, row-level verdicts, scope, duplicates, atomic commit, round trip."""
+
+import datetime
+
+import pytest
+from django.core.files.base import ContentFile
+from django.core.management import CommandError, call_command
+from django.test import override_settings
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from outfalls.core.models import Jurisdiction
+from outfalls.geo import coords
+from outfalls.registry import ledger_export, ledger_import
+from outfalls.registry.models import DischargeUnit, LedgerImport, Outfall
+
+from . import ledger_files
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("inline_imports")]
+
+
+@pytest.fixture
+def inline_imports():
+    with override_settings(LEDGER_IMPORT_BACKGROUND=False):
+        yield
+
+
+def place(county_code):
+    county = Jurisdiction.objects.get(code=county_code)
+    town = Jurisdiction.objects.filter(level="town", county=county).order_by("code").first()
+    village = Jurisdiction.objects.filter(level="village", parent=town).order_by("code").first()
+    return county, town, village
+
+
+def new_row(n, county_code="140213", *, lon=None, lat=None, **extra):
+    county, town, village = place(county_code)
+    anchor = Outfall.objects.filter(county=county).order_by("id").first()
+    lon = lon if lon is not None else anchor.lon + 0.004 * n
+    lat = lat if lat is not None else anchor.lat + 0.003
+    row = {
+        "seq": n,
+        "water_body": "御河",
+        "section_interval": "孤山—艾庄",
+        "county": county.name.removesuffix("区"),  # 平城 for 平城区: a missing suffix is tolerated
+        "town": town.name,
+        "village": village.name,
+        "name": f"导入测试{n}号城镇雨洪排口",
+        "location": f"E{coords.format_dms(lon, 'lon')[:-1]} N{coords.format_dms(lat, 'lat')[:-1]}",
+        "lon": round(lon, 6),
+        "lat": round(lat, 6),
+        "entry_mode": "管道",
+        "outlet": "左岸，雨水管出口",
+        "conveyance": "管道",
+        "responsible_entity": f"导入测试单位{n}",
+        "unit_location": f"{lon + 0.001:.6f},{lat:.6f}",
+        "unit_kind": "机关事业单位",
+        "classification": "城镇雨洪排口",
+        "rectification": "正在整治",
+        "registered": "否",
+        "approval_date": datetime.date(2023, 5, 4),
+        "permit_number": "",
+    }
+    row.update(extra)
+    return row
+
+
+def make_record(user, path, crs="cgcs2000"):
+    path = getattr(path, "path", path)  # ledger_files builders return a LedgerFile
+    record = LedgerImport(created_by=user, filename=path.name, crs=crs)
+    record.file.save(path.name, ContentFile(path.read_bytes()), save=False)
+    record.save()
+    return record
+
+
+def test_export_then_import_reports_zero_changes(tmp_path, demo_user):
+    for username in ("pingcheng", "bureau"):
+        user = demo_user(username)
+        path = tmp_path / f"{username}.xlsx"
+        ledger_export.write_xlsx(Outfall.objects.visible_to(user), path, title_subject="测试")
+        preview = ledger_import.run_preview(make_record(user, path))
+        assert preview.counts["unchanged"] == Outfall.objects.visible_to(user).count()
+        assert preview.counts["rows"] == preview.counts["unchanged"], [
+            r.as_json() for r in preview.results if r.action != "unchanged"
+        ][:3]
+
+
+def test_messy_file_with_typos_blank_rows_and_gcj02_commits(tmp_path, demo_user):
+    user = demo_user("pingcheng")
+    rows = [new_row(1)]
+    path = ledger_files.messy_xlsx(tmp_path, rows)
+    record = make_record(user, path, crs="gcj02")
+    preview = ledger_import.run_preview(record)
+    assert preview.counts["new"] == 1, [r.as_json() for r in preview.results]
+    ledger_import.commit(record, user)
+    record.refresh_from_db()
+    assert record.status == "committed" and len(record.created_ids) == 1
+    outfall = Outfall.objects.get(pk=record.created_ids[0])
+    # GCJ-02 in the file, CGCS2000 in the ledger.
+    lon, lat = coords.parse_point(rows[0]["location"])
+    expected = coords.gcj02_to_wgs84(lon, lat)
+    assert abs(outfall.lon - expected[0]) < 1e-6 and abs(outfall.lat - expected[1]) < 1e-6
+    assert outfall.county.code == "140213" and outfall.name == "导入测试1号城镇雨洪排口"
+    assert (
+        outfall.type_code == "YH" and outfall.entry_mode == "pipe" and outfall.outlet_position == "left_bank"
+    )
+    assert outfall.responsible_entity.name == "导入测试单位1"
+    assert outfall.code.startswith(f"{outfall.water_body.code}-140213-YH-")
+    latest = outfall.history.first()
+    assert latest.history_user == user and f"台账导入 #{record.pk}" in latest.history_change_reason
+
+
+@pytest.mark.parametrize(
+    "builder",
+    [
+        ledger_files.gbk_csv,
+        ledger_files.utf8_bom_csv,
+        ledger_files.split_coordinates_xlsx,
+        ledger_files.single_header_xlsx,
+    ],
+)
+def test_other_layouts_read_the_same(tmp_path, demo_user, builder):
+    user = demo_user("bureau")
+    path = builder(tmp_path, [new_row(3)])
+    preview = ledger_import.run_preview(make_record(user, path))
+    assert preview.counts["new"] == 1, [r.as_json() for r in preview.results]
+
+
+def test_bad_rows_name_row_and_column_and_nothing_is_written(tmp_path, demo_user):
+    user = demo_user("bureau")
+    rows = [
+        new_row(1),
+        new_row(2, permit_number="91130200699229617Y001P"),
+        new_row(3, county="火星区"),
+        new_row(4, location="40.09, 113.31"),
+        new_row(5, approval_date="2023年13月1日"),
+        new_row(6, classification="奇怪的排口"),
+    ]
+    path = ledger_files.messy_xlsx(tmp_path, rows)
+    record = make_record(user, path)
+    before = (Outfall.objects.count(), DischargeUnit.objects.count())
+    preview = ledger_import.run_preview(record)
+    messages = {r.number: " ".join(r.messages) for r in preview.errors}
+    assert len(messages) == 5
+    text = " ".join(messages.values())
+    assert "统一社会信用代码" in text and "排污许可证编号" in text
+    assert "找不到县区“火星区”" in text
+    assert "疑似填反" in text
+    assert "日期" in text
+    assert "分类" in text
+    assert all(m.startswith("第 ") and "列（" in m for r in preview.errors for m in r.messages)
+    with pytest.raises(ledger_import.LedgerImportError, match="有 5 行错误"):
+        ledger_import.commit(record, user)
+    assert (Outfall.objects.count(), DischargeUnit.objects.count()) == before
+
+
+def test_county_user_cannot_import_another_countys_rows(tmp_path, demo_user):
+    user = demo_user("pingcheng")
+    path = ledger_files.messy_xlsx(
+        tmp_path, [new_row(1), new_row(2, county_code="140215", water_body="桑干河")]
+    )
+    preview = ledger_import.run_preview(make_record(user, path))
+    (bad,) = preview.errors
+    assert "云州区不在您的管辖范围（平城区）内" in bad.messages[0]
+
+
+def test_roles_without_import_rights_are_refused(tmp_path, demo_user):
+    path = ledger_files.messy_xlsx(tmp_path, [new_row(1)])
+    for username in ("auditor", "chengguan", "river_chief"):
+        with pytest.raises(Exception, match="不能导入台账"):
+            ledger_import.run_preview(make_record(demo_user(username), path))
+
+
+def test_possible_duplicate_waits_for_a_decision(tmp_path, demo_user):
+    user = demo_user("bureau")
+    existing = Outfall.objects.filter(county__code="140213", type_code="YH").order_by("id").first()
+    near = new_row(1, lon=existing.lon + 0.0001, lat=existing.lat, name="另一个名字的雨洪排口")
+    path = ledger_files.messy_xlsx(tmp_path, [near])
+    record = make_record(user, path)
+    preview = ledger_import.run_preview(record)
+    (dup,) = preview.duplicates
+    assert dup.candidates[0][1].id == existing.id and dup.candidates[0][0] < 30
+    with pytest.raises(ledger_import.LedgerImportError, match="疑似重复"):
+        ledger_import.commit(record, user)
+    ledger_import.commit(record, user, {dup.number: "update"})
+    existing.refresh_from_db()
+    assert existing.name == "另一个名字的雨洪排口" and existing.name_auto is False
+
+
+def test_update_by_code_changes_only_what_differs(tmp_path, demo_user):
+    user = demo_user("pingcheng")
+    path = tmp_path / "pc.xlsx"
+    ledger_export.write_xlsx(Outfall.objects.visible_to(user), path, title_subject="平城区")
+
+    book = load_workbook(path)
+    sheet = book.active
+    headers = [c.value for c in sheet[3]]
+    row = 4
+    code = sheet.cell(row, headers.index("入河排污口编码") + 1).value
+    sheet.cell(row, headers.index("断面区间") + 1).value = "导入后的区间"
+    book.save(path)
+    record = make_record(user, path)
+    preview = ledger_import.run_preview(record)
+    assert preview.counts["update"] == 1
+    (changed,) = [r for r in preview.results if r.action == "update"]
+    assert changed.changes == [("断面区间", changed.changes[0][1], "导入后的区间")]
+    ledger_import.commit(record, user)
+    outfall = Outfall.objects.get(code=code)
+    assert outfall.section_interval == "导入后的区间"
+    assert f"台账导入 #{record.pk}" in outfall.history.first().history_change_reason
+
+
+def test_fault_in_the_middle_of_commit_leaves_nothing(tmp_path, demo_user, monkeypatch):
+    user = demo_user("bureau")
+    path = ledger_files.messy_xlsx(tmp_path, [new_row(n) for n in range(1, 6)])
+    record = make_record(user, path)
+    ledger_import.run_preview(record)
+    before = (Outfall.objects.count(), DischargeUnit.objects.count(), Outfall.history.count())
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("injected fault")
+
+    monkeypatch.setattr(ledger_import, "_create_links", boom)
+    with pytest.raises(RuntimeError):
+        ledger_import.commit(record, user)
+    assert (Outfall.objects.count(), DischargeUnit.objects.count(), Outfall.history.count()) == before
+
+
+def test_command_dry_run_and_errors(tmp_path, demo_user, capsys):
+    good = ledger_files.messy_xlsx(tmp_path, [new_row(1)], name="good.xlsx").path
+    call_command("ledger_import", str(good), "--dry-run", "--user", "pingcheng")
+    assert "新增 1" in capsys.readouterr().out
+    assert not Outfall.objects.filter(name="导入测试1号城镇雨洪排口").exists()
+    bad = ledger_files.messy_xlsx(tmp_path, [new_row(1), new_row(2, county="火星区")], name="bad.xlsx").path
+    with pytest.raises(CommandError):
+        call_command("ledger_import", str(bad), "--user", "pingcheng")
+    out = capsys.readouterr().out
+    assert "找不到县区“火星区”" in out and out.count("\n第 ") + out.startswith("第 ") >= 1
+    call_command("ledger_import", str(good), "--user", "pingcheng", "--crs", "cgcs2000")
+    assert Outfall.objects.filter(name="导入测试1号城镇雨洪排口").exists()
+
+
+def test_web_upload_preview_and_confirm(tmp_path, client_for):
+    client = client_for("pingcheng")
+    path = ledger_files.messy_xlsx(tmp_path, [new_row(1), new_row(2)]).path
+    with path.open("rb") as handle:
+        response = client.post(reverse("registry:import_list"), {"file": handle, "crs": "cgcs2000"})
+    assert response.status_code == 302
+    detail = client.get(response["Location"])
+    assert "新增 2" in detail.content.decode()
+    record = LedgerImport.objects.latest("id")
+    response = client.post(reverse("registry:import_commit", args=[record.pk]), follow=True)
+    assert "已导入：新增 2 个排口" in response.content.decode()
+    assert client_for("yunzhou").get(reverse("registry:import_detail", args=[record.pk])).status_code == 404
+    bad = client.post(
+        reverse("registry:import_list"), {"file": ContentFile(b"x", name="a.xls"), "crs": "cgcs2000"}
+    )
+    assert "不支持的文件类型" in bad.content.decode()
