@@ -132,7 +132,8 @@ def _is_known(text):
 
 
 def _score(texts):
-    return sum(1 for t in texts if t and _is_known(t))
+    """Cells naming a column (group headers alone do not make a header row)."""
+    return sum(1 for t in texts if t and _resolve(t) is not None)
 
 
 def _nonempty(texts):
@@ -176,8 +177,8 @@ def _is_sub_header(top, bottom):
 
 
 def _is_header_like(texts):
-    score = _score(texts)
-    return score >= 1 and score * 2 >= _nonempty(texts)
+    known = sum(1 for t in texts if t and _is_known(t))
+    return known >= 1 and known * 2 >= _nonempty(texts)
 
 
 def _find_header(head, merges):

@@ -1,0 +1,54 @@
+"""In a real Chromium: a county officer uploads a hand-filled table, reads the preview, confirms, and finds
+the new outfall in the ledger with the import named in its history."""
+
+import os
+
+import pytest
+from django.conf import settings
+from django.test import override_settings
+
+from outfalls.registry.demo import load_demo
+from outfalls.registry.models import Outfall
+from outfalls.registry.tests import ledger_files
+from outfalls.registry.tests.test_ledger_import import new_row
+
+from .browser import browser_page, login  # noqa: F401  (fixture)
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@override_settings(LEDGER_IMPORT_BACKGROUND=False)
+def test_upload_preview_and_confirm(live_server, browser_page, tmp_path):  # noqa: F811
+    load_demo(stdout=open(os.devnull, "w"))  # noqa: SIM115
+    rows = [new_row(1), new_row(2), new_row(3, county_code="140215", water_body="桑干河")]
+    path = ledger_files.messy_xlsx(tmp_path, rows).path
+    page = browser_page
+    login(page, live_server.url, "pingcheng", settings.DEMO_PASSWORD)
+
+    page.click("a.dropdown-toggle:has-text('台账')")
+    page.click("a.dropdown-item:has-text('台账导入')")
+    page.set_input_files("input[type=file]", str(path))
+    page.select_option("select[name=crs]", "cgcs2000")
+    page.click("[data-testid=upload-form] button[type=submit]")
+    page.wait_for_selector("[data-testid=import-counts]")
+    counts = page.inner_text("[data-testid=import-counts]")
+    assert "新增 2" in counts and "错误 1" in counts
+    table = page.inner_text("[data-testid=preview-table]")
+    assert "云州区不在您的管辖范围（平城区）内" in table
+    # A file with an error cannot be confirmed.
+    assert page.locator("[data-testid=confirm-import]").count() == 0
+
+    # Fix the file (drop the other county's row), upload again, confirm.
+    path = ledger_files.messy_xlsx(tmp_path, rows[:2], name="平城区-修改后.xlsx").path
+    page.goto(f"{live_server.url}/ledger/imports/")
+    page.set_input_files("input[type=file]", str(path))
+    page.click("[data-testid=upload-form] button[type=submit]")
+    page.wait_for_selector("[data-testid=confirm-import]")
+    assert "新增 2" in page.inner_text("[data-testid=import-counts]")
+    page.click("[data-testid=confirm-import]")
+    page.wait_for_selector("[data-testid=import-result]")
+    assert "新增 2 个排口" in page.inner_text("[data-testid=import-result]")
+
+    outfall = Outfall.objects.get(name="导入测试1号城镇雨洪排口")
+    page.goto(f"{live_server.url}/ledger/outfalls/{outfall.pk}/")
+    assert "台账导入 #" in page.inner_text("[data-testid=history]")
