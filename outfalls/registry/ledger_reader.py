@@ -221,14 +221,12 @@ def _find_header(head, merges):
 
 
 def _horizontal_spans(merges, row_number, width):
-    """{anchor column: last column} for merges lying in one row (1-based row_number)."""
-    spans = {}
-    for (r0, c0), (r1, c1) in merges or ():
-        if r0 + 1 <= row_number <= r1 + 1 and c1 > c0 and c0 < width:
-            if r0 + 1 == row_number:
-                spans[c0] = min(c1, width - 1)
-            # A merge that starts above this row covers its cells: nothing to read there.
-    return spans
+    """{first column: last column} for the merges across columns that start in a row (1-based row_number)."""
+    return {
+        c0: min(c1, width - 1)
+        for (r0, c0), (_, c1) in merges or ()
+        if r0 + 1 == row_number and c1 > c0 and c0 < width
+    }
 
 
 def _map_columns(texts, raws, header_numbers, merges, width):
@@ -299,12 +297,10 @@ def _map_columns(texts, raws, header_numbers, merges, width):
     header_row = header_numbers[-1]
     for anchor, last in _horizontal_spans(merges, header_row, width).items():
         covered.update(range(anchor + 1, last + 1))
-        unknown = [(c, text) for c, text in unknown if not anchor < c <= last]
     if two_rows:
         for anchor, last in _horizontal_spans(merges, header_numbers[0], width).items():
             if not any(bottom[anchor : last + 1]):
                 covered.update(range(anchor + 1, last + 1))
-                unknown = [(c, text) for c, text in unknown if not anchor < c <= last]
     rightmost = max((c for c in range(width) if top[c] or bottom[c]), default=-1)
     for c, (key, label) in sorted(found.items()):
         if key not in _SPLIT_OF or c + 1 >= width or (c + 1) in found:
@@ -333,13 +329,13 @@ def _map_columns(texts, raws, header_numbers, merges, width):
     )
 
 
-def _check_required(header, where):
+def _check_required(header):
     columns, labels = header.columns, header.labels
     for lon, lat in (("lon", "lat"), ("unit_lon", "unit_lat")):
         if (lon in columns) != (lat in columns):
             have, missing = (lon, lat) if lon in columns else (lat, lon)
             raise LedgerFileError(
-                f"{where}找到了{column_letter(columns[have])}列（{labels[have]}），"
+                f"找到了{column_letter(columns[have])}列（{labels[have]}），"
                 f"但没有对应的“{_PRINTED[missing]}”列；坐标可以填在一列，也可以分经度、纬度两列。"
             )
     if "name" in columns or "location" in columns or "lon" in columns:
@@ -348,7 +344,7 @@ def _check_required(header, where):
         f"{column_letter(c)}列（{labels[k]}）" for k, c in sorted(columns.items(), key=lambda i: i[1])
     )
     message = (
-        f"{where}表头中没有“{_PRINTED['name']}”列，也没有“{_PRINTED['location']}”列（或经度、纬度两列），"
+        f"表头中没有“{_PRINTED['name']}”列，也没有“{_PRINTED['location']}”列（或经度、纬度两列），"
         f"至少需要其中之一。识别到的表头：{seen or '无'}"
     )
     if header.unknown:
@@ -622,6 +618,10 @@ def _openpyxl_opener(file_or_path):
     return opener
 
 
+class _CalamineFailed(Exception):
+    pass
+
+
 def _read_xlsx(file_or_path, shown):
     problem = _xlsx_problem(file_or_path, shown)
     if problem:
@@ -630,22 +630,20 @@ def _read_xlsx(file_or_path, shown):
         workbook = _open_calamine(file_or_path)
     except Exception:  # noqa: BLE001 - any calamine failure: try the slower reader
         return _read_xlsx_openpyxl(file_or_path, shown)
-    tried = []
-    with workbook:
+
+    def sheets():
         for name in _calamine_sheets(workbook):
             try:
                 sheet = workbook.get_sheet_by_name(name)
-            except Exception:  # noqa: BLE001
-                return _read_xlsx_openpyxl(file_or_path, shown)
-            tried.append(name)
-            if sheet.start is None:
-                continue
-            source = _CalamineSource(sheet)
-            header = _find_header(source.head(HEADER_SCAN_ROWS), source.merges)
-            if header is not None:
-                _check_required(header, _where(name, len(tried) > 1 or len(workbook.sheet_names) > 1))
-                return Table(header, source, sheet_name=name, reader=source.reader)
-    raise LedgerFileError(_no_header_message(shown, tried))
+            except Exception as error:  # noqa: BLE001
+                raise _CalamineFailed from error
+            yield name, (_CalamineSource(sheet) if sheet.start is not None else None)
+
+    try:
+        with workbook:
+            return _first_table(shown, sheets(), len(workbook.sheet_names) > 1)
+    except _CalamineFailed:
+        return _read_xlsx_openpyxl(file_or_path, shown)
 
 
 def _read_xlsx_openpyxl(file_or_path, shown):
@@ -656,17 +654,30 @@ def _read_xlsx_openpyxl(file_or_path, shown):
         raise LedgerFileError(f"无法读取 {shown}：文件已损坏或不是有效的 .xlsx 文件（{error}）。")
     try:
         names = [ws.title for ws in workbook.worksheets if ws.sheet_state == "visible"]
+        multiple = len(workbook.sheetnames) > 1
     finally:
         workbook.close()
-    tried = []
-    for name in names:
+    return _first_table(shown, ((name, _OpenpyxlSource(opener, name)) for name in names), multiple)
+
+
+def _first_table(shown, sheets, multiple):
+    """The table on the first sheet whose header is found and usable. sheets: (name, source or None)."""
+    tried, refused = [], None
+    for name, source in sheets:
         tried.append(name)
-        source = _OpenpyxlSource(opener, name)
-        header = _find_header(source.head(HEADER_SCAN_ROWS), None)
-        if header is not None:
-            _check_required(header, _where(name, len(names) > 1))
-            return Table(header, source, sheet_name=name, reader=source.reader)
-    raise LedgerFileError(_no_header_message(shown, tried))
+        if source is None:
+            continue
+        try:
+            header = _find_header(source.head(HEADER_SCAN_ROWS), source.merges)
+            if header is None:
+                continue
+            _check_required(header)
+        except LedgerFileError as error:
+            # A sheet with a header that cannot be used (a summary, an older layout): try the others first.
+            refused = refused or LedgerFileError(_where(name, multiple) + str(error))
+            continue
+        return Table(header, source, sheet_name=name, reader=source.reader)
+    raise refused or LedgerFileError(_no_header_message(shown, tried))
 
 
 def _where(sheet_name, name_it):
@@ -758,7 +769,7 @@ def _read_csv(file_or_path, shown):
     header = _find_header(source.head(HEADER_SCAN_ROWS), None)
     if header is None:
         raise LedgerFileError(_no_header_message(shown, []))
-    _check_required(header, "")
+    _check_required(header)
     return Table(header, source, reader=source.reader, encoding=encoding, delimiter=delimiter)
 
 

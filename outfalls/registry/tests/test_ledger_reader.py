@@ -295,6 +295,22 @@ def test_sheets_chosen_first_visible_with_a_header(tmp_path, rows):
     assert [r.number for r in table.rows()] == built.row_numbers
 
 
+def test_a_sheet_with_an_unusable_header_gives_way_to_the_next(tmp_path, rows):
+    built = lf.messy_xlsx(tmp_path, rows)
+    workbook = openpyxl.load_workbook(built.path)
+    summary = workbook.create_sheet("统计", 0)
+    summary.append(["序号", "县区", "乡镇（街道）", "数量"])  # a header, but no name or location column
+    summary.append([1, "平城区", "东关街道", 3])
+    workbook.active = 0
+    workbook.save(built.path)
+    assert read_table(built.path).sheet_name == "汇总表"
+
+    del workbook["汇总表"]
+    workbook.save(built.path)
+    with pytest.raises(LedgerFileError, match="^工作表“统计”：表头中没有“入河排污口名称”列"):
+        read_table(built.path)
+
+
 def test_openpyxl_fallback_reads_the_same(tmp_path, rows, monkeypatch):
     built = lf.messy_xlsx(tmp_path, rows)
     merged = lf.merged_coordinates_xlsx(tmp_path, rows)
