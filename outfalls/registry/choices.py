@@ -133,3 +133,29 @@ class FieldKnowledge(models.TextChoices):
     UNKNOWN = "unknown", "暂不掌握"
     KNOWN = "known", "已掌握"
     ON_SIGN = "on_sign", "标识牌显示"
+
+
+class ProtectedAreaKind(models.TextChoices):
+    """特殊保护区域: an outfall inside one is to be removed by law (应依法取缔)."""
+
+    DRINKING_WATER_1 = "drinking_water_1", "饮用水水源一级保护区"
+    DRINKING_WATER_2 = "drinking_water_2", "饮用水水源二级保护区"
+    DRINKING_WATER_QUASI = "drinking_water_quasi", "饮用水水源准保护区"
+    SPRING = "spring", "泉域重点保护区"
+    NATURE_RESERVE = "nature_reserve", "自然保护区"
+    ECO_REDLINE = "eco_redline", "生态保护红线"
+    OTHER = "other", "其他需要特殊保护的区域"
+
+
+class FindingKind(models.TextChoices):
+    PROTECTED_AREA = "protected_area", "位于特殊保护区域"
+    COUNTY_MISMATCH = "county_mismatch", "坐标不在所填县区内"
+    SECTION_INTERVAL = "section_interval", "断面区间"
+    FAR_FROM_RIVER = "far_from_river", "距所填受纳水体较远"
+    DUPLICATE = "duplicate", "疑似重复排口"
+
+
+class FindingSeverity(models.TextChoices):
+    ERROR = "error", "严重"
+    WARNING = "warning", "警告"
+    INFO = "info", "信息"

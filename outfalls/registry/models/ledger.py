@@ -1,6 +1,5 @@
 """The ledger: receiving waters, sections, discharge units, outfalls and the links between them."""
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import IntegrityError, models, transaction
@@ -9,8 +8,8 @@ from simple_history.models import HistoricalRecords
 from outfalls.core.choices import COUNTY_LEVELS, JurisdictionLevel, Role
 from outfalls.core.scopes import scope_of
 
-from . import coding, naming
-from .choices import (
+from .. import coding, naming
+from ..choices import (
     Conveyance,
     EntryMode,
     LifecycleStatus,
@@ -24,8 +23,8 @@ from .choices import (
     WaterBodyKind,
     WaterClass,
 )
-from .classification import LEVEL2_CODE, LEVEL3_PARENT, Level2, Level3, TypeCode
-from .validators import validate_credit_code, validate_permit_number
+from ..classification import LEVEL2_CODE, LEVEL3_PARENT, Level2, Level3, TypeCode
+from ..validators import validate_credit_code, validate_permit_number
 
 LON_VALIDATORS = [
     MinValueValidator(73.0, "经度应在 73–136 之间。"),
@@ -521,60 +520,3 @@ class OutfallUnitLink(models.Model):
 
     def __str__(self):
         return f"{self.unit} → {self.outfall}（{self.get_role_display()}）"
-
-
-class LedgerImportQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        scope = scope_of(user)
-        if scope.citywide:
-            return self
-        return self.filter(created_by=user) if scope.authenticated else self.none()
-
-
-class LedgerImport(models.Model):
-    """One upload of an attachment-1 table: the file, who sent it, the preview, and what the commit did."""
-
-    class Status(models.TextChoices):
-        PENDING = "pending", "待解析"
-        RUNNING = "running", "解析中"
-        PREVIEWED = "previewed", "待确认"
-        COMMITTING = "committing", "导入中"
-        COMMITTED = "committed", "已导入"
-        FAILED = "failed", "失败"
-
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name="导入人",
-        null=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    created_at = models.DateTimeField("上传时间", auto_now_add=True)
-    file = models.FileField("原始文件", upload_to="imports/%Y/%m/", max_length=300)
-    filename = models.CharField("文件名", max_length=200)
-    crs = models.CharField("坐标系", max_length=12, default="cgcs2000")
-    status = models.CharField("状态", max_length=12, choices=Status.choices, default=Status.PENDING)
-    rows_total = models.PositiveIntegerField("数据行数", default=0)
-    rows_done = models.PositiveIntegerField("已处理行数", default=0)
-    counts = models.JSONField("各类行数", default=dict, blank=True)
-    report = models.JSONField("逐行结果", default=list, blank=True)
-    error = models.TextField("错误", blank=True)
-    created_ids = models.JSONField("新建的排口", default=list, blank=True)
-    updated_ids = models.JSONField("修改的排口", default=list, blank=True)
-    created_unit_ids = models.JSONField("新建的排污单位", default=list, blank=True)
-    committed_at = models.DateTimeField("导入时间", null=True, blank=True)
-
-    objects = LedgerImportQuerySet.as_manager()
-
-    class Meta:
-        verbose_name = "台账导入"
-        verbose_name_plural = "台账导入"
-        ordering = ["-created_at", "-id"]
-
-    def __str__(self):
-        return f"台账导入 #{self.pk} {self.filename}"
-
-    @property
-    def history_reason(self):
-        """The reason written on every history row the commit creates, so the outfall file links back."""
-        return f"台账导入 #{self.pk}（{self.filename}）"

@@ -1,0 +1,34 @@
+"""Registry models, one module per concern, all importable from here."""
+
+from .imports import LedgerImport, LedgerImportQuerySet
+from .ledger import (
+    DischargeUnit,
+    DischargeUnitQuerySet,
+    Outfall,
+    OutfallQuerySet,
+    OutfallUnitLink,
+    ReferenceQuerySet,
+    Section,
+    WaterBody,
+    check_place,
+    outfall_scope_q,
+)
+from .spatial import ProtectedArea, SpatialFinding, SpatialFindingQuerySet
+
+__all__ = [
+    "DischargeUnit",
+    "DischargeUnitQuerySet",
+    "LedgerImport",
+    "LedgerImportQuerySet",
+    "Outfall",
+    "OutfallQuerySet",
+    "OutfallUnitLink",
+    "ProtectedArea",
+    "ReferenceQuerySet",
+    "Section",
+    "SpatialFinding",
+    "SpatialFindingQuerySet",
+    "WaterBody",
+    "check_place",
+    "outfall_scope_q",
+]
