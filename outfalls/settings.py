@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "simple_history",
     "outfalls.core",
     "outfalls.registry",
+    "outfalls.maps",
 ]
 
 MIDDLEWARE = [

@@ -361,6 +361,9 @@ class Outfall(models.Model):
         "排污许可证编号", max_length=22, blank=True, validators=[validate_permit_number]
     )
     sign_installed = models.BooleanField("已设置标识牌", default=False)
+    disclosed = models.BooleanField(
+        "已向社会公开", default=False, help_text="公开的排口（保留的）在公众页面和匿名 OGC API 中可见，只含公开字段"
+    )
     notes = models.TextField("备注", blank=True)
     source_key = models.CharField(
         "来源标识",
