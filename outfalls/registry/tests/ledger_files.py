@@ -132,7 +132,7 @@ def _grid(
     def col(i):  # layout index -> 0-based sheet column
         return first_col - 1 + i
 
-    title_row = header_row - 2 if title and header_row >= 2 else None
+    title_row = max(1, header_row - 2) if title and header_row >= 2 else None  # a blank row below it if room
     while len(cells) < header_row - 1:
         row = new_row()
         if title_row is not None and len(cells) == title_row:
@@ -231,7 +231,7 @@ def write_xlsx(path, rows, **options):
 def write_csv(path, rows, *, encoding="utf-8-sig", delimiter=",", **options):
     """Write the same table as CSV (merged cells become empty cells). Options as for write_xlsx.
 
-    Values are written as Excel's "save as CSV" shows them: dates as 2021-06-30, numbers as typed.
+    Values are written as str() gives them: dates as 2021-06-30, date-times as 2021-06-30 09:15:00.
     Row numbers are the lines where each record starts (a header with line breaks spans several lines).
     """
     options = {**_OPTIONS, **options}
@@ -241,9 +241,7 @@ def write_csv(path, rows, *, encoding="utf-8-sig", delimiter=",", **options):
     with open(path, "w", encoding=encoding, newline="") as f:
         writer = csv.writer(f, delimiter=delimiter, lineterminator="\r\n")
         for row in grid.cells:
-            texts = [
-                "" if v is None else v.isoformat() if isinstance(v, datetime.date) else str(v) for v in row
-            ]
+            texts = ["" if v is None else str(v) for v in row]  # dates as 2021-06-30 (09:15:00)
             writer.writerow(texts)
             starts.append(line)
             line += 1 + sum(t.count("\n") for t in texts)
@@ -503,6 +501,7 @@ _PACKAGE = {
         '<cellXfs count="3"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
         '<xf numFmtId="14" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
         '<xf numFmtId="22" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs>'
+        '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
         "</styleSheet>"
     ),
 }

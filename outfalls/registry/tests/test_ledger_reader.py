@@ -2,6 +2,7 @@
 
 import datetime
 import io
+import itertools
 import tracemalloc
 
 import openpyxl
@@ -305,7 +306,8 @@ def test_a_sheet_with_an_unusable_header_gives_way_to_the_next(tmp_path, rows):
     workbook.save(built.path)
     assert read_table(built.path).sheet_name == "汇总表"
 
-    del workbook["汇总表"]
+    workbook["汇总表"].title = "备用"
+    workbook["备用"].delete_rows(1, 20)
     workbook.save(built.path)
     with pytest.raises(LedgerFileError, match="^工作表“统计”：表头中没有“入河排污口名称”列"):
         read_table(built.path)
@@ -431,7 +433,8 @@ def test_bare_read_touches_every_cell(tmp_path):
 
 
 def test_twenty_thousand_rows_stream(tmp_path):
-    built = lf.make_large_xlsx(tmp_path / "big.xlsx", 20_000, fast=True)
+    rows = itertools.islice(itertools.cycle(lf.sample_rows(500)), 20_000)  # quicker than 20,000 new ones
+    built = lf.make_large_xlsx(tmp_path / "big.xlsx", rows, fast=True)
     table = read_table(built.path)
     assert table.header_rows == [2, 3]
     assert letters(table) == built.letters
@@ -447,3 +450,16 @@ def test_twenty_thousand_rows_stream(tmp_path):
     assert count == 20_000 and last.number == 20_003
     # Keeping the rows would take about 40 MB of Python objects; streaming them holds a few at a time.
     assert peak < 4 * 1024 * 1024, f"rows() held {peak / 1e6:.1f} MB"
+
+
+@pytest.mark.parametrize("fast", [False, True])
+def test_large_file_builder(tmp_path, fast):
+    built = lf.make_large_xlsx(tmp_path / "big.xlsx", 30, fast=fast)
+    sheet = openpyxl.load_workbook(built.path).active  # a valid workbook for openpyxl as well
+    assert {"A1:S1", "A2:A3", "B2:F2", "S2:S3"} <= {str(r) for r in sheet.merged_cells.ranges}
+    assert isinstance(sheet["R4"].value, datetime.datetime)  # a real date cell
+    table = read_table(built.path)
+    assert table.header_rows == [2, 3] and letters(table) == built.letters
+    read = list(table.rows())
+    assert [r.number for r in read] == built.row_numbers == list(range(4, 34))
+    assert read[0].values["seq"] == 1 and isinstance(read[0].values["approval_date"], datetime.date)
