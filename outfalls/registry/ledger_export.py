@@ -366,14 +366,19 @@ def write_xlsx(rows_or_queryset, path_or_file, *, title_subject, as_of=None, wit
     for min_col, min_row, max_col, max_row in merges:
         ws.merged_cells.add(CellRange(min_col=min_col, min_row=min_row, max_col=max_col, max_row=max_row))
 
+    # One styled cell per column (and a date-styled one), refilled for every row: the write-only sheet
+    # serialises each appended row at once, so the cells can be reused instead of made 2 million times.
     keys = [column.key for column in columns]
-    templates = [styles.centred if key in CENTRED_KEYS else styles.text for key in keys]
+    plain = [cell(ws, None, styles.centred if key in CENTRED_KEYS else styles.text) for key in keys]
+    dated = [cell(ws, None, styles.date) for _ in keys]
     count = 0
     for values in iter_cells(rows_or_queryset, as_of=as_of):
         row = []
-        for key, template in zip(keys, templates, strict=True):
+        for index, key in enumerate(keys):
             value = values.get(key)
-            row.append(cell(ws, value, styles.date if isinstance(value, date) else template))
+            target = dated[index] if isinstance(value, date) else plain[index]
+            target.value = value
+            row.append(target)
         ws.append(row)
         count += 1
     workbook.save(path_or_file)
