@@ -6,11 +6,18 @@ import sys
 from .common import setup_django
 
 # name -> module with run(out=None); each writes bench-results/<name>.json.
-BENCHMARKS = {"ledger": "benchmarks.ledger"}
+# ledger_import runs its steps in child processes on its own database (BENCH_IMPORT_DATABASE_URL).
+BENCHMARKS = {
+    "ledger": "benchmarks.ledger",
+    "ledger_import": "benchmarks.ledger_import",
+    "map": "benchmarks.map",
+    "spatial": "benchmarks.spatial",  # in a child process on its own database (BENCH_SPATIAL_DATABASE_URL)
+}
+ALIASES = {"import": "ledger_import"}
 
 
 def main(argv):
-    names = argv or list(BENCHMARKS)
+    names = [ALIASES.get(n, n) for n in argv] or list(BENCHMARKS)
     unknown = [n for n in names if n not in BENCHMARKS]
     if unknown:
         print(

@@ -201,6 +201,10 @@ DEMO_PASSWORD = env("DEMO_PASSWORD", "Datong@2023")
 LEDGER_PAGE_SIZE = int(env("LEDGER_PAGE_SIZE", "50"))
 # Read and write ledger imports in a background thread, the page showing progress (tests run them inline).
 LEDGER_IMPORT_BACKGROUND = env_bool("LEDGER_IMPORT_BACKGROUND", True)
+# Spatial checks (registry/checks.py): warn when an outfall lies farther than this from its declared
+# receiving water; outfalls closer than SPATIAL_DUPLICATE_M to each other are possible duplicates.
+SPATIAL_RIVER_WARN_M = float(env("SPATIAL_RIVER_WARN_M", "500"))
+SPATIAL_DUPLICATE_M = float(env("SPATIAL_DUPLICATE_M", "30"))
 
 LOGGING = {
     "version": 1,
@@ -208,3 +212,21 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "WARNING")},
 }
+
+# The map (maps/, docs/map.md) -------------------------------------------------------------------------
+# Base layer: "none" (nothing is fetched from outside; boundaries and rivers give the context),
+# "tianditu" (needs TIANDITU_KEY, a Tianditu browser key) or "custom" (MAP_TILE_URL, e.g. an intranet server).
+MAP_BASE_LAYER = env("MAP_BASE_LAYER", "none").strip().lower()
+TIANDITU_KEY = env("TIANDITU_KEY", "").strip()
+MAP_TILE_URL = env("MAP_TILE_URL", "").strip()
+MAP_TILE_ATTRIBUTION = env("MAP_TILE_ATTRIBUTION", "")
+# Outfalls in the visible box: points from this zoom on while there are at most MAP_POINT_LIMIT of them,
+# grid aggregates otherwise. Chain lines from MAP_CHAIN_MIN_ZOOM; at most MAP_UNIT_LIMIT units drawn.
+MAP_POINT_LIMIT = int(env("MAP_POINT_LIMIT", "500"))
+MAP_POINTS_MIN_ZOOM = int(env("MAP_POINTS_MIN_ZOOM", "12"))
+MAP_CHAIN_MIN_ZOOM = int(env("MAP_CHAIN_MIN_ZOOM", "13"))
+MAP_UNIT_LIMIT = int(env("MAP_UNIT_LIMIT", "1000"))
+# How long simplified boundary/river/protected-area shapes stay cached (keyed by their content).
+MAP_CACHE_SECONDS = int(env("MAP_CACHE_SECONDS", "86400"))
+# Low-zoom aggregates of a user's whole filtered set are cached this long (keyed by a data version too).
+MAP_AGGREGATE_CACHE_SECONDS = int(env("MAP_AGGREGATE_CACHE_SECONDS", "300"))

@@ -1,4 +1,11 @@
-from django.urls import path  # noqa: F401
+"""GIS exchange: /gis/import/ (reference data from GIS files), /gis/export/outfalls.<fmt> (the ledger)."""
+
+from django.urls import path
+
+from . import gis_views
 
 app_name = "gis"
-urlpatterns = []
+urlpatterns = [
+    path("import/", gis_views.import_page, name="import"),
+    path("export/outfalls.<str:fmt>", gis_views.export_outfalls, name="export_outfalls"),
+]

@@ -7,9 +7,17 @@ from django.db.models import Q
 from outfalls.core.choices import COUNTY_LEVELS, JurisdictionLevel
 from outfalls.core.models import Jurisdiction
 
-from .choices import LifecycleStatus, RectificationStatus, SectionLevel, UnitKind, WaterBodyKind
+from .choices import (
+    FindingKind,
+    FindingSeverity,
+    LifecycleStatus,
+    RectificationStatus,
+    SectionLevel,
+    UnitKind,
+    WaterBodyKind,
+)
 from .classification import Level2, TypeCode
-from .models import DischargeUnit, Outfall, OutfallUnitLink, Section, WaterBody
+from .models import DischargeUnit, Outfall, OutfallUnitLink, Section, SpatialFinding, WaterBody
 
 # Yes/no filters read "true"/"false" (as the API documents); the empty choice means no filter.
 YES_NO_ALL = forms.Select(choices=[("", "全部"), ("true", "是"), ("false", "否")])
@@ -181,3 +189,31 @@ class SectionFilter(django_filters.FilterSet):
     class Meta:
         model = Section
         fields = []
+
+
+class FindingFilter(ScopedFilterSet):
+    """The spatial checks' findings (registry/checks.py): by kind, severity, the outfall's county and water."""
+
+    q = django_filters.CharFilter(method="search", label="搜索")
+    kind = django_filters.ChoiceFilter(choices=FindingKind.choices, label="类别")
+    severity = django_filters.ChoiceFilter(choices=FindingSeverity.choices, label="级别")
+    county = django_filters.ChoiceFilter(field_name="outfall__county__code", label="县区", choices=[])
+    water_body = django_filters.ModelChoiceFilter(
+        field_name="outfall__water_body",
+        queryset=WaterBody.objects.defer("geometry"),
+        label="受纳水体",
+        empty_label="全部水体",
+    )
+
+    class Meta:
+        model = SpatialFinding
+        fields = []
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        q = Q(message__icontains=value) | Q(outfall__name__icontains=value)
+        if value.isascii():
+            q |= Q(outfall__code__icontains=value) | Q(outfall__national_code__icontains=value)
+        return queryset.filter(q)

@@ -5,6 +5,7 @@ from django import forms
 from outfalls.core.choices import AttachmentKind
 from outfalls.core.forms import BootstrapMixin
 from outfalls.core.models import Jurisdiction
+from outfalls.geo.coords import CRS, CRS_CHOICES, CoordinateError, parse_point, to_cgcs2000
 
 from .choices import LifecycleStatus, LinkRole
 from .models import DischargeUnit, Outfall, WaterBody
@@ -19,6 +20,58 @@ def _place_choices(user, level):
     )
 
 
+def point_from_text(text, crs=CRS.CGCS2000):
+    """(lon, lat) in CGCS2000 from typed coordinate text in crs (geo.coords: decimal, DMS, letters, ...).
+
+    Raises CoordinateError with a Chinese message. The forms and the map's coordinate look-up share it.
+    """
+    lon, lat = parse_point(text)
+    return to_cgcs2000(lon, lat, crs)
+
+
+def coord_text_field():
+    return forms.CharField(
+        label="坐标输入",
+        required=False,
+        max_length=120,
+        help_text="可粘贴任一常见写法，如 113.3125, 40.0901 或 113°18′45″E 40°05′24″N；"
+        "保存时按所选坐标系换算为 CGCS2000 并填入经纬度（填写时以此为准）",
+    )
+
+
+def coord_crs_field():
+    return forms.ChoiceField(
+        label="坐标输入的坐标系", choices=CRS_CHOICES, initial=CRS.CGCS2000.value, required=False
+    )
+
+
+class TypedCoordinatesMixin:
+    """An optional "坐标输入" text and its CRS: when filled, clean() converts it and sets lon/lat.
+
+    The form declares coord_text and coord_crs (coord_text_field(), coord_crs_field()). An unreadable text
+    is an error on that field, the input kept; a readable one replaces whatever the lon/lat boxes held.
+    """
+
+    def _relax_lon_lat(self):
+        if self.is_bound and (self.data.get(self.add_prefix("coord_text")) or "").strip():
+            # The typed text supplies lon/lat: the boxes may be left empty.
+            self.fields["lon"].required = False
+            self.fields["lat"].required = False
+
+    def _clean_typed_coordinates(self, cleaned):
+        text = (cleaned.get("coord_text") or "").strip()
+        if not text:
+            return
+        try:
+            lon, lat = point_from_text(text, cleaned.get("coord_crs") or CRS.CGCS2000)
+        except CoordinateError as error:
+            self.add_error("coord_text", error.message)
+            return
+        cleaned["lon"], cleaned["lat"] = lon, lat
+        for name in ("lon", "lat"):
+            self._errors.pop(name, None)
+
+
 class PlaceLabelChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
         if obj.level == "village":
@@ -26,7 +79,7 @@ class PlaceLabelChoiceField(forms.ModelChoiceField):
         return f"{obj.county.name if obj.county else ''} / {obj.name}"
 
 
-class OutfallForm(BootstrapMixin, forms.ModelForm):
+class OutfallForm(TypedCoordinatesMixin, BootstrapMixin, forms.ModelForm):
     # Grouped as the attachment-1 summary table groups its columns.
     field_groups = [
         ("区位信息", ["water_body", "section_interval", "county", "town", "village"]),
@@ -40,6 +93,8 @@ class OutfallForm(BootstrapMixin, forms.ModelForm):
                 "national_code",
                 "lon",
                 "lat",
+                "coord_text",
+                "coord_crs",
                 "entry_mode",
                 "outlet_position",
                 "outlet_description",
@@ -67,6 +122,8 @@ class OutfallForm(BootstrapMixin, forms.ModelForm):
     ]
     town = PlaceLabelChoiceField(queryset=Jurisdiction.objects.none(), required=False, label="乡镇（街道）")
     village = PlaceLabelChoiceField(queryset=Jurisdiction.objects.none(), required=False, label="村（社区）")
+    coord_text = coord_text_field()
+    coord_crs = coord_crs_field()
 
     class Meta:
         model = Outfall
@@ -113,6 +170,7 @@ class OutfallForm(BootstrapMixin, forms.ModelForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
+        self._relax_lon_lat()
         counties = Jurisdiction.objects.visible_to(user).counties().defer("boundary")
         self.fields["county"].queryset = counties
         self.fields["town"].queryset = _place_choices(user, "town")
@@ -139,6 +197,7 @@ class OutfallForm(BootstrapMixin, forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        self._clean_typed_coordinates(cleaned)
         name = (cleaned.get("name") or "").strip()
         if name and cleaned.get("name_auto") and (not self.instance.pk or name != self.instance.name):
             # A typed or hand-edited name wins over the generated one.
@@ -173,13 +232,15 @@ class AttachmentForm(BootstrapMixin, forms.Form):
     file = forms.FileField(label="文件")
 
 
-class DischargeUnitForm(BootstrapMixin, forms.ModelForm):
+class DischargeUnitForm(TypedCoordinatesMixin, BootstrapMixin, forms.ModelForm):
     field_groups = [
         ("基本信息", ["name", "credit_code", "kind", "industry", "park"]),
-        ("位置", ["county", "town", "address", "lon", "lat"]),
+        ("位置", ["county", "town", "address", "lon", "lat", "coord_text", "coord_crs"]),
         ("许可与联系", ["permit_number", "contact", "phone", "notes"]),
     ]
     town = PlaceLabelChoiceField(queryset=Jurisdiction.objects.none(), required=False, label="乡镇（街道）")
+    coord_text = coord_text_field()
+    coord_crs = coord_crs_field()
 
     class Meta:
         model = DischargeUnit
@@ -205,6 +266,12 @@ class DischargeUnitForm(BootstrapMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["county"].queryset = Jurisdiction.objects.visible_to(user).counties().defer("boundary")
         self.fields["town"].queryset = _place_choices(user, "town")
+        self._relax_lon_lat()
+
+    def clean(self):
+        cleaned = super().clean()
+        self._clean_typed_coordinates(cleaned)
+        return cleaned
 
     def clean_credit_code(self):
         value = (self.cleaned_data.get("credit_code") or "").strip().upper()

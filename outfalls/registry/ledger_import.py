@@ -20,7 +20,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from outfalls.core.models import StatusChange
 from outfalls.geo import coords
 
-from . import coding
+from . import checks, coding
 from .choices import LifecycleStatus, LinkRole, ResponsibilityBasis
 from .classification import LEVEL2_CODE, TypeCode
 from .ledger_reader import LedgerFileError, read_table
@@ -256,6 +256,9 @@ def _apply(record, user, preview):
         bulk_update_with_history(
             updated, Outfall, fields, batch_size=BATCH, default_user=user, default_change_reason=reason
         )
+
+    # The spatial checks for every outfall written (findings; 断面区间 where empty).
+    checks.check_outfalls([o.id for o in created] + [o.id for o in updated], user=user)
 
     record.status = LedgerImport.Status.COMMITTED
     record.committed_at = now

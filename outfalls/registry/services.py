@@ -6,6 +6,7 @@ from django.db import transaction
 from outfalls.core.scopes import scope_of
 from outfalls.core.services import record_status_change
 
+from . import checks
 from .choices import LIFECYCLE_TRANSITIONS, LifecycleStatus
 from .models import DischargeUnit, Outfall, OutfallUnitLink
 
@@ -34,6 +35,7 @@ def save_outfall(outfall, *, user, reason=""):
         record_status_change(
             outfall, user=user, from_value="", to_value=outfall.status, reason=reason or "新建"
         )
+    checks.check_outfall(outfall, user=user)  # spatial findings, and 断面区间 when the check may fill it
     return outfall
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import ledger_views, views
+from . import findings_views, ledger_views, views
 
 app_name = "registry"
 urlpatterns = [
@@ -27,4 +27,5 @@ urlpatterns = [
     path("waters/", views.WaterBodyListView.as_view(), name="waterbody_list"),
     path("waters/<int:pk>/", views.WaterBodyDetailView.as_view(), name="waterbody_detail"),
     path("sections/", views.SectionListView.as_view(), name="section_list"),
+    path("findings/", findings_views.FindingListView.as_view(), name="finding_list"),
 ]

@@ -14,8 +14,17 @@ from outfalls.core.choices import JurisdictionLevel, Role
 from outfalls.core.models import Department, Jurisdiction, Membership
 from outfalls.core.services import record_status_change
 
+from ..checks import check_outfalls
 from ..choices import WaterBodyKind
-from ..models import DischargeUnit, Outfall, OutfallUnitLink, Section, WaterBody
+from ..models import (
+    DischargeUnit,
+    Outfall,
+    OutfallUnitLink,
+    ProtectedArea,
+    Section,
+    SpatialFinding,
+    WaterBody,
+)
 from .data import (
     CITY,
     DEMO_USERS,
@@ -28,6 +37,7 @@ from .data import (
     ZONE,
 )
 from .plan import Planner
+from .protected import load_protected_areas
 
 
 class _Counter:
@@ -216,6 +226,12 @@ def load_demo(stdout=None):
         units = _units(planner, places, counter)
         _outfalls(planner, places, waters, units, counter)
         accounts = _users(planner, places, departments, waters, units)
+        load_protected_areas(counter)
+        # The spatial checks, when this run added rows (or none were run yet): the demo shows findings, and
+        # a second load still changes nothing.
+        spatial = None
+        if any(counter.created.values()) or not SpatialFinding.objects.exists():
+            spatial = check_outfalls()
     totals = {
         "辖区": Jurisdiction.objects.count(),
         "部门": Department.objects.count(),
@@ -224,10 +240,15 @@ def load_demo(stdout=None):
         "排污单位": DischargeUnit.objects.count(),
         "入河排污口": Outfall.objects.count(),
         "排口-单位关联": OutfallUnitLink.objects.count(),
+        "特殊保护区域": ProtectedArea.objects.count(),
     }
     out.write("演示数据（大同）：\n")
     for label, total in totals.items():
         out.write(f"  {label}：新建 {counter.created.get(label, 0)}，现有 {total}\n")
+    if spatial is not None:
+        out.write("空间检查：\n")
+        for line in spatial.summary_lines():
+            out.write(f"  {line.strip()}\n")
     out.write("演示账号：\n")
     out.write(f"  {_pad('用户名', 14)}{_pad('角色', 14)}{_pad('范围', 30)}密码\n")
     for username, role, scope, password in accounts:

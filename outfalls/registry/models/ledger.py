@@ -362,7 +362,9 @@ class Outfall(models.Model):
     )
     sign_installed = models.BooleanField("已设置标识牌", default=False)
     disclosed = models.BooleanField(
-        "已向社会公开", default=False, help_text="公开的排口（保留的）在公众页面和匿名 OGC API 中可见，只含公开字段"
+        "已向社会公开",
+        default=False,
+        help_text="公开的排口（保留的）在公众页面和匿名 OGC API 中可见，只含公开字段",
     )
     notes = models.TextField("备注", blank=True)
     source_key = models.CharField(

@@ -1,0 +1,88 @@
+"""The city-wide aggregates behind the map's low zooms, cached.
+
+Below MAP_POINTS_MIN_ZOOM every pan or zoom asks for grid aggregates, and a city-wide view groups every
+outfall the user sees (100,000 rows: the one expensive query of the map). The cells of the user's whole
+filtered set are therefore computed once per zoom (grid), scope and filter, cached, and the cells in
+each requested box are taken from them.
+
+The cache key holds a data version read in one cheap query: the number of outfalls, the largest id and
+the latest ``updated_at`` (every write path sets it, bulk ones included), and the number and largest id
+of the outfall-unit links (an entity's scope follows its links). Any write therefore starts a new key;
+``MAP_AGGREGATE_CACHE_SECONDS`` bounds how long an entry lives. A text search (``q``) matches unit names
+too, which the version does not watch, so searches are never cached.
+"""
+
+import hashlib
+import json
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+
+from outfalls.core.scopes import scope_of
+from outfalls.registry.models import Outfall, OutfallUnitLink
+
+from .grid import cell_sums
+
+CACHE_PREFIX = "maps:cells:v1"
+# Filters whose result the data version does not follow.
+UNCACHED_FILTERS = ("q",)
+
+
+def data_version():
+    """(outfalls, max outfall id, latest update, links, max link id), in one query of index look-ups."""
+    quote = connection.ops.quote_name
+    outfalls, links = quote(Outfall._meta.db_table), quote(OutfallUnitLink._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT COUNT(*) FROM {outfalls}), (SELECT MAX(id) FROM {outfalls}),"
+            f" (SELECT MAX(updated_at) FROM {outfalls}), (SELECT COUNT(*) FROM {links}),"
+            f" (SELECT MAX(id) FROM {links})"
+        )
+        return [str(value) for value in cursor.fetchone()]
+
+
+def scope_key(user):
+    """The user's scope in a canonical form (the same in every process)."""
+    return sorted(
+        [
+            grant.role,
+            grant.county_id,
+            sorted(grant.department_types),
+            grant.unit_id,
+            sorted(grant.water_body_ids),
+        ]
+        for grant in scope_of(user).grants
+    )
+
+
+def cacheable(filters):
+    return not any((filters.get(name) or "").strip() for name in UNCACHED_FILTERS)
+
+
+def overview_for(user, queryset, filters):
+    """A function grid -> cells of the whole queryset (grid.cell_sums), cached as described above.
+
+    queryset is the user's visible outfalls with filters (a QueryDict without the map's own parameters)
+    applied; None when the filters cannot be cached.
+    """
+    if not cacheable(filters):
+        return None
+
+    def overview(grid):
+        identity = [
+            scope_key(user),
+            sorted((name, sorted(filters.getlist(name))) for name in filters),
+            grid.lon_step,
+            grid.lat_step,
+            data_version(),
+        ]
+        digest = hashlib.blake2b(json.dumps(identity).encode(), digest_size=20).hexdigest()
+        key = f"{CACHE_PREFIX}:{digest}"
+        cells = cache.get(key)
+        if cells is None:
+            cells = cell_sums(queryset, grid)
+            cache.set(key, cells, timeout=settings.MAP_AGGREGATE_CACHE_SECONDS)
+        return cells
+
+    return overview

@@ -1,0 +1,655 @@
+"""Spatial checks of the ledger (空间检查): run on every save and in a batch (`manage.py spatial_check`).
+
+For each outfall checked, every earlier finding is replaced by what the checks find now:
+
+- protected area (error): the point lies inside a special protection area → 应依法取缔, naming the area;
+- county (warning): the point lies outside the declared county's boundary, naming the county it is in;
+- section interval (info): where the point lies along its declared river, between which sections and
+  how far (linear referencing, geo/linref.py); fills the ledger's 断面区间 when it is empty or was filled by
+  the check before (the finding's data keeps the value it wrote, ``data["filled"]``), never over a value a
+  person typed;
+- far from river (warning): farther than SPATIAL_RIVER_WARN_M from the declared water body, naming the
+  nearest water body;
+- duplicate (warning): another outfall within SPATIAL_DUPLICATE_M.
+
+Everything is computed in bulk: the reference data (areas, counties, waters, sections) is read once, the
+points go through STRtrees and vectorised shapely calls (geo/index.py), and the findings are written with
+one delete and bulk inserts. ``compute`` does the geometry without writing; ``write`` stores a computation.
+See docs/spatial-checks.md.
+"""
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+import shapely
+from django.conf import settings
+from django.db import connections, transaction
+from django.db.models import Q, QuerySet
+from django.db.models.fields.json import KT
+from django.utils import timezone
+from simple_history.utils import bulk_update_with_history
+
+from outfalls.core.choices import COUNTY_LEVELS, JurisdictionLevel
+from outfalls.core.models import Jurisdiction
+from outfalls.geo import shapes
+from outfalls.geo.index import GeometryIndex
+from outfalls.geo.linref import LocalFrame, RiverLine
+
+from .choices import FindingKind, FindingSeverity, ProtectedAreaKind
+from .models import Outfall, ProtectedArea, Section, SpatialFinding, WaterBody
+
+AUTO_FILL_REASON = "空间检查自动填写断面区间"
+SEVERITY = {
+    FindingKind.PROTECTED_AREA: FindingSeverity.ERROR,
+    FindingKind.COUNTY_MISMATCH: FindingSeverity.WARNING,
+    FindingKind.FAR_FROM_RIVER: FindingSeverity.WARNING,
+    FindingKind.DUPLICATE: FindingSeverity.WARNING,
+    FindingKind.SECTION_INTERVAL: FindingSeverity.INFO,
+}
+# Up to this many outfalls, only the reference rows and outfalls near them are read (a save); above it,
+# everything is read once (a batch).
+SMALL_BATCH = 500
+CHUNK = 2000  # ids per IN (...) and rows per bulk insert
+
+
+def river_warn_m():
+    return float(getattr(settings, "SPATIAL_RIVER_WARN_M", 500))
+
+
+def duplicate_m():
+    return float(getattr(settings, "SPATIAL_DUPLICATE_M", 30))
+
+
+def interval_text(upstream, downstream):
+    """The ledger's 断面区间 from the names of the sections around a point: 孤山—艾庄, 艾庄以下, 孤山以上."""
+    if upstream and downstream:
+        return f"{upstream}—{downstream}"
+    if upstream:
+        return f"{upstream}以下"
+    if downstream:
+        return f"{downstream}以上"
+    return ""
+
+
+def distance_text(metres):
+    if metres < 1000:
+        return f"{metres:.0f} 米"
+    return f"{metres / 1000:.1f} 公里"
+
+
+def _chunks(items, size=CHUNK):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _ref(obj_id, name, **extra):
+    return {"id": int(obj_id), "name": name, **extra}
+
+
+# Reference data ----------------------------------------------------------------------------------------
+@dataclass
+class Place:
+    id: int
+    name: str
+    level: str
+    geom: object
+    approximate: bool
+
+
+@dataclass
+class Water:
+    id: int
+    name: str
+    geom: object  # lon/lat
+    geom_m: object  # in the city frame
+    river: RiverLine | None = None  # lines only (with or without sections)
+
+
+def _geometry(value):
+    try:
+        geom = shapes.shape_of(value)
+    except (ValueError, TypeError, AttributeError, KeyError, IndexError):
+        return None
+    if not geom.is_valid:
+        geom = shapely.make_valid(geom)
+    return geom
+
+
+def _load_counties():
+    places = []
+    rows = Jurisdiction.objects.filter(level__in=COUNTY_LEVELS, boundary__isnull=False).values_list(
+        "id", "name", "level", "boundary", "boundary_approximate"
+    )
+    for pk, name, level, boundary, approximate in rows.order_by("code"):
+        geom = _geometry(boundary)
+        if geom is not None and geom.geom_type in ("Polygon", "MultiPolygon"):
+            shapely.prepare(geom)
+            places.append(Place(pk, name, level, geom, approximate))
+    return places
+
+
+def _city_frame(counties, lats):
+    """One metric frame for the whole city: the middle latitude of the county boundaries (stable)."""
+    if counties:
+        bounds = np.array([p.geom.bounds for p in counties])
+        return LocalFrame((bounds[:, 1].min() + bounds[:, 3].max()) / 2)
+    return LocalFrame(float(np.mean(lats)) if len(lats) else 40.0)
+
+
+def _load_areas(lons, lats, everything):
+    rows = ProtectedArea.objects.all()
+    if not everything:
+        q = Q(pk__in=[])
+        for lon, lat in zip(lons, lats, strict=True):
+            q |= Q(min_lon__lte=lon, max_lon__gte=lon, min_lat__lte=lat, max_lat__gte=lat)
+        rows = rows.filter(q)
+    areas = []
+    for pk, name, kind, approximate, geometry in rows.values_list(
+        "id", "name", "kind", "approximate", "geometry"
+    ):
+        geom = _geometry(geometry)
+        if geom is not None:
+            areas.append((pk, name, kind, approximate, geom))
+    return areas
+
+
+def _load_waters(frame):
+    sections = {}
+    for pk, name, water_id, lon, lat in Section.objects.order_by().values_list(
+        "id", "name", "water_body_id", "lon", "lat"
+    ):
+        sections.setdefault(water_id, []).append((pk, name, lon, lat))
+    waters = {}
+    for pk, name, geometry in WaterBody.objects.filter(geometry__isnull=False).values_list(
+        "id", "name", "geometry"
+    ):
+        geom = _geometry(geometry)
+        if geom is None:
+            continue
+        water = Water(pk, name, geom, frame.geometry(geom))
+        if geom.geom_type in ("LineString", "MultiLineString"):
+            try:
+                water.river = RiverLine(geom, sections.get(pk, ()))
+            except ValueError:
+                water.river = None
+        waters[pk] = water
+    return waters
+
+
+# Outfalls ----------------------------------------------------------------------------------------------
+TARGET_FIELDS = ("id", "lon", "lat", "county_id", "water_body_id", "section_interval")
+
+
+@dataclass
+class Targets:
+    ids: np.ndarray
+    lon: np.ndarray
+    lat: np.ndarray
+    county: np.ndarray
+    water: np.ndarray
+    interval: list
+
+    @classmethod
+    def from_rows(cls, rows):
+        rows = sorted(rows)
+        return cls(
+            ids=np.array([r[0] for r in rows], dtype=np.int64),
+            lon=np.array([r[1] for r in rows], dtype=float),
+            lat=np.array([r[2] for r in rows], dtype=float),
+            county=np.array([r[3] for r in rows], dtype=np.int64),
+            water=np.array([r[4] for r in rows], dtype=np.int64),
+            interval=[r[5] for r in rows],
+        )
+
+    def __len__(self):
+        return len(self.ids)
+
+
+def _target_ids(outfalls):
+    """None for every outfall; otherwise a sorted list of ids."""
+    if outfalls is None:
+        return None
+    if isinstance(outfalls, QuerySet):
+        return sorted(outfalls.order_by().values_list("id", flat=True))
+    return sorted({o.pk if isinstance(o, Outfall) else int(o) for o in outfalls})
+
+
+def _load_targets(ids):
+    if ids is None:
+        return Targets.from_rows(Outfall.objects.order_by().values_list(*TARGET_FIELDS))
+    rows = []
+    for chunk in _chunks(ids):
+        rows += Outfall.objects.filter(id__in=chunk).order_by().values_list(*TARGET_FIELDS)
+    return Targets.from_rows(rows)
+
+
+def _load_pool(targets, everything, frame, reach_m):
+    """(ids, lon, lat) of every outfall that may lie within reach_m of a target."""
+    if everything:
+        rows = list(Outfall.objects.order_by().values_list("id", "lon", "lat"))
+    else:
+        dlon, dlat = reach_m * 1.5 / frame.per_lon, reach_m * 1.5 / frame.per_lat
+        rows = []
+        pairs = list(zip(targets.lon.tolist(), targets.lat.tolist(), strict=True))
+        for chunk in _chunks(pairs, 100):
+            q = Q(pk__in=[])
+            for lon, lat in chunk:
+                q |= Q(lon__range=(lon - dlon, lon + dlon), lat__range=(lat - dlat, lat + dlat))
+            rows += Outfall.objects.filter(q).order_by().values_list("id", "lon", "lat")
+        rows = sorted(set(rows))
+    return (
+        np.array([r[0] for r in rows], dtype=np.int64),
+        np.array([r[1] for r in rows], dtype=float),
+        np.array([r[2] for r in rows], dtype=float),
+    )
+
+
+# The computation ---------------------------------------------------------------------------------------
+@dataclass
+class Computation:
+    """What the checks found, before anything is written."""
+
+    target_ids: list | None  # None: every outfall
+    checked: int
+    findings: list = field(default_factory=list)  # (outfall id, kind, message, data, area id, other id)
+    intervals: dict = field(default_factory=dict)  # outfall id -> 断面区间 to write ("" clears)
+    timings: dict = field(default_factory=dict)
+
+    def counts(self):
+        return Counter((kind, SEVERITY[kind]) for _, kind, *_ in self.findings)
+
+
+def compute(outfalls=None):
+    """Run every check for outfalls (None: all; a queryset; or ids/instances); write nothing."""
+    timings = {}
+    clock = time.perf_counter()
+
+    def lap(name):
+        nonlocal clock
+        now = time.perf_counter()
+        timings[name] = timings.get(name, 0.0) + now - clock
+        clock = now
+
+    ids = _target_ids(outfalls)
+    everything = ids is None or len(ids) > SMALL_BATCH
+    targets = _load_targets(ids)
+    computation = Computation(target_ids=ids, checked=len(targets), timings=timings)
+    if not len(targets):
+        return computation
+    counties = _load_counties()
+    frame = _city_frame(counties, targets.lat)
+    lap("load outfalls and counties")
+    points = shapely.points(targets.lon, targets.lat)
+    points_m = frame.points(targets.lon, targets.lat)
+    lap("points")
+
+    areas = _load_areas(targets.lon, targets.lat, everything)
+    lap("load protected areas")
+    _check_areas(computation, targets, points, areas)
+    lap("protected areas")
+
+    _check_counties(computation, targets, points_m, counties, frame)
+    lap("county boundaries")
+
+    waters = _load_waters(frame)
+    old_filled = _old_filled(ids)
+    lap("load waters, sections, old intervals")
+    _check_rivers(computation, targets, points_m, waters, old_filled)
+    lap("rivers and section intervals")
+
+    pool = _load_pool(targets, everything, frame, duplicate_m())
+    lap("load outfalls for duplicates")
+    _check_duplicates(computation, targets, pool, frame)
+    lap("duplicates")
+    return computation
+
+
+def _check_areas(computation, targets, points, areas):
+    if not areas:
+        return
+    index = GeometryIndex([a[4] for a in areas])
+    point_ids, area_ids = index.containing(points)
+    order = np.lexsort((area_ids, point_ids))
+    for i, a in zip(point_ids[order].tolist(), area_ids[order].tolist(), strict=True):
+        pk, name, kind, approximate, _ = areas[a]
+        label = ProtectedAreaKind(kind).label if kind in ProtectedAreaKind.values else kind
+        message = f"位于{label}“{name}”内，应依法取缔"
+        if approximate:
+            message += "（保护区范围为示意）"
+        data = {"area": _ref(pk, name, kind=kind, approximate=bool(approximate))}
+        computation.findings.append(
+            (int(targets.ids[i]), FindingKind.PROTECTED_AREA, message, data, pk, None)
+        )
+
+
+def _check_counties(computation, targets, points_m, counties, frame):
+    if not counties:
+        return
+    real = [p for p in counties if p.level == JurisdictionLevel.COUNTY]
+    for declared in counties:
+        index = np.nonzero(targets.county == declared.id)[0]
+        if not len(index):
+            continue
+        inside = shapely.contains_xy(declared.geom, targets.lon[index], targets.lat[index])
+        index = index[~inside]
+        if not len(index):
+            continue
+        lon, lat = targets.lon[index], targets.lat[index]
+        actual = np.full(len(index), -1)
+        for n, place in enumerate(real):
+            hit = shapely.contains_xy(place.geom, lon, lat) & (actual < 0)
+            actual[hit] = n
+        distances = shapely.distance(frame.geometry(declared.geom), points_m[index])
+        declared_text = f"“{declared.name}”" + ("（示意边界）" if declared.approximate else "")
+        for i, found, distance in zip(index.tolist(), actual.tolist(), distances.tolist(), strict=True):
+            where = real[found] if found >= 0 else None
+            if where is None:
+                message = f"坐标不在任何县区边界内，距所填县区{declared_text}边界约 {distance_text(distance)}"
+            else:
+                message = (
+                    f"坐标位于{where.name}境内，不在所填县区{declared_text}边界内"
+                    f"（距其边界约 {distance_text(distance)}）"
+                )
+            data = {
+                "declared": _ref(declared.id, declared.name, approximate=bool(declared.approximate)),
+                "actual": _ref(where.id, where.name) if where else None,
+                "distance_m": round(distance, 1),
+            }
+            computation.findings.append(
+                (int(targets.ids[i]), FindingKind.COUNTY_MISMATCH, message, data, None, None)
+            )
+
+
+def _old_filled(ids):
+    """{outfall id: the 断面区间 the check wrote earlier} from the current section-interval findings."""
+    rows = SpatialFinding.objects.filter(kind=FindingKind.SECTION_INTERVAL, data__filled__isnull=False)
+    filled = KT("data__filled")  # the text itself: no JSON decoding per row
+    pairs = []
+    if ids is None:
+        pairs = rows.values_list("outfall_id", filled)
+    else:
+        for chunk in _chunks(ids):
+            pairs += rows.filter(outfall_id__in=chunk).values_list("outfall_id", filled)
+    return {pk: value for pk, value in pairs if value is not None}
+
+
+def _check_rivers(computation, targets, points_m, waters, old_filled):
+    limit = river_warn_m()
+    limit_text = distance_text(limit)
+    water_list = list(waters.values())
+    nearest, nearest_distance = GeometryIndex([w.geom_m for w in water_list]).nearest(points_m)
+    findings, intervals = computation.findings, computation.intervals
+    for water in water_list:
+        index = np.nonzero(targets.water == water.id)[0]
+        if not len(index):
+            continue
+        # Python lists, not numpy scalars, in the loop below (several times faster per element).
+        ids = targets.ids[index].tolist()
+        distances = shapely.distance(water.geom_m, points_m[index]).tolist()
+        near_ids = nearest[index].tolist()
+        near_distances = nearest_distance[index].tolist()
+        current_values = [targets.interval[i] for i in index.tolist()]
+        river = water.river
+        if river is not None:
+            chainage, _ = river.locate_many(targets.lon[index], targets.lat[index])
+            upstream, downstream = river.section_indexes(chainage)
+            chainage, upstream, downstream = chainage.tolist(), upstream.tolist(), downstream.tolist()
+            section_refs = [_ref(m.key, m.name, chainage_km=round(m.chainage_km, 3)) for m in river.sections]
+        water_ref = _ref(water.id, water.name)
+        for n, outfall_id in enumerate(ids):
+            near = water_list[near_ids[n]] if near_ids[n] >= 0 else None
+            near_ref = _ref(near.id, near.name, distance_m=round(near_distances[n], 1)) if near else None
+            d = distances[n]
+            if d > limit:
+                if near is not None and near.id != water.id:
+                    tail = f"；最近的水体是“{near.name}”，约 {distance_text(near_distances[n])}"
+                else:
+                    tail = "；附近没有更近的已登记水体"
+                message = f"距所填受纳水体“{water.name}”约 {distance_text(d)}，超过 {limit_text}{tail}"
+                data = {
+                    "water": water_ref,
+                    "distance_m": round(d, 1),
+                    "limit_m": limit,
+                    "nearest_water": near_ref,
+                }
+                findings.append((outfall_id, FindingKind.FAR_FROM_RIVER, message, data, None, None))
+            if river is None:
+                continue
+            u, w = upstream[n], downstream[n]
+            up = river.sections[u] if u >= 0 else None
+            down = river.sections[w] if w >= 0 else None
+            km = chainage[n]
+            interval = interval_text(up.name if up else "", down.name if down else "")
+            data = {
+                "water": water_ref,
+                "chainage_km": round(km, 3),
+                "distance_m": round(d, 1),
+                "upstream": section_refs[u] if up else None,
+                "downstream": section_refs[w] if down else None,
+                "to_upstream_km": round(km - up.chainage_km, 3) if up else None,
+                "to_downstream_km": round(down.chainage_km - km, 3) if down else None,
+                "interval": interval,
+                "nearest_water": near_ref,
+            }
+            if interval:
+                message = _position_message(water.name, up, down, km)
+            else:
+                message = f"受纳水体“{water.name}”未设考核断面，无断面区间"
+            current = current_values[n]
+            previous = old_filled.get(outfall_id)
+            if current == "" or (previous is not None and current == previous):  # the check's to fill
+                if interval != current:
+                    intervals[outfall_id] = interval
+                    if interval:
+                        message += "；已自动填入台账断面区间"
+                data["filled"] = interval or None
+            else:  # typed by a person (or loaded): never overwritten
+                data["filled"] = None
+                data["ledger_value"] = current
+                if interval and current != interval:
+                    message += f"；台账已填“{current}”（非空间检查所填），未改动"
+            findings.append((outfall_id, FindingKind.SECTION_INTERVAL, message, data, None, None))
+    # A value the check wrote on a river that no longer gives one (no geometry, or another water body).
+    for outfall_id, water_id, current in zip(
+        targets.ids.tolist(), targets.water.tolist(), targets.interval, strict=True
+    ):
+        water = waters.get(water_id)
+        if current and (water is None or water.river is None) and old_filled.get(outfall_id) == current:
+            intervals[outfall_id] = ""
+
+
+def _position_message(water_name, up, down, km):
+    if up and down:
+        return (
+            f"位于{water_name}{up.name}—{down.name}断面区间，沿河距上游{up.name}断面约 "
+            f"{distance_text((km - up.chainage_km) * 1000)}、距下游{down.name}断面约 "
+            f"{distance_text((down.chainage_km - km) * 1000)}"
+        )
+    if up:
+        return (
+            f"位于{water_name}{up.name}断面以下，沿河距该断面约 {distance_text((km - up.chainage_km) * 1000)}"
+        )
+    return (
+        f"位于{water_name}{down.name}断面以上，沿河距该断面约 {distance_text((down.chainage_km - km) * 1000)}"
+    )
+
+
+def _check_duplicates(computation, targets, pool, frame):
+    pool_ids, pool_lon, pool_lat = pool
+    if not len(pool_ids):
+        return
+    limit = duplicate_m()
+    pool_points = frame.points(pool_lon, pool_lat)
+    index = GeometryIndex(pool_points)
+    target_points = frame.points(targets.lon, targets.lat)
+    # Candidates in the city frame with a margin, then the distance at each pair's own latitude.
+    ti, pj, _ = index.within_distance(target_points, limit * 1.05)
+    a_ids, b_ids = targets.ids[ti], pool_ids[pj]
+    keep = a_ids != b_ids
+    ti, pj, a_ids, b_ids = ti[keep], pj[keep], a_ids[keep], b_ids[keep]
+    per_lon, per_lat = _metres_per_degree(0.5 * (targets.lat[ti] + pool_lat[pj]))
+    dx = (targets.lon[ti] - pool_lon[pj]) * per_lon
+    dy = (targets.lat[ti] - pool_lat[pj]) * per_lat
+    distance = np.hypot(dx, dy)
+    keep = distance <= limit
+    a_ids, b_ids, distance = a_ids[keep], b_ids[keep], distance[keep]
+    if not len(a_ids):
+        return
+    pairs = {}
+    for a, b, d in zip(a_ids.tolist(), b_ids.tolist(), distance.tolist(), strict=True):
+        pairs[(a, b)] = d
+        pairs[(b, a)] = d  # the other side of the pair, even when it is not a target itself
+    for (a, b), d in sorted(pairs.items()):
+        # Neither the message nor the data names the other outfall: it may lie outside the reader's scope
+        # (pages show it through Outfall.objects.visible_to).
+        message = f"{limit:.0f} 米内另有入河排污口（相距约 {d:.0f} 米），可能为重复排口"
+        data = {"other_id": b, "distance_m": round(d, 1), "limit_m": limit}
+        computation.findings.append((a, FindingKind.DUPLICATE, message, data, None, b))
+
+
+def _metres_per_degree(lats):
+    phi = np.radians(lats)
+    per_lat = 111132.954 - 559.822 * np.cos(2 * phi) + 1.175 * np.cos(4 * phi)
+    per_lon = 111412.84 * np.cos(phi) - 93.5 * np.cos(3 * phi) + 0.118 * np.cos(5 * phi)
+    return per_lon, per_lat
+
+
+# Writing -----------------------------------------------------------------------------------------------
+@dataclass
+class CheckReport:
+    checked: int
+    counts: Counter
+    filled: dict  # outfall id -> 断面区间 written ("" when a value the check wrote was cleared)
+    timings: dict
+    seconds: float
+
+    @property
+    def total(self):
+        return sum(self.counts.values())
+
+    def summary_lines(self):
+        lines = [f"检查入河排污口 {self.checked} 个，用时 {self.seconds:.2f} 秒，发现 {self.total} 条："]
+        for kind in FindingKind:
+            severity = SEVERITY[kind]
+            n = self.counts.get((kind, severity), 0)
+            lines.append(f"  {kind.label}（{severity.label}）：{n}")
+        written = sum(1 for v in self.filled.values() if v)
+        lines.append(
+            f"  自动填写断面区间：{written}"
+            + (f"，清除 {len(self.filled) - written}" if len(self.filled) > written else "")
+        )
+        return lines
+
+
+@transaction.atomic
+def write(computation, *, user=None):
+    """Replace the findings of the computation's outfalls and fill the section intervals it computed."""
+    clock = time.perf_counter()
+    ids = computation.target_ids
+    findings = SpatialFinding.objects.all()
+    if ids is None:
+        findings.delete()
+    else:
+        for chunk in _chunks(ids):
+            findings.filter(
+                Q(outfall_id__in=chunk) | Q(kind=FindingKind.DUPLICATE, other_outfall_id__in=chunk)
+            ).delete()
+    _insert_findings(computation.findings)
+    if computation.intervals:
+        _fill_intervals(computation.intervals, user)
+    computation.timings["write"] = time.perf_counter() - clock
+
+
+def _fill_intervals(intervals, user):
+    """Write the 断面区间 the check computed, with a history row for each outfall (who, why).
+
+    One UPDATE per distinct value and chunk (there are only as many values as section pairs), then the
+    history rows through simple_history's bulk_update_with_history with no fields (it only records
+    them): a bulk_update with a CASE per row costs several times more at this size.
+    """
+    now = timezone.now()
+    by_value = {}
+    for pk, value in intervals.items():
+        by_value.setdefault(value, []).append(pk)
+    for value, pks in by_value.items():
+        for chunk in _chunks(sorted(pks)):
+            Outfall.objects.filter(id__in=chunk).update(section_interval=value, updated_at=now)
+    for chunk in _chunks(sorted(intervals)):
+        bulk_update_with_history(
+            list(Outfall.objects.filter(id__in=chunk)),
+            Outfall,
+            [],
+            batch_size=CHUNK,
+            default_user=user,
+            default_change_reason=AUTO_FILL_REASON,
+            default_date=now,
+        )
+
+
+# Findings as plain rows: model instances and the ORM's per-value preparation cost about four times the
+# INSERT itself at 100,000 outfalls (benchmarks/spatial.py). Values go through the fields' own
+# get_db_prep_save, so JSON and timestamps are stored exactly as the ORM would store them.
+FINDING_COLUMNS = (
+    "outfall",
+    "kind",
+    "severity",
+    "message",
+    "data",
+    "protected_area",
+    "other_outfall",
+    "checked_at",
+)
+
+
+def _insert_findings(findings):
+    connection = connections[SpatialFinding.objects.db]  # resolved once, not per value
+    meta = SpatialFinding._meta
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(meta.get_field(name).column) for name in FINDING_COLUMNS)
+    placeholders = ", ".join(["%s"] * len(FINDING_COLUMNS))
+    sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders})"
+    data_field = meta.get_field("data")
+    checked_at = meta.get_field("checked_at").get_db_prep_save(timezone.now(), connection)
+    with connection.cursor() as cursor:
+        for chunk in _chunks(findings):
+            cursor.executemany(
+                sql,
+                [
+                    (
+                        outfall_id,
+                        str(kind),
+                        str(SEVERITY[kind]),
+                        message[:300],
+                        data_field.get_db_prep_save(data, connection),
+                        area_id,
+                        other_id,
+                        checked_at,
+                    )
+                    for outfall_id, kind, message, data, area_id, other_id in chunk
+                ],
+            )
+
+
+def check_outfalls(outfalls=None, *, user=None):
+    """Check outfalls (None: every outfall; a queryset; or ids/instances) and store the findings."""
+    start = time.perf_counter()
+    computation = compute(outfalls)
+    if computation.checked:
+        write(computation, user=user)
+    return CheckReport(
+        checked=computation.checked,
+        counts=computation.counts(),
+        filled=dict(computation.intervals),
+        timings=computation.timings,
+        seconds=time.perf_counter() - start,
+    )
+
+
+def check_outfall(outfall, *, user=None):
+    """Check one saved outfall (services.save_outfall calls this); the instance gets any filled interval."""
+    report = check_outfalls([outfall.pk], user=user)
+    if outfall.pk in report.filled:
+        outfall.section_interval = report.filled[outfall.pk]
+    return report

@@ -1,0 +1,451 @@
+"""The spatial checks (registry/checks.py): each check positive and negative, real county boundaries,
+section intervals that never overwrite a person's value, the save hook, the batch command, the import
+hook, the findings list's scope and filters, and the outfall file's card."""
+
+import io
+import math
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from outfalls.core.models import Jurisdiction
+from outfalls.geo import shapes
+from outfalls.geo.linref import LocalFrame
+from outfalls.registry import checks, demo, ledger_import, services
+from outfalls.registry.choices import FindingKind, FindingSeverity, ProtectedAreaKind
+from outfalls.registry.demo.data import ZONE
+from outfalls.registry.models import Outfall, ProtectedArea, SpatialFinding, WaterBody
+
+from . import ledger_files
+
+pytestmark = pytest.mark.django_db
+
+PINGCHENG, YUNZHOU, ZONE_CODE = "140213", "140215", "140271"
+
+
+def kinds(outfall, kind=None):
+    rows = SpatialFinding.objects.filter(outfall=outfall)
+    return list(rows.filter(kind=kind) if kind else rows)
+
+
+def place_at(outfall, lon, lat, **fields):
+    """Move an outfall without the form (no validation), then check it."""
+    Outfall.objects.filter(pk=outfall.pk).update(lon=lon, lat=lat, **fields)
+    checks.check_outfalls([outfall.pk])
+    outfall.refresh_from_db()
+    return outfall
+
+
+def county(code):
+    return Jurisdiction.objects.get(code=code)
+
+
+def outfall_in(code, water=None, exclude_duplicates=True):
+    rows = Outfall.objects.filter(county__code=code).order_by("pk")
+    if water:
+        rows = rows.filter(water_body__name=water)
+    if exclude_duplicates:
+        rows = rows.exclude(findings__kind=FindingKind.DUPLICATE).exclude(
+            findings__kind=FindingKind.PROTECTED_AREA
+        )
+    return rows.first()
+
+
+def point_on(water_name, fraction, offset_m=60):
+    """(lon, lat) offset_m metres to the left of the point at fraction of the river's demo line."""
+    line = shapes.shape_of(WaterBody.objects.get(name=water_name).geometry)
+    frame = LocalFrame.for_geometry(line)
+    line_m = frame.geometry(line)
+    along = fraction * line_m.length
+    ahead, behind = line_m.interpolate(along + 1), line_m.interpolate(along - 1)
+    tx, ty = ahead.x - behind.x, ahead.y - behind.y
+    norm = math.hypot(tx, ty)
+    foot = line_m.interpolate(along)
+    lon, lat = frame.lonlat(foot.x - ty / norm * offset_m, foot.y + tx / norm * offset_m)
+    return float(lon), float(lat)
+
+
+# The demo ----------------------------------------------------------------------------------------------
+def test_demo_has_protected_areas_and_findings():
+    areas = ProtectedArea.objects.all()
+    assert areas.count() == len(demo.protected.AREAS)
+    assert all(a.approximate and "示意" in a.source and "示意" in a.name for a in areas)
+    assert {a.kind for a in areas} >= {
+        ProtectedAreaKind.DRINKING_WATER_1,
+        ProtectedAreaKind.SPRING,
+        ProtectedAreaKind.NATURE_RESERVE,
+        ProtectedAreaKind.ECO_REDLINE,
+    }
+    removal = SpatialFinding.objects.filter(kind=FindingKind.PROTECTED_AREA)
+    assert removal.count() >= 5
+    assert removal.values("outfall__county").distinct().count() >= 3
+    assert all(f.severity == FindingSeverity.ERROR and "应依法取缔" in f.message for f in removal)
+    # The demo's points lie in their declared counties and near their rivers.
+    assert not SpatialFinding.objects.filter(kind=FindingKind.COUNTY_MISMATCH).exists()
+    assert not SpatialFinding.objects.filter(kind=FindingKind.FAR_FROM_RIVER).exists()
+    # Every demo outfall has its position along its river.
+    assert SpatialFinding.objects.filter(kind=FindingKind.SECTION_INTERVAL).count() == Outfall.objects.count()
+
+
+def test_load_demo_again_changes_no_finding():
+    before = list(SpatialFinding.objects.order_by("pk").values_list("pk", "checked_at", "message"))
+    demo.load_demo(stdout=io.StringIO())
+    after = list(SpatialFinding.objects.order_by("pk").values_list("pk", "checked_at", "message"))
+    assert before == after and ProtectedArea.objects.count() == len(demo.protected.AREAS)
+
+
+# Protected areas ---------------------------------------------------------------------------------------
+def square_area(
+    lon, lat, half=0.002, name="测试水源地一级保护区", kind=ProtectedAreaKind.DRINKING_WATER_1, **extra
+):
+    ring = [
+        [lon - half, lat - half],
+        [lon + half, lat - half],
+        [lon + half, lat + half],
+        [lon - half, lat + half],
+    ]
+    return ProtectedArea.objects.create(
+        name=name, kind=kind, geometry={"type": "Polygon", "coordinates": [[*ring, ring[0]]]}, **extra
+    )
+
+
+@pytest.mark.parametrize("batch", [False, True])
+def test_outfall_inside_a_protected_area_is_to_be_removed(batch):
+    outfall = outfall_in(PINGCHENG)
+    area = square_area(outfall.lon, outfall.lat)
+    checks.check_outfalls(None if batch else [outfall.pk])
+    (finding,) = kinds(outfall, FindingKind.PROTECTED_AREA)
+    assert finding.severity == FindingSeverity.ERROR and finding.protected_area == area
+    assert finding.message == "位于饮用水水源一级保护区“测试水源地一级保护区”内，应依法取缔"
+    # Outside it (about 500 m east): no finding.
+    place_at(outfall, outfall.lon + 0.006, outfall.lat)
+    assert kinds(outfall, FindingKind.PROTECTED_AREA) == []
+
+
+def test_approximate_area_says_so_and_nested_areas_each_count():
+    outfall = outfall_in(YUNZHOU)
+    square_area(outfall.lon, outfall.lat, name="某泉域", kind=ProtectedAreaKind.SPRING, approximate=True)
+    square_area(
+        outfall.lon, outfall.lat, half=0.01, name="某自然保护区", kind=ProtectedAreaKind.NATURE_RESERVE
+    )
+    checks.check_outfalls([outfall.pk])
+    messages = sorted(f.message for f in kinds(outfall, FindingKind.PROTECTED_AREA))
+    assert messages == [
+        "位于泉域重点保护区“某泉域”内，应依法取缔（保护区范围为示意）",
+        "位于自然保护区“某自然保护区”内，应依法取缔",
+    ]
+
+
+# County boundaries (the real ones) ---------------------------------------------------------------------
+def test_point_in_county_against_the_real_boundaries():
+    for place in Jurisdiction.objects.filter(level="county"):
+        point = shapes.shape_of(place.boundary).representative_point()
+        outfall = outfall_in(place.code)
+        place_at(outfall, point.x, point.y)
+        assert kinds(outfall, FindingKind.COUNTY_MISMATCH) == [], place.name
+
+
+def test_point_in_yunzhou_declared_pingcheng_names_yunzhou():
+    point = shapes.shape_of(county(YUNZHOU).boundary).representative_point()
+    outfall = place_at(outfall_in(PINGCHENG), point.x, point.y)
+    (finding,) = kinds(outfall, FindingKind.COUNTY_MISMATCH)
+    assert finding.severity == FindingSeverity.WARNING
+    assert finding.message.startswith("坐标位于云州区境内，不在所填县区“平城区”边界内（距其边界约 ")
+    assert finding.data["actual"]["name"] == "云州区" and finding.data["declared"]["name"] == "平城区"
+    assert finding.data["distance_m"] > 0
+
+
+def test_development_zone_inside_pingcheng():
+    zone = shapes.shape_of(county(ZONE_CODE).boundary)
+    inside_zone = zone.representative_point()
+    elsewhere = outfall_in(PINGCHENG)
+    elsewhere = (elsewhere.lon, elsewhere.lat)
+    # Declared 平城区, inside the zone's approximate polygon: still inside 平城区's real boundary.
+    outfall = place_at(outfall_in(PINGCHENG), inside_zone.x, inside_zone.y)
+    assert kinds(outfall, FindingKind.COUNTY_MISMATCH) == []
+    # Declared 经开区, inside its polygon: fine.
+    zone_outfall = place_at(outfall_in(ZONE_CODE), inside_zone.x, inside_zone.y + 0.001)
+    assert kinds(zone_outfall, FindingKind.COUNTY_MISMATCH) == []
+    # Declared 经开区, in 平城区 outside the zone's polygon: flagged, naming 平城区.
+    assert not zone.contains(shapes.Point(*elsewhere))
+    place_at(zone_outfall, elsewhere[0] + 0.0005, elsewhere[1])
+    (finding,) = kinds(zone_outfall, FindingKind.COUNTY_MISMATCH)
+    assert finding.message.startswith("坐标位于平城区境内，不在所填县区“大同经开区”（示意边界）边界内")
+    assert ZONE["name"] == "大同经开区"
+
+
+def test_point_outside_every_county():
+    outfall = place_at(outfall_in(PINGCHENG), 110.5, 36.0)
+    (finding,) = kinds(outfall, FindingKind.COUNTY_MISMATCH)
+    assert finding.message.startswith("坐标不在任何县区边界内，距所填县区“平城区”边界约 ")
+    assert finding.message.endswith("公里") and finding.data["actual"] is None
+
+
+# Section interval --------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "fraction, expected",
+    [(0.30, "孤山—艾庄"), (0.70, "艾庄—利仁皂"), (0.05, "孤山以上"), (0.95, "利仁皂以下")],
+)
+def test_section_interval_is_filled_when_empty(fraction, expected):
+    outfall = outfall_in("140212", water="御河")
+    outfall = place_at(outfall, *point_on("御河", fraction), section_interval="")
+    assert outfall.section_interval == expected
+    (finding,) = kinds(outfall, FindingKind.SECTION_INTERVAL)
+    assert finding.severity == FindingSeverity.INFO
+    assert finding.data["interval"] == expected and finding.data["filled"] == expected
+    assert "已自动填入台账断面区间" in finding.message
+    assert finding.data["distance_m"] == pytest.approx(60, abs=5)
+    if "—" in expected:
+        up, down = expected.split("—")
+        assert (finding.data["upstream"]["name"], finding.data["downstream"]["name"]) == (up, down)
+        total = finding.data["downstream"]["chainage_km"] - finding.data["upstream"]["chainage_km"]
+        assert finding.data["to_upstream_km"] + finding.data["to_downstream_km"] == pytest.approx(
+            total, abs=0.01
+        )
+    latest = outfall.history.first()
+    assert latest.history_change_reason == checks.AUTO_FILL_REASON and latest.section_interval == expected
+
+
+def test_a_typed_section_interval_is_never_overwritten(demo_user):
+    user = demo_user("bureau")
+    outfall = outfall_in("140212", water="御河")
+    outfall.lon, outfall.lat = point_on("御河", 0.30)
+    outfall.section_interval = ""
+    services.save_outfall(outfall, user=user)
+    assert outfall.section_interval == "孤山—艾庄"  # filled by the check on save
+    # Moved downstream through the form (the filled value posted back unchanged): refilled.
+    outfall = Outfall.objects.get(pk=outfall.pk)
+    outfall.lon, outfall.lat = point_on("御河", 0.70)
+    services.save_outfall(outfall, user=user)
+    assert Outfall.objects.get(pk=outfall.pk).section_interval == "艾庄—利仁皂"
+    # A person types a value: kept, now and after the next move.
+    outfall = Outfall.objects.get(pk=outfall.pk)
+    outfall.section_interval = "艾庄下游（人工核定）"
+    services.save_outfall(outfall, user=user)
+    outfall = Outfall.objects.get(pk=outfall.pk)
+    outfall.lon, outfall.lat = point_on("御河", 0.30)
+    services.save_outfall(outfall, user=user)
+    assert Outfall.objects.get(pk=outfall.pk).section_interval == "艾庄下游（人工核定）"
+    (finding,) = kinds(outfall, FindingKind.SECTION_INTERVAL)
+    assert finding.data["interval"] == "孤山—艾庄" and finding.data["filled"] is None
+    assert "台账已填“艾庄下游（人工核定）”（非空间检查所填），未改动" in finding.message
+    checks.check_outfalls()  # the batch leaves it too
+    assert Outfall.objects.get(pk=outfall.pk).section_interval == "艾庄下游（人工核定）"
+
+
+def test_demo_values_are_left_alone():
+    outfall = outfall_in("140212", water="御河")
+    before = outfall.section_interval
+    assert before  # filled by the demo loader, not by the check
+    place_at(outfall, *point_on("御河", 0.95))
+    assert outfall.section_interval == before
+
+
+def test_river_without_sections_gives_no_interval():
+    river = WaterBody.objects.get(name="浑河")
+    river.sections.all().delete()
+    outfall = outfall_in("140225", water="浑河")
+    outfall = place_at(outfall, outfall.lon, outfall.lat, section_interval="")
+    assert outfall.section_interval == ""
+    (finding,) = kinds(outfall, FindingKind.SECTION_INTERVAL)
+    assert finding.message == "受纳水体“浑河”未设考核断面，无断面区间" and finding.data["interval"] == ""
+
+
+# Nearest river -----------------------------------------------------------------------------------------
+def test_far_from_the_declared_river_names_the_nearest():
+    outfall = outfall_in(PINGCHENG, water="十里河")
+    lon, lat = point_on("御河", 0.40, offset_m=40)  # next to 御河, kilometres from 十里河
+    outfall = place_at(outfall, lon, lat)
+    (finding,) = kinds(outfall, FindingKind.FAR_FROM_RIVER)
+    assert finding.severity == FindingSeverity.WARNING
+    assert finding.message.startswith("距所填受纳水体“十里河”约 ") and "公里，超过 500 米" in finding.message
+    assert finding.message.endswith("最近的水体是“御河”，约 40 米")
+    assert finding.data["nearest_water"]["name"] == "御河"
+    with override_settings(SPATIAL_RIVER_WARN_M=50_000):
+        checks.check_outfalls([outfall.pk])
+    assert kinds(outfall, FindingKind.FAR_FROM_RIVER) == []
+
+
+def test_near_its_river_no_warning():
+    outfall = place_at(outfall_in("140212", water="御河"), *point_on("御河", 0.3, offset_m=400))
+    assert kinds(outfall, FindingKind.FAR_FROM_RIVER) == []
+    (finding,) = kinds(outfall, FindingKind.SECTION_INTERVAL)
+    assert finding.data["nearest_water"] == {
+        "id": outfall.water_body_id,
+        "name": "御河",
+        "distance_m": pytest.approx(400, abs=5),
+    }
+
+
+# Duplicates --------------------------------------------------------------------------------------------
+def clone_near(outfall, east_m, user):
+    copy = Outfall.objects.get(pk=outfall.pk)
+    copy.pk = copy.id = None
+    copy.code, copy.national_code, copy.source_key = "", None, None
+    copy.lon = outfall.lon + east_m / shapes.metres_per_degree(outfall.lat)[0]
+    return services.save_outfall(copy, user=user)
+
+
+def test_duplicates_within_30_m_on_both_sides(demo_user):
+    user = demo_user("bureau")
+    original = outfall_in(YUNZHOU)
+    copy = clone_near(original, 12, user)
+    (mine,) = kinds(copy, FindingKind.DUPLICATE)
+    (theirs,) = kinds(original, FindingKind.DUPLICATE)
+    assert mine.other_outfall == original and theirs.other_outfall == copy
+    assert mine.data["distance_m"] == pytest.approx(12, abs=0.5)
+    assert mine.message == "30 米内另有入河排污口（相距约 12 米），可能为重复排口"
+    # Moved 40 m away: both findings go.
+    copy.lon = original.lon + 40 / shapes.metres_per_degree(original.lat)[0]
+    services.save_outfall(copy, user=user)
+    assert kinds(copy, FindingKind.DUPLICATE) == [] and kinds(original, FindingKind.DUPLICATE) == []
+    # The batch finds the same as the save hook.
+    copy.lon = original.lon + 25 / shapes.metres_per_degree(original.lat)[0]
+    services.save_outfall(copy, user=user)
+    checks.check_outfalls()
+    assert [f.other_outfall_id for f in kinds(original, FindingKind.DUPLICATE)] == [copy.pk]
+    assert [f.other_outfall_id for f in kinds(copy, FindingKind.DUPLICATE)] == [original.pk]
+
+
+# The save hook and the batch command -------------------------------------------------------------------
+def test_editing_coordinates_updates_findings(demo_user):
+    user = demo_user("bureau")
+    outfall = outfall_in(PINGCHENG)
+    home = outfall.lon, outfall.lat
+    assert kinds(outfall, FindingKind.COUNTY_MISMATCH) == []
+    point = shapes.shape_of(county(YUNZHOU).boundary).representative_point()
+    outfall.lon, outfall.lat = point.x, point.y
+    services.save_outfall(outfall, user=user)
+    assert [f.data["actual"]["name"] for f in kinds(outfall, FindingKind.COUNTY_MISMATCH)] == ["云州区"]
+    outfall.lon, outfall.lat = home
+    services.save_outfall(outfall, user=user)
+    assert kinds(outfall, FindingKind.COUNTY_MISMATCH) == []
+
+
+def test_spatial_check_command_by_county():
+    pingcheng = set(
+        SpatialFinding.objects.filter(outfall__county__code=PINGCHENG).values_list("pk", flat=True)
+    )
+    others = set(SpatialFinding.objects.exclude(outfall__county__code=PINGCHENG).values_list("pk", flat=True))
+    out = io.StringIO()
+    call_command("spatial_check", "--county", PINGCHENG, stdout=out)
+    text = out.getvalue()
+    checked = Outfall.objects.filter(county__code=PINGCHENG).count()
+    assert "县区：平城区" in text and f"检查入河排污口 {checked} 个" in text
+    now_pingcheng = set(
+        SpatialFinding.objects.filter(outfall__county__code=PINGCHENG).values_list("pk", flat=True)
+    )
+    assert len(now_pingcheng) == len(pingcheng) and not now_pingcheng & pingcheng  # replaced
+    assert (
+        set(SpatialFinding.objects.exclude(outfall__county__code=PINGCHENG).values_list("pk", flat=True))
+        == others
+    )
+    with pytest.raises(CommandError, match="未找到县区代码：999999"):
+        call_command("spatial_check", "--county", "999999", stdout=io.StringIO())
+    out = io.StringIO()
+    call_command("spatial_check", stdout=out)
+    assert f"检查入河排污口 {Outfall.objects.count()} 个" in out.getvalue()
+
+
+def test_compute_writes_nothing():
+    before = SpatialFinding.objects.count()
+    outfall = outfall_in(PINGCHENG)
+    Outfall.objects.filter(pk=outfall.pk).update(lon=110.5, lat=36.0)
+    computation = checks.compute([outfall.pk])
+    assert any(kind == FindingKind.COUNTY_MISMATCH for _, kind, *_ in computation.findings)
+    assert SpatialFinding.objects.count() == before and not kinds(outfall, FindingKind.COUNTY_MISMATCH)
+
+
+def test_ledger_import_commit_runs_the_checks(tmp_path, demo_user):
+    from .test_ledger_import import make_record, new_row
+
+    user = demo_user("pingcheng")
+    row = new_row(1, section_interval="")
+    lon, lat = point_on("御河", 0.45, offset_m=80)
+    row.update(lon=round(lon, 6), lat=round(lat, 6), location=f"{lon:.6f},{lat:.6f}")
+    record = make_record(user, ledger_files.messy_xlsx(tmp_path, [row]))
+    with override_settings(LEDGER_IMPORT_BACKGROUND=False):
+        ledger_import.run_preview(record)
+        ledger_import.commit(record, user)
+    record.refresh_from_db()
+    outfall = Outfall.objects.get(pk=record.created_ids[0])
+    assert outfall.section_interval == "孤山—艾庄"
+    (finding,) = kinds(outfall, FindingKind.SECTION_INTERVAL)
+    assert finding.data["filled"] == "孤山—艾庄"
+    reasons = [h.history_change_reason for h in outfall.history.order_by("history_date")]
+    assert f"台账导入 #{record.pk}" in reasons[0] and reasons[-1] == checks.AUTO_FILL_REASON
+
+
+# The findings list and the outfall card ----------------------------------------------------------------
+URL = reverse("registry:finding_list")
+
+
+def test_findings_list_scope(client_for):
+    response = client_for("pingcheng").get(URL)
+    assert response.status_code == 200
+    expected = SpatialFinding.objects.filter(outfall__county__code=PINGCHENG)
+    assert response.context["paginator"].count == expected.count() > 0
+    assert {f.outfall.county.code for f in response.context["object_list"]} == {PINGCHENG}
+    # Another county's findings are not counted either.
+    counts = {label: n for _, label, n, _ in response.context["severity_counts"]}
+    assert sum(counts.values()) == expected.count() and counts["严重"] == 0
+    bureau = client_for("bureau").get(URL)
+    assert bureau.context["paginator"].count == SpatialFinding.objects.count()
+    assert [f.severity for f in bureau.context["object_list"]][
+        0
+    ] == FindingSeverity.ERROR  # most serious first
+
+
+def test_findings_list_filters(client_for):
+    client = client_for("bureau")
+    errors = client.get(URL, {"severity": "error"})
+    assert errors.context["paginator"].count == SpatialFinding.objects.filter(severity="error").count()
+    assert "应依法取缔" in errors.content.decode()
+    lingqiu = client.get(URL, {"kind": "protected_area", "county": "140224"})
+    expected = SpatialFinding.objects.filter(kind="protected_area", outfall__county__code="140224")
+    assert lingqiu.context["paginator"].count == expected.count() > 0
+    water = WaterBody.objects.get(name="壶流河")
+    by_water = client.get(URL, {"water_body": water.pk, "q": "泉域"})
+    assert by_water.context["paginator"].count == (
+        SpatialFinding.objects.filter(outfall__water_body=water, message__contains="泉域").count()
+    )
+    code = SpatialFinding.objects.filter(kind="protected_area").first().outfall.code
+    assert client.get(URL, {"q": code}).context["paginator"].count >= 2  # its area and its interval
+    assert client.get(URL, {"severity": "nonsense"}).context["paginator"].count == 0
+
+
+@pytest.mark.parametrize("username, pinned", [("bureau", 11), ("pingcheng", 11)])
+def test_findings_list_query_count_is_pinned(client_for, username, pinned):
+    client = client_for(username)
+    counts = []
+    for params in ({}, {"severity": "warning"}, {"page": 2}):
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(URL, params).status_code == 200
+        counts.append(len(ctx.captured_queries))
+    # Page 2 (only section-interval rows) skips the related-outfalls query.
+    assert counts == [pinned, pinned, pinned - 1]
+
+
+def test_outfall_card_shows_findings_and_section_position(client_for):
+    finding = SpatialFinding.objects.filter(kind="protected_area").select_related("outfall").first()
+    response = client_for("bureau").get(reverse("registry:outfall_detail", args=[finding.outfall_id]))
+    html = response.content.decode()
+    assert 'data-testid="spatial-card"' in html and finding.message in html
+    assert 'data-testid="section-position"' in html and "上游断面" in html and "最近水体" in html
+
+
+def test_duplicate_in_another_county_is_not_named_to_a_county_user(client_for):
+    mine = outfall_in(PINGCHENG)
+    theirs = outfall_in(ZONE_CODE)
+    place_at(theirs, mine.lon + 10 / shapes.metres_per_degree(mine.lat)[0], mine.lat)
+    assert [f.other_outfall_id for f in kinds(mine, FindingKind.DUPLICATE)] == [theirs.pk]
+    url = reverse("registry:outfall_detail", args=[mine.pk])
+    county_page = client_for("pingcheng").get(url).content.decode()
+    assert "可能为重复排口" in county_page and theirs.name not in county_page
+    assert theirs.name in client_for("bureau").get(url).content.decode()
+    listing = client_for("pingcheng").get(URL, {"kind": "duplicate"}).content.decode()
+    assert "可能为重复排口" in listing and theirs.name not in listing
