@@ -19,7 +19,6 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.db import connection
 from django.db.models import Avg, Max, Min
 from django.test import Client
@@ -27,6 +26,7 @@ from django.urls import reverse
 
 from outfalls.geo.shapes import metres_per_degree
 from outfalls.maps.grid import BBox, Grid, box_query
+from outfalls.maps.layers import map_cache
 from outfalls.registry.models import Outfall
 
 from .common import (
@@ -158,7 +158,7 @@ def measure(scenario, client, user, repeat, warmup):
 
     def request():
         if scenario.cold:
-            cache.clear()
+            map_cache().clear()
         response = client.get(url, params)
         if response.status_code != 200:
             raise RuntimeError(f"{url}?{params}: HTTP {response.status_code}")

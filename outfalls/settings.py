@@ -230,3 +230,13 @@ MAP_UNIT_LIMIT = int(env("MAP_UNIT_LIMIT", "1000"))
 MAP_CACHE_SECONDS = int(env("MAP_CACHE_SECONDS", "86400"))
 # Low-zoom aggregates of a user's whole filtered set are cached this long (keyed by a data version too).
 MAP_AGGREGATE_CACHE_SECONDS = int(env("MAP_AGGREGATE_CACHE_SECONDS", "300"))
+# The map's caches (simplified shapes, low-zoom aggregates) live in their own store, sized for them; any
+# Django cache backend works (a shared one, e.g. Redis, serves every worker from one copy).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "maps": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "maps",
+        "OPTIONS": {"MAX_ENTRIES": int(env("MAP_CACHE_ENTRIES", "20000"))},
+    },
+}

@@ -14,7 +14,7 @@ import math
 
 import shapely
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db.models import Max, Min, TextField
 from django.db.models.functions import Cast
 from shapely.geometry import Point
@@ -35,6 +35,11 @@ from outfalls.registry.models import (
 #: From this zoom on, geometries are sent as stored (no simplification).
 FULL_DETAIL_ZOOM = 14
 CACHE_PREFIX = "maps:geom:v1"
+
+
+def map_cache():
+    """The cache the map keeps its shapes and aggregates in: CACHES["maps"] when configured, else the default."""
+    return caches["maps" if "maps" in settings.CACHES else "default"]
 
 
 # Geometry: simplified per zoom, cached by content -----------------------------------------------------
@@ -77,6 +82,7 @@ def prepared_geometries(raws, zoom):
             continue
         digest = hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()
         keys.append(f"{CACHE_PREFIX}:{digest}:{tolerance:.3e}")
+    cache = map_cache()
     found = cache.get_many([k for k in keys if k])
     missing = {}
     results = []

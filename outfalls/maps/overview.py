@@ -16,13 +16,13 @@ import hashlib
 import json
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import connection
 
 from outfalls.core.scopes import scope_of
 from outfalls.registry.models import Outfall, OutfallUnitLink
 
 from .grid import cell_sums
+from .layers import map_cache
 
 CACHE_PREFIX = "maps:cells:v1"
 # Filters whose result the data version does not follow.
@@ -79,6 +79,7 @@ def overview_for(user, queryset, filters):
         ]
         digest = hashlib.blake2b(json.dumps(identity).encode(), digest_size=20).hexdigest()
         key = f"{CACHE_PREFIX}:{digest}"
+        cache = map_cache()
         cells = cache.get(key)
         if cells is None:
             cells = cell_sums(queryset, grid)

@@ -181,52 +181,31 @@ def _apply(record, user, preview):
             return new_units[_norm(result.unit["name"])]
         return result.values.get("responsible_entity")
 
+    # New outfalls, a batch at a time (memory stays flat however long the file).
     allocator = CodeAllocator()
-    creating, links = [], []
-    for result in preview.results:
-        if result.action != Action.NEW:
-            continue
-        values = {
-            k: v for k, v in result.values.items() if k not in ("responsible_entity", "responsibility_note")
-        }
-        outfall = Outfall(status=LifecycleStatus.VERIFIED, **values)
-        entity = entity_of(result)
-        if entity is not None:
-            outfall.responsible_entity = entity
-            outfall.responsibility_basis = ResponsibilityBasis.DECLARED
-            outfall.landmark = entity.name
-        outfall.name_auto = "name" not in values
-        if outfall.name_auto:
-            outfall.name = outfall.generated_name()
-        if outfall.type_level2 and outfall.type_code in (TypeCode.UNDETERMINED, ""):
-            outfall.type_code = LEVEL2_CODE[outfall.type_level2]
-        outfall.code = allocator.code(outfall)
-        creating.append(outfall)
-    created = []
-    for start in range(0, len(creating), BATCH):
-        created += bulk_create_with_history(creating[start : start + BATCH], Outfall, default_user=user,
-                                            default_change_reason=reason)  # fmt: skip
-    created = list(
-        Outfall.objects.filter(code__in=[o.code for o in creating]).only(
-            "id", "code", "status", "responsible_entity_id"
+    content_type = _outfall_type()
+    new_results = [r for r in preview.results if r.action == Action.NEW]
+    created_ids = []
+    for start in range(0, len(new_results), BATCH):
+        batch = [_new_outfall(r, entity_of(r), allocator) for r in new_results[start : start + BATCH]]
+        saved = bulk_create_with_history(batch, Outfall, default_user=user, default_change_reason=reason)
+        _create_links(
+            [
+                OutfallUnitLink(outfall_id=o.pk, unit_id=o.responsible_entity_id, role=LinkRole.OWNER)
+                for o in saved
+                if o.responsible_entity_id
+            ],
+            user,
+            reason,
         )
-    )
-    for outfall in created:
-        if outfall.responsible_entity_id:
-            links.append(
-                OutfallUnitLink(
-                    outfall_id=outfall.id, unit_id=outfall.responsible_entity_id, role=LinkRole.OWNER
-                )
-            )
-    _create_links(links, user, reason)
-    StatusChange.objects.bulk_create(
-        [
-            StatusChange(content_type=_outfall_type(), object_id=o.id, from_value="", to_value=o.status,
-                         reason=reason, changed_by=user)
-            for o in created
-        ],
-        batch_size=BATCH,
-    )  # fmt: skip
+        StatusChange.objects.bulk_create(
+            [
+                StatusChange(content_type=content_type, object_id=o.pk, from_value="", to_value=o.status,
+                             reason=reason, changed_by=user)
+                for o in saved
+            ]
+        )  # fmt: skip
+        created_ids += [o.pk for o in saved]
 
     # Updates.
     updating = [r for r in preview.results if r.action == Action.UPDATE]
@@ -258,11 +237,11 @@ def _apply(record, user, preview):
         )
 
     # The spatial checks for every outfall written (findings; 断面区间 where empty).
-    checks.check_outfalls([o.id for o in created] + [o.id for o in updated], user=user)
+    checks.check_outfalls(created_ids + [o.id for o in updated], user=user)
 
     record.status = LedgerImport.Status.COMMITTED
     record.committed_at = now
-    record.created_ids = [o.id for o in created]
+    record.created_ids = created_ids
     record.updated_ids = [o.id for o in updated]
     record.created_unit_ids = [u.id for u in new_units.values()]
     counts = {action: 0 for action in Action.LABELS}
@@ -272,6 +251,24 @@ def _apply(record, user, preview):
     record.counts = counts
     record.report = [r.as_json() for r in preview.results if r.action != Action.UNCHANGED]
     record.save()
+
+
+def _new_outfall(result, entity, allocator):
+    values = {
+        k: v for k, v in result.values.items() if k not in ("responsible_entity", "responsibility_note")
+    }
+    outfall = Outfall(status=LifecycleStatus.VERIFIED, **values)
+    if entity is not None:
+        outfall.responsible_entity = entity
+        outfall.responsibility_basis = ResponsibilityBasis.DECLARED
+        outfall.landmark = entity.name
+    outfall.name_auto = "name" not in values
+    if outfall.name_auto:
+        outfall.name = outfall.generated_name()
+    if outfall.type_level2 and outfall.type_code in (TypeCode.UNDETERMINED, ""):
+        outfall.type_code = LEVEL2_CODE[outfall.type_level2]
+    outfall.code = allocator.code(outfall)
+    return outfall
 
 
 def _create_links(links, user, reason):

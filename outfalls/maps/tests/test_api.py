@@ -3,13 +3,13 @@
 import json
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.db.models import Max, Min
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from outfalls.core.models import Jurisdiction
+from outfalls.maps.layers import map_cache
 from outfalls.registry.choices import ProtectedAreaKind
 from outfalls.registry.models import DischargeUnit, Outfall, OutfallUnitLink, ProtectedArea, WaterBody
 
@@ -183,7 +183,7 @@ def test_anonymous_requests_are_refused(client, name):
 )
 @pytest.mark.parametrize("username", ["bureau", "pingcheng", "enterprise"])
 def test_box_query_counts_are_pinned(client_for, settings, params, pinned, username):
-    cache.clear()
+    map_cache().clear()
     params = dict(params)
     settings.MAP_POINT_LIMIT = params.pop("_limit", 500)
     client = client_for(username)
@@ -197,7 +197,7 @@ def test_box_query_counts_are_pinned(client_for, settings, params, pinned, usern
 
 
 def test_cached_aggregates_follow_every_write(client_for):
-    cache.clear()
+    map_cache().clear()
     client = client_for("pingcheng")
     params = {"bbox": CITY_BOX, "zoom": 9}
 
