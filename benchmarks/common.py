@@ -88,7 +88,7 @@ def environment():
 def _git(*args):
     return subprocess.run(
         ["git", *args], cwd=BASE_DIR, capture_output=True, text=True, check=True
-    ).stdout.strip()
+    ).stdout.rstrip()  # keep leading spaces: porcelain status lines start with one
 
 
 # Timing ----------------------------------------------------------------------------------------------

@@ -11,14 +11,15 @@ memory (ru_maxrss) is its own and the ledger benchmark's database is never touch
 1. prepare: recreate the import's own database (var/bench-import.sqlite3 is deleted; another database is
    flushed), migrate, load the demo data, and write the file: title row, two header rows with merged group
    headers and the county typos (tests/ledger_files.make_large_xlsx), BENCH_IMPORT_ROWS rows that all
-   resolve against the demo data (its counties, towns, villages and rivers; points spread on a jittered
-   grid over the city so that none lies within 30 m of another or of a demo outfall; unique names or blank
-   ones for the platform to generate; 5,000 discharge units shared by the rows, some of them the demo's).
+   resolve against the demo data (its counties, towns, villages and rivers; points near the river each
+   row names and inside its county, none within 31 m of another or of a demo outfall; unique names or
+   blank ones for the platform to generate; 5,000 discharge units shared by the rows, some the demo's).
 2. bare read: `ledger_reader.bare_read`, every cell with the reader the import uses (median of 3).
 3. dry run: `run_preview` on a LedgerImport record as the `bureau` user, as the upload page does
    (interpret every row, then store the counts and the per-row report on the record).
 4. commit: `commit` on that record (it reads and judges the file again, then writes the outfalls, units,
-   owner links, status changes and history rows in one transaction); the created rows are counted.
+   owner links, status changes and history rows in one transaction, and runs the spatial checks where
+   the commit does); the created rows are counted.
 
 "Whole import" = dry run + commit, the two steps a person goes through; its ratio to the bare read is the
 issue's goal. With BENCH_PROFILE=1 two more children profile, with cProfile, the dry run (interpret) and

@@ -264,6 +264,17 @@ class RowReader:
         self.crs = crs
         self.seen_codes, self.seen_names = {}, {}
         self.new_rows = ProximityIndex()
+        self._parsed = {}
+
+    def parse(self, key, value):
+        """A choice cell through its ledger_values parser, remembered per text (columns repeat a few values)."""
+        try:
+            return self._parsed[key, value]
+        except KeyError:
+            result = self._parsed[key, value] = ledger_values.PARSERS[key](value)
+            return result
+        except TypeError:  # an unhashable cell value
+            return ledger_values.PARSERS[key](value)
 
     def where(self, number, key):
         return f"第 {number} 行 {self.table.column_label(key)}"
@@ -344,7 +355,7 @@ class RowReader:
                     "approval_date", "unit_kind"):  # fmt: skip
             if key not in self.table.columns or get(key) is None:
                 continue
-            parsed, error = ledger_values.PARSERS[key](get(key))
+            parsed, error = self.parse(key, get(key))
             if error:
                 result.error(f"{self.where(raw.number, key)}：{error}")
                 continue
