@@ -17,7 +17,19 @@ the ledger's ``OutfallFilter``; nothing here widens it.
 import math
 from dataclasses import dataclass
 
-from django.db.models import Count, ExpressionWrapper, F, FloatField, Func, IntegerField, Q, Sum, Value
+from django.db.models import (
+    Case,
+    Count,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    Q,
+    Sum,
+    Value,
+    When,
+)
 
 from outfalls.registry.classification import TypeCode
 
@@ -138,22 +150,33 @@ class Grid:
 class CellIndex(Func):
     """floor(expression) as an integer: FLOOR on PostgreSQL, a CAST on SQLite (positive values only)."""
 
-    function = "FLOOR"
+    template = "CAST(FLOOR(%(expressions)s) AS BIGINT)"
     output_field = IntegerField()
 
     def as_sqlite(self, compiler, connection, **extra_context):
         return self.as_sql(compiler, connection, template="CAST(%(expressions)s AS INTEGER)", **extra_context)
 
 
-# One integer per cell, cx * CELL_KEY_BASE + cy: grouping on one integer is cheaper than on two expressions.
-# cy stays below 2**25 up to zoom 22 (latitude 54° / the smallest step), and the key below 2**53.
+# The aggregation groups on one integer, (cx * CELL_KEY_BASE + cy) * TYPE_SLOTS + the type's index: SQLite
+# sorts one integer about twice as fast as a (cell, type code) pair. cy stays below 2**25 up to zoom 22
+# (latitude 54° over the smallest step), so the key stays below 2**53.
 CELL_KEY_BASE = 1 << 25
+TYPE_SLOTS = 8
 
 
-def _cell_key(grid):
+def _group_key(grid):
     lon_cell = CellIndex(F("lon") / Value(grid.lon_step, output_field=FloatField()))
     lat_cell = CellIndex(F("lat") / Value(grid.lat_step, output_field=FloatField()))
-    return ExpressionWrapper(lon_cell * Value(CELL_KEY_BASE) + lat_cell, output_field=IntegerField())
+    # Any other stored value counts as undetermined (the last code).
+    type_index = Case(
+        *(When(type_code=code, then=Value(i)) for i, code in enumerate(TYPE_CODES[:-1])),
+        default=Value(len(TYPE_CODES) - 1),
+        output_field=IntegerField(),
+    )
+    return ExpressionWrapper(
+        (lon_cell * Value(CELL_KEY_BASE) + lat_cell) * Value(TYPE_SLOTS) + type_index,
+        output_field=IntegerField(),
+    )
 
 
 def in_box(queryset, bbox):
@@ -164,26 +187,28 @@ def in_box(queryset, bbox):
 def cell_sums(queryset, grid, bbox=None):
     """Per cell: [count, sum of lon, sum of lat, {type code: count}], keyed by (cx, cy).
 
-    One GROUP BY query over (cell, type code); the type rows of a cell are merged here.
+    One GROUP BY query over (cell, type) packed in one integer; the type rows of a cell are merged here.
     """
     queryset = queryset.order_by() if bbox is None else in_box(queryset, bbox)
     rows = (
-        queryset.annotate(cell=_cell_key(grid))
-        .values("cell", "type_code")
-        .annotate(n=Count("id"), sum_lon=Sum("lon"), sum_lat=Sum("lat"))
+        queryset.annotate(key=_group_key(grid))
+        .values("key")
+        .annotate(n=Count("*"), sum_lon=Sum("lon"), sum_lat=Sum("lat"))
         .order_by()
-        .values_list("cell", "type_code", "n", "sum_lon", "sum_lat")
+        .values_list("key", "n", "sum_lon", "sum_lat")
     )
     cells = {}
-    for key, type_code, n, sum_lon, sum_lat in rows:
-        cx, cy = divmod(int(key), CELL_KEY_BASE)
+    for key, n, sum_lon, sum_lat in rows:
+        cell_key, type_index = divmod(int(key), TYPE_SLOTS)
+        cx, cy = divmod(cell_key, CELL_KEY_BASE)
         cell = cells.get((cx, cy))
         if cell is None:
             cell = cells[(cx, cy)] = [0, 0.0, 0.0, {}]
         cell[0] += n
         cell[1] += sum_lon
         cell[2] += sum_lat
-        cell[3][type_code] = cell[3].get(type_code, 0) + n
+        code = TYPE_CODES[type_index]
+        cell[3][code] = cell[3].get(code, 0) + n
     return cells
 
 
