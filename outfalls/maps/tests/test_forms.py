@@ -6,46 +6,9 @@ from django.urls import reverse
 from outfalls.geo.coords import bd09_to_wgs84, from_cgcs2000, gcj02_to_wgs84
 from outfalls.registry.forms import DischargeUnitForm, OutfallForm
 from outfalls.registry.models import DischargeUnit, Outfall
+from outfalls.registry.tests.test_pages import form_data as outfall_data
 
 pytestmark = pytest.mark.django_db
-
-
-def outfall_data(outfall, **changes):
-    """The edit form's fields as a browser posts them (the status moves through its own step)."""
-    data = {
-        "name_auto": "on" if outfall.name_auto else "",
-        "name": outfall.name,
-        "landmark": outfall.landmark,
-        "number": outfall.number,
-        "national_code": outfall.national_code or "",
-        "type_code": outfall.type_code,
-        "type_level2": outfall.type_level2,
-        "type_level3": outfall.type_level3,
-        "county": outfall.county_id,
-        "town": outfall.town_id or "",
-        "village": outfall.village_id or "",
-        "lon": outfall.lon,
-        "lat": outfall.lat,
-        "water_body": outfall.water_body_id,
-        "section_interval": outfall.section_interval,
-        "entry_mode": outfall.entry_mode,
-        "outlet_position": outfall.outlet_position,
-        "outlet_description": outfall.outlet_description,
-        "conveyance": outfall.conveyance,
-        "responsible_entity": outfall.responsible_entity_id or "",
-        "responsibility_basis": outfall.responsibility_basis,
-        "responsibility_note": outfall.responsibility_note,
-        "rectification_measure": outfall.rectification_measure,
-        "rectification_status": outfall.rectification_status,
-        "registered": "on" if outfall.registered else "",
-        "approval_date": outfall.approval_date.isoformat() if outfall.approval_date else "",
-        "approval_number": outfall.approval_number,
-        "permit_number": outfall.permit_number,
-        "sign_installed": "on" if outfall.sign_installed else "",
-        "notes": outfall.notes,
-    }
-    data.update(changes)
-    return {k: v for k, v in data.items() if v not in ("", None) or k in changes}
 
 
 def unit_data(unit, **changes):
