@@ -166,42 +166,54 @@ class OutfallDetailView(ScopedDetailView):
         return context
 
 
-class OutfallFormView(LoginRequiredMixin, View):
-    """Create (no pk) or edit (pk) an outfall through services.save_outfall."""
+class ServiceFormView(LoginRequiredMixin, View):
+    """Create (no pk) or edit (pk) one object through its service. Editing starts from editable_by (404
+    outside scope); a service's ValidationError lands on the form's fields, and what was typed is kept."""
 
-    template_name = "registry/outfall_form.html"
+    model = form_class = template_name = detail_url = None
+
+    def save(self, obj, user):
+        raise NotImplementedError
 
     def get_object(self, request, pk):
         if pk is None:
-            return Outfall()
-        return get_object_or_404(Outfall.objects.editable_by(request.user), pk=pk)
+            if not scope_of(request.user).can_edit_anything:
+                raise PermissionDenied("您的角色只能查看。")
+            return self.model()
+        return get_object_or_404(self.model.objects.editable_by(request.user), pk=pk)
+
+    def render_form(self, request, form, pk, status=200):
+        context = {"form": form, "object": form.instance if pk else None}
+        return render(request, self.template_name, context, status=status)
 
     def get(self, request, pk=None):
-        outfall = self.get_object(request, pk)
-        if pk is None and not scope_of(request.user).can_edit_anything:
-            raise PermissionDenied("您的角色只能查看。")
-        return render(
-            request,
-            self.template_name,
-            {"form": OutfallForm(instance=outfall, user=request.user), "object": outfall if pk else None},
-        )
+        obj = self.get_object(request, pk)
+        return self.render_form(request, self.form_class(instance=obj, user=request.user), pk)
 
     def post(self, request, pk=None):
-        outfall = self.get_object(request, pk)
-        form = OutfallForm(request.POST, instance=outfall, user=request.user)
+        obj = self.get_object(request, pk)
+        form = self.form_class(request.POST, instance=obj, user=request.user)
         if form.is_valid():
             try:
-                saved = services.save_outfall(form.instance, user=request.user)
+                saved = self.save(form.instance, request.user)
             except ValidationError as error:
                 _apply_service_errors(form, error)
             except PermissionDenied as error:
                 form.add_error(None, str(error))
             else:
                 messages.success(request, f"已保存：{saved.name}")
-                return redirect("registry:outfall_detail", pk=saved.pk)
-        return render(
-            request, self.template_name, {"form": form, "object": outfall if pk else None}, status=400
-        )
+                return redirect(self.detail_url, pk=saved.pk)
+        return self.render_form(request, form, pk, status=400)
+
+
+class OutfallFormView(ServiceFormView):
+    model = Outfall
+    form_class = OutfallForm
+    template_name = "registry/outfall_form.html"
+    detail_url = "registry:outfall_detail"
+
+    def save(self, obj, user):
+        return services.save_outfall(obj, user=user)
 
 
 def _editable_outfall(request, pk):
@@ -319,38 +331,14 @@ class DischargeUnitDetailView(ScopedDetailView):
         return context
 
 
-class DischargeUnitFormView(LoginRequiredMixin, View):
+class DischargeUnitFormView(ServiceFormView):
+    model = DischargeUnit
+    form_class = DischargeUnitForm
     template_name = "registry/unit_form.html"
+    detail_url = "registry:unit_detail"
 
-    def get_object(self, request, pk):
-        if pk is None:
-            if not scope_of(request.user).can_edit_anything:
-                raise PermissionDenied("您的角色只能查看。")
-            return DischargeUnit()
-        return get_object_or_404(DischargeUnit.objects.editable_by(request.user), pk=pk)
-
-    def get(self, request, pk=None):
-        unit = self.get_object(request, pk)
-        return render(
-            request,
-            self.template_name,
-            {"form": DischargeUnitForm(instance=unit, user=request.user), "object": unit if pk else None},
-        )
-
-    def post(self, request, pk=None):
-        unit = self.get_object(request, pk)
-        form = DischargeUnitForm(request.POST, instance=unit, user=request.user)
-        if form.is_valid():
-            try:
-                saved = services.save_unit(form.instance, user=request.user)
-            except ValidationError as error:
-                _apply_service_errors(form, error)
-            except PermissionDenied as error:
-                form.add_error(None, str(error))
-            else:
-                messages.success(request, f"已保存：{saved.name}")
-                return redirect("registry:unit_detail", pk=saved.pk)
-        return render(request, self.template_name, {"form": form, "object": unit if pk else None}, status=400)
+    def save(self, obj, user):
+        return services.save_unit(obj, user=user)
 
 
 # Receiving waters and sections ---------------------------------------------------------------------------
