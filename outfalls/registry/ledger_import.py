@@ -118,19 +118,29 @@ class CodeAllocator:
         return coding.format_code(prefix, seq)
 
 
-def commit(record, user, decisions=None):
-    """Write the whole import, or nothing. decisions: {row number: "new" | "update" | "skip"} for duplicates."""
-    decisions = {int(k): v for k, v in (decisions or {}).items()}
-    with record.file.open("rb") as handle:
-        preview = interpret(handle, filename=record.filename, user=user, crs=record.crs)
-    if preview.errors:
-        raise LedgerImportError(f"有 {len(preview.errors)} 行错误，未导入任何数据。请修改文件后重新上传。")
-    undecided = [r.number for r in preview.duplicates if decisions.get(r.number) not in DECISIONS]
+def normalise_decisions(decisions):
+    """{row number: decision} from form or command input (keys may be strings)."""
+    return {int(k): v for k, v in (decisions or {}).items()}
+
+
+def check_decisions(duplicate_rows, decisions):
+    """Every possible duplicate needs a person's decision; name the rows that have none."""
+    undecided = [n for n in duplicate_rows if decisions.get(n) not in DECISIONS]
     if undecided:
         rows = "、".join(str(n) for n in undecided[:20])
         raise LedgerImportError(
             f"第 {rows} 行是疑似重复排口，请逐行选择“作为新排口导入”“更新已有排口”或“跳过”。"
         )
+
+
+def commit(record, user, decisions=None):
+    """Write the whole import, or nothing. decisions: {row number: "new" | "update" | "skip"} for duplicates."""
+    decisions = normalise_decisions(decisions)
+    with record.file.open("rb") as handle:
+        preview = interpret(handle, filename=record.filename, user=user, crs=record.crs)
+    if preview.errors:
+        raise LedgerImportError(f"有 {len(preview.errors)} 行错误，未导入任何数据。请修改文件后重新上传。")
+    check_decisions([r.number for r in preview.duplicates], decisions)
     for result in preview.duplicates:
         decision = decisions[result.number]
         if decision == "skip":

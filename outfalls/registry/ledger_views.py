@@ -153,7 +153,8 @@ def import_commit(request, pk):
         if key.startswith("decision-") and value
     }
     try:
-        _check_decisions(record, decisions)
+        duplicates = [r["row"] for r in record.report if r["action"] == ledger_import.Action.DUPLICATE]
+        ledger_import.check_decisions(duplicates, ledger_import.normalise_decisions(decisions))
     except ledger_import.LedgerImportError as error:
         messages.error(request, str(error))
         return redirect("registry:import_detail", pk=record.pk)
@@ -177,13 +178,3 @@ def import_commit(request, pk):
     elif record.error:
         messages.error(request, record.error)
     return redirect("registry:import_detail", pk=record.pk)
-
-
-def _check_decisions(record, decisions):
-    missing = [
-        str(r["row"])
-        for r in record.report
-        if r["action"] == "duplicate" and decisions.get(str(r["row"])) not in ledger_import.DECISIONS
-    ]
-    if missing:
-        raise ledger_import.LedgerImportError(f"请为疑似重复的第 {'、'.join(missing[:20])} 行选择处理方式。")

@@ -255,3 +255,19 @@ def test_web_upload_preview_and_confirm(tmp_path, client_for):
         reverse("registry:import_list"), {"file": ContentFile(b"x", name="a.xls"), "crs": "cgcs2000"}
     )
     assert "不支持的文件类型" in bad.content.decode()
+
+
+def test_web_confirm_needs_a_decision_for_each_duplicate(tmp_path, client_for):
+    client = client_for("bureau")
+    existing = Outfall.objects.filter(county__code="140213", type_code="YH").order_by("id").first()
+    near = new_row(1, lon=existing.lon + 0.0001, lat=existing.lat, name="网页上的疑似重复排口")
+    path = ledger_files.messy_xlsx(tmp_path, [near]).path
+    with path.open("rb") as handle:
+        client.post(reverse("registry:import_list"), {"file": handle, "crs": "cgcs2000"})
+    record = LedgerImport.objects.latest("id")
+    (row,) = [r["row"] for r in record.report if r["action"] == "duplicate"]
+    page = client.post(reverse("registry:import_commit", args=[record.pk]), follow=True).content.decode()
+    assert f"第 {row} 行是疑似重复排口" in page
+    assert not Outfall.objects.filter(name="网页上的疑似重复排口").exists()
+    client.post(reverse("registry:import_commit", args=[record.pk]), {f"decision-{row}": "new"})
+    assert Outfall.objects.filter(name="网页上的疑似重复排口").exists()
