@@ -760,25 +760,31 @@ def report_table(results):
     return format_table(headers, rows)
 
 
-def run(out=None):
-    out = out or sys.stdout
-    target = env_int("BENCH_OUTFALLS", 100_000)
-    repeat = env_int("BENCH_REPEAT", 30)
-    warmup = env_int("BENCH_WARMUP", 3)
+def prepare_ledger(out):
+    """The shared start of the ledger-sized benchmarks: migrate, top up to BENCH_OUTFALLS outfalls, refresh
+    statistics. Returns (repeat, warmup, environment, outfall count)."""
     migrate()
     ensure_reference_data(out)
-    ensure_outfalls(target, out)
+    ensure_outfalls(env_int("BENCH_OUTFALLS", 100_000), out)
     analyze(out)
-    measured_on = environment()
-    total = Outfall.objects.count()
+    return env_int("BENCH_REPEAT", 30), env_int("BENCH_WARMUP", 3), environment(), Outfall.objects.count()
 
+
+def logged_in(usernames):
+    """A test client logged in per user: ({username: client}, {username: user})."""
     User = get_user_model()
-    clients, users = {}, {}
-    for s in scenarios():
-        if s.username not in clients:
-            users[s.username] = User.objects.get(username=s.username)
-            clients[s.username] = Client()
-            clients[s.username].force_login(users[s.username])
+    users = {name: User.objects.get(username=name) for name in dict.fromkeys(usernames)}
+    clients = {}
+    for name, user in users.items():
+        clients[name] = Client()
+        clients[name].force_login(user)
+    return clients, users
+
+
+def run(out=None):
+    out = out or sys.stdout
+    repeat, warmup, measured_on, total = prepare_ledger(out)
+    clients, users = logged_in(s.username for s in scenarios())
 
     deep_page = min(DEEP_PAGE, max(1, total // settings.LEDGER_PAGE_SIZE))
     log(f"\nLedger benchmark: {total:,} outfalls on {connection.vendor}, {repeat} timed requests each\n", out)

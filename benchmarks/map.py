@@ -18,10 +18,8 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import Avg, Max, Min
-from django.test import Client
 from django.urls import reverse
 
 from outfalls.geo.shapes import metres_per_degree
@@ -32,16 +30,14 @@ from outfalls.registry.models import Outfall
 from .common import (
     capture_queries,
     env_int,
-    environment,
     format_table,
     log,
-    migrate,
     ms,
     profile_calls,
     time_calls,
     write_json,
 )
-from .ledger import analyze, ensure_outfalls, ensure_reference_data
+from .ledger import logged_in, prepare_ledger
 
 CITY_ZOOM = 9  # Datong (about 2° × 1.2°) fills a 1,400 × 900 px map at zoom 8.5–9
 STREET_ZOOM = 16
@@ -247,22 +243,8 @@ def report_table(results):
 
 def run(out=None):
     out = out or sys.stdout
-    target = env_int("BENCH_OUTFALLS", 100_000)
-    repeat = env_int("BENCH_REPEAT", 30)
-    warmup = env_int("BENCH_WARMUP", 3)
-    migrate()
-    ensure_reference_data(out)
-    ensure_outfalls(target, out)
-    analyze(out)
-    measured_on = environment()
-    total = Outfall.objects.count()
-
-    User = get_user_model()
-    clients, users = {}, {}
-    for username in ("bureau", "pingcheng"):
-        users[username] = User.objects.get(username=username)
-        clients[username] = Client()
-        clients[username].force_login(users[username])
+    repeat, warmup, measured_on, total = prepare_ledger(out)
+    clients, users = logged_in(("bureau", "pingcheng"))
 
     log(
         f"\nMap box query benchmark: {total:,} outfalls on {connection.vendor}, {repeat} timed requests each\n",
