@@ -82,6 +82,8 @@ INSTALLED_APPS = [
     "outfalls.core",
     "outfalls.registry",
     "outfalls.maps",
+    "outfalls.survey",
+    "outfalls.remediation",
 ]
 
 MIDDLEWARE = [

@@ -20,6 +20,8 @@ urlpatterns = [
     path("core/", include("outfalls.core.urls")),
     path("ledger/", include("outfalls.registry.urls")),
     path("maps/", include("outfalls.maps.urls")),
+    path("survey/", include("outfalls.survey.urls")),
+    path("remediation/", include("outfalls.remediation.urls")),
     path("gis/", include("outfalls.maps.gis_urls")),
     path("ogcapi/", include("outfalls.maps.ogc_urls")),
     path("api/v1/", include("outfalls.api_urls")),

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Attachment, Department, Jurisdiction, Membership, StatusChange
+from .models import Attachment, Deadline, Department, Jurisdiction, Membership, StatusChange
 
 
 @admin.register(Jurisdiction)
@@ -17,6 +17,12 @@ class JurisdictionAdmin(SimpleHistoryAdmin):
 class DepartmentAdmin(admin.ModelAdmin):
     list_display = ["name", "short_name", "responsible_types", "order"]
     search_fields = ["name"]
+
+
+@admin.register(Deadline)
+class DeadlineAdmin(admin.ModelAdmin):
+    list_display = ["milestone", "jurisdiction", "due_date", "basis"]
+    list_filter = ["milestone"]
 
 
 @admin.register(Membership)

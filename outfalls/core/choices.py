@@ -44,3 +44,10 @@ PHOTO_KINDS = (
     AttachmentKind.PHOTO_UNIT,
     AttachmentKind.PHOTO_AFTER,
 )
+
+
+class Milestone(models.TextChoices):
+    """The plan's deadlines (同政办发〔2023〕8号): the full count with responsible entities, then rectification."""
+
+    BASELINE = "baseline", "查清底数、明确责任主体"
+    RECTIFICATION = "rectification", "完成整治"

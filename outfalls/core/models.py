@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from .choices import COUNTY_LEVELS, AttachmentKind, JurisdictionLevel, Role
+from .choices import COUNTY_LEVELS, AttachmentKind, JurisdictionLevel, Milestone, Role
 from .scopes import scope_of
 
 
@@ -167,7 +167,9 @@ class Attachment(models.Model):
     title = models.CharField("说明", max_length=200, blank=True)
     file = models.FileField("文件", upload_to=attachment_path, max_length=300)
     size = models.PositiveBigIntegerField("大小（字节）", default=0)
-    taken_at = models.DateTimeField("拍摄时间", null=True, blank=True)
+    taken_at = models.DateTimeField("拍摄时间", null=True, blank=True, help_text="照片 EXIF 中的拍摄时间")
+    exif_lon = models.FloatField("EXIF 经度", null=True, blank=True)
+    exif_lat = models.FloatField("EXIF 纬度", null=True, blank=True)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name="上传人",
@@ -218,3 +220,49 @@ class StatusChange(models.Model):
 
     def __str__(self):
         return f"{self.from_value} → {self.to_value}"
+
+
+class Deadline(models.Model):
+    """A milestone's deadline (期限) for one county-level jurisdiction, or the city's default when none."""
+
+    milestone = models.CharField("节点", max_length=16, choices=Milestone.choices)
+    jurisdiction = models.ForeignKey(
+        Jurisdiction,
+        verbose_name="县区",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        limit_choices_to={"level__in": COUNTY_LEVELS},
+        help_text="留空为全市默认期限",
+    )
+    due_date = models.DateField("截止日期")
+    basis = models.CharField("依据", max_length=200, blank=True, help_text="如 同政办发〔2023〕8号")
+
+    class Meta:
+        verbose_name = "工作期限"
+        verbose_name_plural = "工作期限"
+        ordering = ["milestone", "jurisdiction__code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["milestone", "jurisdiction"], name="deadline_unique_per_jurisdiction"
+            ),
+            models.UniqueConstraint(
+                fields=["milestone"],
+                condition=models.Q(jurisdiction=None),
+                name="deadline_unique_citywide",
+            ),
+        ]
+
+    def __str__(self):
+        where = self.jurisdiction.name if self.jurisdiction_id else "全市"
+        return f"{where}·{self.get_milestone_display()}：{self.due_date:%Y-%m-%d}"
+
+    @classmethod
+    def due_dates(cls, milestone):
+        """{county id: due date} for the counties with their own date, and None: the city's default."""
+        return {d.jurisdiction_id: d.due_date for d in cls.objects.filter(milestone=milestone)}
+
+    @classmethod
+    def due_for(cls, milestone, county_id):
+        dates = cls.due_dates(milestone)
+        return dates.get(county_id, dates.get(None))

@@ -15,6 +15,7 @@ class Grant:
 
     role: str
     county_id: int | None = None
+    department_id: int | None = None
     department_types: frozenset = frozenset()
     unit_id: int | None = None
     water_body_ids: frozenset = frozenset()
@@ -91,6 +92,7 @@ def scope_of(user):
             Grant(
                 role=m.role,
                 county_id=county_id if m.role in (Role.COUNTY, Role.RIVER_CHIEF) else None,
+                department_id=m.department_id if m.role == Role.DEPARTMENT else None,
                 department_types=frozenset(m.department.responsible_types)
                 if m.department_id
                 else frozenset(),

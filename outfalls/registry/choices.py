@@ -61,9 +61,10 @@ LIFECYCLE_TRANSITIONS = {
     LifecycleStatus.CLASSIFIED: (LifecycleStatus.RECTIFYING, LifecycleStatus.KEPT),
     LifecycleStatus.RECTIFYING: (LifecycleStatus.KEPT, LifecycleStatus.MERGED, LifecycleStatus.REMOVED),
     LifecycleStatus.KEPT: (LifecycleStatus.RECTIFYING, LifecycleStatus.CLOSED),
-    LifecycleStatus.MERGED: (LifecycleStatus.CLOSED,),
-    LifecycleStatus.REMOVED: (LifecycleStatus.CLOSED,),
-    LifecycleStatus.CLOSED: (),
+    # A close-out that is reopened (remediation) goes back to rectifying.
+    LifecycleStatus.MERGED: (LifecycleStatus.CLOSED, LifecycleStatus.RECTIFYING),
+    LifecycleStatus.REMOVED: (LifecycleStatus.CLOSED, LifecycleStatus.RECTIFYING),
+    LifecycleStatus.CLOSED: (LifecycleStatus.RECTIFYING,),
 }
 
 

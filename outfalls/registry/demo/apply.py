@@ -4,14 +4,15 @@ the demo accounts; and ``load_demo``, the entry point."""
 import sys
 import unicodedata
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from outfalls.core.apps import refresh_sqlite_statistics
-from outfalls.core.choices import JurisdictionLevel, Role
-from outfalls.core.models import Department, Jurisdiction, Membership
+from outfalls.core.choices import JurisdictionLevel, Milestone, Role
+from outfalls.core.models import Deadline, Department, Jurisdiction, Membership
 from outfalls.core.services import record_status_change
 
 from ..checks import check_outfalls
@@ -214,6 +215,21 @@ def _pad(text, width):
     return text + " " * max(width - used, 1)
 
 
+# The plan's deadlines (同政办发〔2023〕8号) as the city's defaults; a county may be given its own.
+PLAN_DEADLINES = {Milestone.BASELINE: "2023-12-31", Milestone.RECTIFICATION: "2024-12-31"}
+
+
+def _deadlines(counter):
+    for milestone, due in PLAN_DEADLINES.items():
+        counter.ensure(
+            "工作期限",
+            Deadline,
+            {"due_date": due, "basis": "同政办发〔2023〕8号"},
+            milestone=milestone,
+            jurisdiction=None,
+        )
+
+
 def load_demo(stdout=None):
     """Load (or complete) the Datong demo data set; returns the number of rows created per kind."""
     out = stdout if stdout is not None else sys.stdout
@@ -227,6 +243,7 @@ def load_demo(stdout=None):
         _outfalls(planner, places, waters, units, counter)
         accounts = _users(planner, places, departments, waters, units)
         load_protected_areas(counter)
+        _deadlines(counter)
         # The spatial checks, when this run added rows (or none were run yet): the demo shows findings, and
         # a second load still changes nothing.
         spatial = None
@@ -253,5 +270,11 @@ def load_demo(stdout=None):
     out.write(f"  {_pad('用户名', 14)}{_pad('角色', 14)}{_pad('范围', 30)}密码\n")
     for username, role, scope, password in accounts:
         out.write(f"  {_pad(username, 14)}{_pad(role, 14)}{_pad(scope, 30)}{password}\n")
+    # The workflow apps' demo data (campaigns, tracing, rectification...): each app config that has a
+    # load_demo(stdout) adds its own, after the ledger it builds on. Discovery, not imports: registry sits
+    # below those apps.
+    for config in apps.get_app_configs():
+        if config.name != "outfalls.registry" and hasattr(config, "load_demo"):
+            config.load_demo(stdout=out)
     refresh_sqlite_statistics()
     return counter.created

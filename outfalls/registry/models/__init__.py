@@ -13,7 +13,7 @@ from .ledger import (
     check_place,
     outfall_scope_q,
 )
-from .spatial import ProtectedArea, SpatialFinding, SpatialFindingQuerySet
+from .spatial import ProtectedArea, SewerCoverageArea, SpatialFinding, SpatialFindingQuerySet
 
 __all__ = [
     "DischargeUnit",
@@ -26,6 +26,7 @@ __all__ = [
     "ProtectedArea",
     "ReferenceQuerySet",
     "Section",
+    "SewerCoverageArea",
     "SpatialFinding",
     "SpatialFindingQuerySet",
     "WaterBody",

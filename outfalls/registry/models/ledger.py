@@ -354,6 +354,21 @@ class Outfall(models.Model):
         choices=RectificationStatus.choices,
         default=RectificationStatus.NOT_STARTED,
     )
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name="并入排口",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_from",
+        help_text="清理合并后，本排口的来水改由该排口排放",
+    )
+    daily_volume_m3 = models.FloatField(
+        "日排放量（立方米/日）",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0, "日排放量不能为负数。")],
+    )
     registered = models.BooleanField("已完成登记建档", default=False)
     approval_date = models.DateField("设置审批或排污许可批准时间", null=True, blank=True)
     approval_number = models.CharField("审批或登记文号", max_length=64, blank=True)
@@ -513,6 +528,13 @@ class OutfallUnitLink(models.Model):
     )
     share_note = models.CharField(
         "责任分担说明", max_length=200, blank=True, help_text="共用排口时各单位的责任划分"
+    )
+    share_percent = models.PositiveSmallIntegerField(
+        "责任份额（%）",
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(100, "责任份额应在 0–100 之间。")],
+        help_text="共用排口时本单位承担的份额，如排污许可证载明",
     )
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     history = HistoricalRecords()

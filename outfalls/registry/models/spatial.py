@@ -7,19 +7,33 @@ from ..choices import FindingKind, FindingSeverity, ProtectedAreaKind
 from .ledger import Outfall, ReferenceQuerySet
 
 
-class ProtectedArea(models.Model):
-    """特殊保护区域: drinking-water source protection zones, spring areas, nature reserves, red lines."""
+class BoundedArea(models.Model):
+    """A named polygon layer stored as GeoJSON (CGCS2000) with its bounding box."""
 
     name = models.CharField("名称", max_length=128)
-    kind = models.CharField("类型", max_length=24, choices=ProtectedAreaKind.choices)
     geometry = models.JSONField("范围（GeoJSON）", help_text="Polygon 或 MultiPolygon，CGCS2000")
+    source = models.CharField("来源", max_length=200, blank=True)
+    approximate = models.BooleanField("范围为示意", default=False)
     # The bounding box, kept so spatial checks and map queries can skip far polygons without parsing them.
     min_lon = models.FloatField("最小经度", default=0)
     min_lat = models.FloatField("最小纬度", default=0)
     max_lon = models.FloatField("最大经度", default=0)
     max_lat = models.FloatField("最大纬度", default=0)
-    source = models.CharField("来源", max_length=200, blank=True)
-    approximate = models.BooleanField("范围为示意", default=False)
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        from shapely.geometry import shape
+
+        self.min_lon, self.min_lat, self.max_lon, self.max_lat = shape(self.geometry).bounds
+        super().save(*args, **kwargs)
+
+
+class ProtectedArea(BoundedArea):
+    """特殊保护区域: drinking-water source protection zones, spring areas, nature reserves, red lines."""
+
+    kind = models.CharField("类型", max_length=24, choices=ProtectedAreaKind.choices)
     history = HistoricalRecords()
 
     objects = ReferenceQuerySet.as_manager()
@@ -33,11 +47,30 @@ class ProtectedArea(models.Model):
     def __str__(self):
         return f"{self.name}（{self.get_kind_display()}）"
 
-    def save(self, *args, **kwargs):
-        from shapely.geometry import shape
 
-        self.min_lon, self.min_lat, self.max_lon, self.max_lat = shape(self.geometry).bounds
-        super().save(*args, **kwargs)
+class SewerCoverageArea(BoundedArea):
+    """污水管网覆盖范围: domestic sewage inside one is to go into the network (清理合并)."""
+
+    county = models.ForeignKey(
+        "core.Jurisdiction",
+        verbose_name="所在县区",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    history = HistoricalRecords()
+
+    objects = ReferenceQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "污水管网覆盖范围"
+        verbose_name_plural = "污水管网覆盖范围"
+        ordering = ["name"]
+        indexes = [models.Index(fields=["min_lon", "max_lon", "min_lat", "max_lat"])]
+
+    def __str__(self):
+        return self.name
 
 
 class SpatialFindingQuerySet(models.QuerySet):

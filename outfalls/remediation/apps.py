@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class RemediationConfig(AppConfig):
+    name = "outfalls.remediation"
+    label = "remediation"
+    verbose_name = "整治销号"
+
+    def load_demo(self, stdout):
+        from .demo import load_demo
+
+        load_demo(stdout=stdout)
