@@ -1,5 +1,10 @@
-"""Demo data for this app, loaded by manage.py load_demo after the ledger (registry.demo)."""
+"""Demo data for 排查溯源, loaded by manage.py load_demo after the ledger (registry.demo): campaigns, points and
+field checks (demo_field), then tracing cases (demo_tracing). Deterministic and idempotent."""
+
+from .demo_field import load_demo as load_field_demo
+from .demo_tracing import load_demo as load_tracing_demo
 
 
 def load_demo(stdout):
-    """Deterministic and idempotent, like the ledger's demo data."""
+    load_field_demo(stdout)
+    load_tracing_demo(stdout)
