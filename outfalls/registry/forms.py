@@ -104,7 +104,7 @@ class OutfallForm(TypedCoordinatesMixin, BootstrapMixin, forms.ModelForm):
                 "status",
             ],
         ),
-        ("引流设施", ["conveyance"]),
+        ("引流设施", ["conveyance", "daily_volume_m3"]),
         ("排污单位信息", ["responsible_entity", "responsibility_basis", "responsibility_note"]),
         (
             "整治与管理",
@@ -147,6 +147,7 @@ class OutfallForm(TypedCoordinatesMixin, BootstrapMixin, forms.ModelForm):
             "outlet_position",
             "outlet_description",
             "conveyance",
+            "daily_volume_m3",
             "responsible_entity",
             "responsibility_basis",
             "responsibility_note",

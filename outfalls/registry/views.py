@@ -31,6 +31,7 @@ from .filters import (
 from .forms import AttachmentForm, DischargeUnitForm, OutfallForm, StatusForm, UnitLinkForm
 from .history import outfall_history
 from .models import DischargeUnit, Outfall, OutfallUnitLink, Section, WaterBody
+from .panels import outfall_panels
 
 
 def _apply_service_errors(form, error):
@@ -157,6 +158,7 @@ class OutfallDetailView(ScopedDetailView):
             photos=[a for a in attachments if a.is_photo],
             documents=[a for a in attachments if not a.is_photo],
             sections=Section.objects.filter(water_body=outfall.water_body).order_by("chainage_km"),
+            panels=outfall_panels(outfall, user),
         )
         if editable:
             choices = LIFECYCLE_TRANSITIONS[LifecycleStatus(outfall.status)]
