@@ -386,6 +386,14 @@ class TracingCase(models.Model):
         return f"溯源：{self.outfall}"
 
 
+class TracingStepQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(case__in=TracingCase.objects.visible_to(user))
+
+    def editable_by(self, user):
+        return self.filter(case__in=TracingCase.objects.editable_by(user))
+
+
 class TracingStep(models.Model):
     """One dated tracing step with its findings; photos and documents attach to it (core.Attachment)."""
 
@@ -404,6 +412,8 @@ class TracingStep(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField("记录时间", auto_now_add=True)
+
+    objects = TracingStepQuerySet.as_manager()
 
     class Meta:
         verbose_name = "溯源步骤"
