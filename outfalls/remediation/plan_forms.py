@@ -1,0 +1,110 @@
+"""Forms of the plan and close-out pages. Rules live in services; these only collect and keep input."""
+
+from django import forms
+from django.db.models import Q
+
+from outfalls.core.forms import BootstrapMixin
+from outfalls.registry.choices import LifecycleStatus
+from outfalls.registry.models import DischargeUnit, Outfall
+
+from .models import Programme, RectificationPlan
+
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input; cleans to a list (possibly empty)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        if isinstance(data, list | tuple):
+            return [super(MultipleFileField, self).clean(item, initial) for item in data if item]
+        return [super().clean(data, initial)] if data else []
+
+
+class OutfallLabelChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.code} {obj.name}"
+
+
+class PlanForm(BootstrapMixin, forms.ModelForm):
+    field_groups = [
+        ("整治措施", ["measure", "actions", "merge_target", "programme"]),
+        ("责任与期限", ["responsible_unit", "responsible_org", "deadline"]),
+        ("过渡期", ["transitional_until", "transitional_reason"]),
+    ]
+    merge_target = OutfallLabelChoiceField(
+        queryset=Outfall.objects.none(), required=False, label="并入排口", help_text="清理合并时必填"
+    )
+
+    class Meta:
+        model = RectificationPlan
+        fields = [
+            "measure",
+            "actions",
+            "merge_target",
+            "programme",
+            "responsible_unit",
+            "responsible_org",
+            "deadline",
+            "transitional_until",
+            "transitional_reason",
+        ]
+        widgets = {
+            "actions": forms.Textarea(attrs={"rows": 4}),
+            "deadline": DATE_INPUT,
+            "transitional_until": DATE_INPUT,
+        }
+
+    def __init__(self, *args, user, outfall, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.outfall = outfall
+        # The required marks follow the service's rules (one of unit/org; deadline may default).
+        self.fields["responsible_unit"].required = False
+        self.fields["deadline"].required = False
+        self.fields["actions"].required = False
+        self.fields["measure"].required = False
+        units = DischargeUnit.objects.visible_to(user).filter(
+            Q(county_id=outfall.county_id)
+            | Q(outfall_links__outfall=outfall)
+            | Q(pk=outfall.responsible_entity_id)
+        )
+        self.fields["responsible_unit"].queryset = units.distinct().order_by("name")
+        self.fields["merge_target"].queryset = (
+            Outfall.objects.visible_to(user)
+            .filter(county_id=outfall.county_id)
+            .exclude(pk=outfall.pk)
+            .exclude(status__in=[LifecycleStatus.REMOVED, LifecycleStatus.MERGED, LifecycleStatus.CLOSED])
+            .only("code", "name")
+            .order_by("code")
+        )
+        self.fields["programme"].queryset = Programme.objects.all()
+
+
+class ProgressForm(BootstrapMixin, forms.Form):
+    date = forms.DateField(label="日期", widget=DATE_INPUT)
+    percent = forms.IntegerField(label="完成进度（%）", min_value=0, max_value=100)
+    note = forms.CharField(label="进展说明", widget=forms.Textarea(attrs={"rows": 3}))
+    photos = MultipleFileField(label="整治后照片", help_text="可多选；jpg、png、webp")
+    documents = MultipleFileField(label="文件资料", help_text="可多选；pdf、doc(x)、xls(x) 等")
+
+
+class SubmitForm(BootstrapMixin, forms.Form):
+    note = forms.CharField(label="销号申请说明", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    files = MultipleFileField(label="佐证材料", help_text="验收意见、照片等；进展中已上传的材料也计入")
+
+
+class ReasonForm(BootstrapMixin, forms.Form):
+    reason = forms.CharField(label="理由", widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ApproveForm(BootstrapMixin, forms.Form):
+    note = forms.CharField(label="审核意见", required=False, widget=forms.Textarea(attrs={"rows": 2}))

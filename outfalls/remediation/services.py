@@ -1,0 +1,384 @@
+"""一口一策 and 销号: the workflow steps of a rectification plan.
+
+Each step checks permission and state, changes rows inside transaction.atomic and leaves a status-change
+row: on the plan (field "status") for every step, and on the outfall (through registry.services.change_status)
+whenever its lifecycle status moves. Messages are Chinese and name the field.
+
+Who does what:
+- create_plan / update_plan / add_progress / submit_closeout: whoever may edit the outfall (a county
+  officer in their county, a city editor; submit_closeout only county officers and city editors);
+- return_closeout / approve_closeout / reopen_closeout: the city bureau only (Scope.can_edit_citywide).
+  A county officer cannot approve its own close-out.
+"""
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from outfalls.core.choices import AttachmentKind, Milestone
+from outfalls.core.models import Attachment, Deadline
+from outfalls.core.scopes import scope_of
+from outfalls.core.services import add_attachment, record_status_change
+from outfalls.registry.choices import LifecycleStatus, RectificationMeasure, RectificationStatus
+from outfalls.registry.models import DischargeUnit, Outfall
+from outfalls.registry.services import change_status
+
+from .choices import PlanStatus, ProposalStatus
+from .models import MeasureProposal, ProgressUpdate, RectificationPlan
+
+# Plan fields a user sets (create_plan / update_plan).
+PLAN_FIELDS = (
+    "measure",
+    "actions",
+    "responsible_unit",
+    "responsible_org",
+    "deadline",
+    "transitional_until",
+    "transitional_reason",
+    "merge_target",
+    "programme",
+    "proposal",
+)
+# Plans whose content may still change and which take progress updates.
+OPEN_FOR_WORK = (PlanStatus.IN_PROGRESS, PlanStatus.RETURNED)
+# Lifecycle steps an outfall takes to reach rectification.
+TO_RECTIFYING = {
+    LifecycleStatus.TRACED: (LifecycleStatus.CLASSIFIED, LifecycleStatus.RECTIFYING),
+    LifecycleStatus.CLASSIFIED: (LifecycleStatus.RECTIFYING,),
+    LifecycleStatus.RECTIFYING: (),
+    LifecycleStatus.KEPT: (LifecycleStatus.RECTIFYING,),
+    LifecycleStatus.MERGED: (LifecycleStatus.RECTIFYING,),
+    LifecycleStatus.REMOVED: (LifecycleStatus.RECTIFYING,),
+    LifecycleStatus.CLOSED: (LifecycleStatus.RECTIFYING,),
+}
+# Where an approved close-out leaves the outfall.
+OUTCOME = {
+    RectificationMeasure.REMOVE: LifecycleStatus.REMOVED,
+    RectificationMeasure.MERGE: LifecycleStatus.MERGED,
+    RectificationMeasure.REGULARISE: LifecycleStatus.KEPT,
+    RectificationMeasure.NONE: LifecycleStatus.KEPT,
+}
+DECIDED = (ProposalStatus.ACCEPTED, ProposalStatus.OVERRIDDEN)
+
+
+# Permissions ---------------------------------------------------------------------------------------------
+def can_edit_outfall(user, outfall):
+    return Outfall.objects.editable_by(user).filter(pk=outfall.pk).exists()
+
+
+def _check_edit(user, outfall):
+    if not scope_of(user).can_edit_anything or not can_edit_outfall(user, outfall):
+        raise PermissionDenied("您无权修改该排污口的整治方案。")
+
+
+def can_submit(user, plan):
+    scope = scope_of(user)
+    return (scope.can_edit_citywide or bool(scope.county_ids)) and can_edit_outfall(user, plan.outfall)
+
+
+def can_review(user):
+    """Return, approve and reopen a close-out: the city bureau only."""
+    return scope_of(user).can_edit_citywide
+
+
+def _check_review(user):
+    if not can_review(user):
+        raise PermissionDenied("只有市生态环境局可以审核（退回、通过、重新打开）销号申请。")
+
+
+def _check_state(plan, allowed, action):
+    if plan.status not in allowed:
+        names = "、".join(PlanStatus(s).label for s in allowed)
+        raise ValidationError(
+            {"status": f"方案状态为“{plan.get_status_display()}”，不能{action}（须为：{names}）。"}
+        )
+
+
+def _locked(plan):
+    return RectificationPlan.objects.select_for_update().select_related("outfall").get(pk=plan.pk)
+
+
+def _set_status(plan, to_status, *, user, reason=""):
+    from_status = plan.status
+    plan.status = to_status
+    record_status_change(plan, user=user, from_value=from_status, to_value=to_status, reason=reason)
+
+
+# Proposals -----------------------------------------------------------------------------------------------
+def decided_proposal(outfall):
+    """The outfall's latest accepted or overridden measure proposal, or None."""
+    return (
+        MeasureProposal.objects.filter(outfall=outfall, status__in=DECIDED)
+        .order_by("-decided_at", "-id")
+        .first()
+    )
+
+
+def proposal_measure(proposal):
+    if proposal is None:
+        return ""
+    return proposal.decided_measure or proposal.measure
+
+
+def default_deadline(outfall):
+    """The county's rectification deadline (core.Deadline, 2024-12-31 in the demo), or None."""
+    return Deadline.due_for(Milestone.RECTIFICATION, outfall.county_id)
+
+
+# Plans ---------------------------------------------------------------------------------------------------
+def _validate(plan, user):
+    errors = {}
+    if not plan.measure:
+        errors["measure"] = "请选择整治措施。"
+    elif plan.measure not in RectificationMeasure.values:
+        errors["measure"] = f"整治措施“{plan.measure}”无效。"
+    if not (plan.actions or "").strip():
+        errors["actions"] = "请填写具体整治措施。"
+    plan.responsible_org = (plan.responsible_org or "").strip()
+    if plan.responsible_unit_id is None and not plan.responsible_org:
+        errors["responsible_unit"] = (
+            "请选择整治责任单位，或在“整治责任单位（非排污单位）”中填写责任单位名称。"
+        )
+    elif (
+        plan.responsible_unit_id is not None
+        and not DischargeUnit.objects.visible_to(user).filter(pk=plan.responsible_unit_id).exists()
+    ):
+        errors["responsible_unit"] = "所选整治责任单位不存在或不在您的权限范围内。"
+    if plan.deadline is None:
+        errors["deadline"] = "请填写整治期限（本县区未设置默认期限）。"
+    plan.transitional_reason = (plan.transitional_reason or "").strip()
+    if plan.transitional_until and not plan.transitional_reason:
+        errors["transitional_reason"] = "设置过渡期时须填写过渡期理由。"
+    if plan.transitional_reason and not plan.transitional_until:
+        errors["transitional_until"] = "填写了过渡期理由，请同时填写过渡期截止日期。"
+    if plan.transitional_until and plan.deadline and plan.transitional_until < plan.deadline:
+        errors["transitional_until"] = "过渡期截止日期不能早于整治期限。"
+    if plan.measure == RectificationMeasure.MERGE:
+        target = plan.merge_target if plan.merge_target_id else None
+        if target is None:
+            errors["merge_target"] = "措施为“清理合并”时，须选择并入的排污口。"
+        elif target.pk == plan.outfall_id:
+            errors["merge_target"] = "并入排口不能是本排口。"
+        elif not Outfall.objects.visible_to(user).filter(pk=target.pk).exists():
+            errors["merge_target"] = "所选并入排口不存在或不在您的权限范围内。"
+        elif target.status in (LifecycleStatus.REMOVED, LifecycleStatus.MERGED, LifecycleStatus.CLOSED):
+            errors["merge_target"] = (
+                f"并入排口“{target}”状态为“{target.get_status_display()}”，不能作为并入目标。"
+            )
+    elif plan.merge_target_id is not None:
+        errors["merge_target"] = "只有措施为“清理合并”时才填写并入排口。"
+    if plan.proposal_id is not None and plan.proposal.outfall_id != plan.outfall_id:
+        errors["proposal"] = "来源建议不属于该排污口。"
+    if errors:
+        raise ValidationError(errors)
+
+
+def _outfall_into_rectification(outfall, *, user, measure, reason):
+    status = LifecycleStatus(outfall.status)
+    if status not in TO_RECTIFYING:
+        raise ValidationError(
+            {
+                "outfall": f"排污口状态为“{outfall.get_status_display()}”，须先完成核实、溯源后才能制定整治方案。"
+            }
+        )
+    for step in TO_RECTIFYING[status]:
+        outfall = change_status(outfall, step, user=user, reason=reason)
+    outfall.rectification_measure = measure
+    outfall.rectification_status = RectificationStatus.IN_PROGRESS
+    if outfall.merged_into_id is not None:
+        outfall.merged_into = None
+    outfall._change_reason = reason
+    outfall.save(update_fields=["rectification_measure", "rectification_status", "merged_into", "updated_at"])
+    return outfall
+
+
+@transaction.atomic
+def create_plan(outfall, *, user, **fields):
+    """一口一策 for one outfall. `fields`: PLAN_FIELDS (measure defaults to the decided proposal's,
+    deadline to the county's rectification deadline). The outfall moves into 整治中."""
+    outfall = Outfall.objects.select_for_update().get(pk=outfall.pk)
+    _check_edit(user, outfall)
+    unknown = set(fields) - set(PLAN_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown plan fields: {sorted(unknown)}")
+    if RectificationPlan.objects.filter(outfall=outfall).exists():
+        raise ValidationError({"outfall": f"排污口“{outfall}”已有整治方案（一口一策），请修改原方案。"})
+    plan = RectificationPlan(outfall=outfall, created_by=user, status=PlanStatus.IN_PROGRESS)
+    for name, value in fields.items():
+        setattr(plan, name, value)
+    if plan.proposal_id is None:
+        plan.proposal = decided_proposal(outfall)
+    if not plan.measure:
+        plan.measure = proposal_measure(plan.proposal)
+    if plan.deadline is None:
+        plan.deadline = default_deadline(outfall)
+    _validate(plan, user)
+    plan.save()
+    record_status_change(plan, user=user, from_value="", to_value=plan.status, reason="制定整治方案")
+    _outfall_into_rectification(
+        outfall, user=user, measure=plan.measure, reason=f"制定整治方案：{plan.get_measure_display()}"
+    )
+    return plan
+
+
+@transaction.atomic
+def update_plan(plan, *, user, **fields):
+    plan = _locked(plan)
+    _check_edit(user, plan.outfall)
+    _check_state(plan, OPEN_FOR_WORK, "修改")
+    unknown = set(fields) - set(PLAN_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown plan fields: {sorted(unknown)}")
+    for name, value in fields.items():
+        setattr(plan, name, value)
+    _validate(plan, user)
+    plan.save()
+    outfall = plan.outfall
+    if outfall.rectification_measure != plan.measure:
+        outfall.rectification_measure = plan.measure
+        outfall._change_reason = "修改整治方案"
+        outfall.save(update_fields=["rectification_measure", "updated_at"])
+    return plan
+
+
+# Progress ------------------------------------------------------------------------------------------------
+def _attach_all(obj, files, *, user, kind, field):
+    for upload in files or ():
+        try:
+            add_attachment(obj, upload, user=user, kind=kind)
+        except ValidationError as error:
+            messages = error.message_dict.get("file") if hasattr(error, "error_dict") else error.messages
+            raise ValidationError({field: messages}) from None
+
+
+@transaction.atomic
+def add_progress(plan, *, user, date, percent, note, photos=(), documents=()):
+    """A dated progress report; photos (整治后照片) and documents attach to it. The plan's percent done
+    follows its latest report."""
+    plan = _locked(plan)
+    _check_edit(user, plan.outfall)
+    _check_state(plan, OPEN_FOR_WORK, "填报进展")
+    errors = {}
+    if date is None:
+        errors["date"] = "请填写进展日期。"
+    elif date > timezone.localdate():
+        errors["date"] = "进展日期不能晚于今天。"
+    if percent is None:
+        errors["percent"] = "请填写完成进度。"
+    elif not 0 <= percent <= 100:
+        errors["percent"] = "完成进度须在 0 到 100 之间。"
+    if not (note or "").strip():
+        errors["note"] = "请填写进展说明。"
+    if errors:
+        raise ValidationError(errors)
+    update = ProgressUpdate.objects.create(
+        plan=plan, date=date, percent=percent, note=note.strip(), created_by=user
+    )
+    _attach_all(update, photos, user=user, kind=AttachmentKind.PHOTO_AFTER, field="photos")
+    _attach_all(update, documents, user=user, kind=AttachmentKind.DOCUMENT, field="documents")
+    latest = plan.updates.order_by("-date", "-id").first()
+    plan.percent_done = latest.percent
+    plan.save(update_fields=["percent_done", "updated_at"])
+    return update
+
+
+def evidence_for(plan):
+    """Attachments on the plan and on its progress updates (the close-out evidence), newest first."""
+    types = ContentType.objects.get_for_models(RectificationPlan, ProgressUpdate)
+    update_ids = list(plan.updates.values_list("pk", flat=True))
+    return (
+        Attachment.objects.filter(content_type=types[RectificationPlan], object_id=plan.pk)
+        | Attachment.objects.filter(content_type=types[ProgressUpdate], object_id__in=update_ids)
+    ).order_by("-uploaded_at", "-id")
+
+
+# Close-out (销号) ------------------------------------------------------------------------------------------
+@transaction.atomic
+def submit_closeout(plan, *, user, note="", files=()):
+    """The county submits the completion: percent 100 and at least one piece of evidence."""
+    plan = _locked(plan)
+    if not can_submit(user, plan):
+        raise PermissionDenied("只有本县区工作人员或市生态环境局可以申请销号。")
+    _check_state(plan, OPEN_FOR_WORK, "申请销号")
+    _attach_all(plan, files, user=user, kind=AttachmentKind.DOCUMENT, field="files")
+    errors = {}
+    if plan.percent_done < 100:
+        errors["percent_done"] = f"完成进度为 {plan.percent_done}%，须填报 100% 的进展后才能申请销号。"
+    if not evidence_for(plan).exists():
+        errors["files"] = "申请销号须至少上传一份佐证材料（整治后照片或文件）。"
+    if errors:
+        raise ValidationError(errors)
+    plan.submission_note = (note or "").strip()
+    plan.submitted_at = timezone.now()
+    _set_status(plan, PlanStatus.SUBMITTED, user=user, reason=plan.submission_note or "申请销号")
+    plan.save(update_fields=["status", "submission_note", "submitted_at", "updated_at"])
+    return plan
+
+
+@transaction.atomic
+def return_closeout(plan, *, user, reason):
+    _check_review(user)
+    plan = _locked(plan)
+    _check_state(plan, (PlanStatus.SUBMITTED,), "退回")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "退回销号申请须填写退回理由。"})
+    plan.return_reason = reason
+    _set_status(plan, PlanStatus.RETURNED, user=user, reason=reason)
+    plan.save(update_fields=["status", "return_reason", "updated_at"])
+    return plan
+
+
+@transaction.atomic
+def approve_closeout(plan, *, user, note=""):
+    """The city bureau approves: the outfall is removed, merged into the plan's target, or kept."""
+    _check_review(user)
+    plan = _locked(plan)
+    _check_state(plan, (PlanStatus.SUBMITTED,), "审核通过")
+    outfall = plan.outfall
+    target_status = OUTCOME[RectificationMeasure(plan.measure)]
+    if plan.measure == RectificationMeasure.MERGE:
+        target = plan.merge_target
+        if target is None or target.status in (LifecycleStatus.REMOVED, LifecycleStatus.MERGED):
+            raise ValidationError({"merge_target": "并入排口缺失或已取缔、已合并，请退回后修改方案。"})
+    reason = (note or "").strip() or f"销号：{plan.get_measure_display()}"
+    if outfall.status != LifecycleStatus.RECTIFYING:
+        for step in TO_RECTIFYING.get(LifecycleStatus(outfall.status), ()):
+            outfall = change_status(outfall, step, user=user, reason="销号前转入整治中")
+    outfall = change_status(outfall, target_status, user=user, reason=reason)
+    outfall.rectification_status = RectificationStatus.COMPLETED
+    outfall.rectification_measure = plan.measure
+    outfall.merged_into = plan.merge_target if plan.measure == RectificationMeasure.MERGE else None
+    outfall._change_reason = reason
+    outfall.save(update_fields=["rectification_status", "rectification_measure", "merged_into", "updated_at"])
+    plan.approved_at = timezone.now()
+    plan.approved_by = user
+    _set_status(plan, PlanStatus.APPROVED, user=user, reason=reason)
+    plan.save(update_fields=["status", "approved_at", "approved_by", "updated_at"])
+    return plan
+
+
+@transaction.atomic
+def reopen_closeout(plan, *, user, reason):
+    """The city bureau reopens an approved close-out: the outfall goes back to 整治中."""
+    _check_review(user)
+    plan = _locked(plan)
+    _check_state(plan, (PlanStatus.APPROVED,), "重新打开")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "重新打开销号须填写理由。"})
+    outfall = plan.outfall
+    if outfall.status != LifecycleStatus.RECTIFYING:
+        outfall = change_status(
+            outfall, LifecycleStatus.RECTIFYING, user=user, reason=f"销号重新打开：{reason}"
+        )
+    outfall.rectification_status = RectificationStatus.IN_PROGRESS
+    outfall.merged_into = None
+    outfall._change_reason = reason
+    outfall.save(update_fields=["rectification_status", "merged_into", "updated_at"])
+    plan.approved_at = None
+    plan.approved_by = None
+    _set_status(plan, PlanStatus.IN_PROGRESS, user=user, reason=reason)
+    plan.save(update_fields=["status", "approved_at", "approved_by", "updated_at"])
+    return plan
