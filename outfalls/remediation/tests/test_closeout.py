@@ -1,0 +1,270 @@
+"""The close-out path through the services: propose, accept, plan, progress with a photo, submit, return,
+resubmit, approve; and every refusal on the way."""
+
+from datetime import date, timedelta
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from outfalls.core.services import status_changes_for
+from outfalls.registry.choices import LifecycleStatus, RectificationMeasure, RectificationStatus
+from outfalls.remediation import services
+from outfalls.remediation.choices import PlanStatus, ProposalStatus
+from outfalls.remediation.models import RectificationPlan
+
+from .plan_helpers import YUNZHOU, document, free_outfall, merge_target, pending_proposal, png
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+def accept(proposal, user):
+    from outfalls.remediation.proposals import accept_proposal
+
+    return accept_proposal(proposal, user=user)
+
+
+def plan_for(outfall, user, **fields):
+    fields.setdefault("actions", "设置标识牌、规范采样点、建设检查井")
+    fields.setdefault("responsible_org", "平城区住房和城乡建设局")
+    return services.create_plan(outfall, user=user, **fields)
+
+
+def finish(plan, user, *, photo=True):
+    return services.add_progress(
+        plan,
+        user=user,
+        date=date.today(),
+        percent=100,
+        note="整治完成，已验收",
+        photos=[png()] if photo else [],
+    )
+
+
+def plan_steps(plan):
+    return [(c.from_value, c.to_value) for c in status_changes_for(plan).order_by("changed_at", "id")]
+
+
+def outfall_steps(outfall):
+    return [
+        (c.from_value, c.to_value)
+        for c in status_changes_for(outfall).filter(field="status").order_by("changed_at", "id")
+    ]
+
+
+def test_full_path_regularise_ends_in_the_retained_list(demo_user):
+    county, bureau = demo_user("pingcheng"), demo_user("bureau")
+    outfall = free_outfall(status=LifecycleStatus.TRACED)
+    proposal = accept(pending_proposal(outfall, RectificationMeasure.REGULARISE), county)
+    assert proposal.status == ProposalStatus.ACCEPTED
+
+    plan = plan_for(outfall, county)  # measure, proposal and deadline from defaults
+    assert plan.measure == RectificationMeasure.REGULARISE
+    assert plan.proposal == proposal
+    assert plan.deadline == date(2024, 12, 31)
+    outfall.refresh_from_db()
+    assert outfall.status == LifecycleStatus.RECTIFYING
+    assert outfall.rectification_status == RectificationStatus.IN_PROGRESS
+    # TRACED → CLASSIFIED → RECTIFYING, one row each
+    assert outfall_steps(outfall)[-2:] == [("traced", "classified"), ("classified", "rectifying")]
+
+    services.add_progress(plan, user=county, date=date.today(), percent=40, note="检查井施工")
+    update = finish(plan, county)
+    plan.refresh_from_db()
+    assert plan.percent_done == 100
+    assert services.evidence_for(plan).get().object_id == update.pk
+
+    services.submit_closeout(plan, user=county, note="已完成整治")
+    services.return_closeout(plan, user=bureau, reason="缺少标识牌照片")
+    plan.refresh_from_db()
+    assert plan.status == PlanStatus.RETURNED and plan.return_reason == "缺少标识牌照片"
+    services.submit_closeout(plan, user=county, files=[png("标识牌.png")])
+    services.approve_closeout(plan, user=bureau)
+
+    plan.refresh_from_db()
+    outfall.refresh_from_db()
+    assert plan.status == PlanStatus.APPROVED and plan.approved_by == bureau
+    assert outfall.status == LifecycleStatus.KEPT
+    assert outfall.rectification_status == RectificationStatus.COMPLETED
+    assert outfall.merged_into is None
+    assert plan_steps(plan) == [
+        ("", "in_progress"),
+        ("in_progress", "submitted"),
+        ("submitted", "returned"),
+        ("returned", "submitted"),
+        ("submitted", "approved"),
+    ]
+    assert outfall_steps(outfall)[-1] == ("rectifying", "kept")
+    from outfalls.remediation.plan_views import retained_rows
+
+    assert retained_rows(county).filter(pk=outfall.pk).exists()
+
+
+def test_merge_points_to_its_target_and_reopen_clears_it(demo_user):
+    county, bureau = demo_user("pingcheng"), demo_user("bureau")
+    outfall = free_outfall()
+    target = merge_target(outfall)
+    plan = plan_for(outfall, county, measure=RectificationMeasure.MERGE, merge_target=target)
+    finish(plan, county)
+    services.submit_closeout(plan, user=county)
+    services.approve_closeout(plan, user=bureau)
+    outfall.refresh_from_db()
+    assert outfall.status == LifecycleStatus.MERGED
+    assert outfall.merged_into == target
+    from outfalls.remediation.plan_views import retained_rows
+
+    assert not retained_rows(bureau).filter(pk=outfall.pk).exists()
+
+    with pytest.raises(ValidationError) as error:
+        services.reopen_closeout(plan, user=bureau, reason=" ")
+    assert "reason" in error.value.message_dict
+    services.reopen_closeout(plan, user=bureau, reason="现场复核仍有排水")
+    plan.refresh_from_db()
+    outfall.refresh_from_db()
+    assert plan.status == PlanStatus.IN_PROGRESS and plan.approved_at is None
+    assert outfall.status == LifecycleStatus.RECTIFYING and outfall.merged_into is None
+    assert outfall.rectification_status == RectificationStatus.IN_PROGRESS
+    assert outfall_steps(outfall)[-1] == ("merged", "rectifying")
+    assert plan_steps(plan)[-1] == ("approved", "in_progress")
+
+
+def test_remove_ends_removed(demo_user):
+    county, bureau = demo_user("pingcheng"), demo_user("bureau")
+    outfall = free_outfall()
+    plan = plan_for(outfall, county, measure=RectificationMeasure.REMOVE)
+    finish(plan, county)
+    services.submit_closeout(plan, user=county)
+    services.approve_closeout(plan, user=bureau)
+    outfall.refresh_from_db()
+    assert outfall.status == LifecycleStatus.REMOVED
+
+
+def test_a_county_cannot_review_its_own_closeout(demo_user):
+    county = demo_user("pingcheng")
+    plan = plan_for(free_outfall(), county, measure=RectificationMeasure.REGULARISE)
+    finish(plan, county)
+    services.submit_closeout(plan, user=county)
+    for step, kwargs in (
+        (services.approve_closeout, {}),
+        (services.return_closeout, {"reason": "x"}),
+    ):
+        with pytest.raises(PermissionDenied):
+            step(plan, user=county, **kwargs)
+    for name in ("auditor", "chengguan", "enterprise"):
+        with pytest.raises(PermissionDenied):
+            services.approve_closeout(plan, user=demo_user(name))
+    plan.refresh_from_db()
+    assert plan.status == PlanStatus.SUBMITTED
+
+
+def test_another_county_cannot_plan_or_submit(demo_user):
+    pingcheng, yunzhou = demo_user("pingcheng"), demo_user("yunzhou")
+    with pytest.raises(PermissionDenied):
+        plan_for(free_outfall(), yunzhou, measure=RectificationMeasure.REGULARISE)
+    plan = plan_for(free_outfall(county=YUNZHOU), yunzhou, measure=RectificationMeasure.REGULARISE)
+    finish(plan, yunzhou)
+    with pytest.raises(PermissionDenied):
+        services.submit_closeout(plan, user=pingcheng)
+    with pytest.raises(PermissionDenied):
+        services.add_progress(plan, user=pingcheng, date=date.today(), percent=10, note="x")
+    with pytest.raises(PermissionDenied):
+        services.submit_closeout(plan, user=demo_user("auditor"))
+
+
+def test_plan_rules(demo_user):
+    county = demo_user("pingcheng")
+    outfall = free_outfall()
+
+    def refused(**fields):
+        with pytest.raises(ValidationError) as error:
+            services.create_plan(outfall, user=county, **fields)
+        return error.value.message_dict
+
+    base = {"measure": RectificationMeasure.REGULARISE, "actions": "规范整治"}
+    assert "responsible_unit" in refused(**base)
+    assert "merge_target" in refused(
+        **{**base, "measure": RectificationMeasure.MERGE, "responsible_org": "某局"}
+    )
+    assert "merge_target" in refused(
+        **{**base, "measure": RectificationMeasure.MERGE, "responsible_org": "某局", "merge_target": outfall}
+    )
+    removed = free_outfall(status=LifecycleStatus.REMOVED)
+    assert (
+        "并入排口"
+        in refused(
+            **{
+                **base,
+                "measure": RectificationMeasure.MERGE,
+                "responsible_org": "某局",
+                "merge_target": removed,
+            }
+        )["merge_target"][0]
+    )
+    errors = refused(**base, responsible_org="某局", transitional_until=date(2025, 6, 30))
+    assert "transitional_reason" in errors
+    assert "actions" in refused(measure=RectificationMeasure.REGULARISE, responsible_org="某局")
+    assert not RectificationPlan.objects.filter(outfall=outfall).exists()
+    outfall.refresh_from_db()
+    assert outfall.status == LifecycleStatus.CLASSIFIED  # nothing moved
+
+    plan = services.create_plan(
+        outfall,
+        user=county,
+        **base,
+        responsible_org="某局",
+        transitional_until=date(2025, 6, 30),
+        transitional_reason="等待污水管网建成",
+    )
+    with pytest.raises(ValidationError):
+        services.create_plan(outfall, user=county, **base, responsible_org="某局")  # one plan per outfall
+    suspected = free_outfall(status=LifecycleStatus.SUSPECTED)
+    with pytest.raises(ValidationError) as error:
+        services.create_plan(suspected, user=county, **base, responsible_org="某局")
+    assert "outfall" in error.value.message_dict
+    services.update_plan(plan, user=county, measure=RectificationMeasure.REMOVE)
+    outfall.refresh_from_db()
+    assert outfall.rectification_measure == RectificationMeasure.REMOVE
+
+
+def test_progress_and_submission_rules(demo_user):
+    county, bureau = demo_user("pingcheng"), demo_user("bureau")
+    plan = plan_for(free_outfall(), county, measure=RectificationMeasure.REGULARISE)
+    with pytest.raises(ValidationError) as error:
+        services.add_progress(plan, user=county, date=date.today(), percent=101, note="x")
+    assert "percent" in error.value.message_dict
+    with pytest.raises(ValidationError) as error:
+        services.add_progress(plan, user=county, date=date.today() + timedelta(days=2), percent=10, note="x")
+    assert "date" in error.value.message_dict
+    with pytest.raises(ValidationError) as error:
+        services.add_progress(plan, user=county, date=date.today(), percent=10, note="x", photos=[document()])
+    assert "photos" in error.value.message_dict
+
+    services.add_progress(plan, user=county, date=date.today(), percent=60, note="进行中", photos=[png()])
+    with pytest.raises(ValidationError) as error:
+        services.submit_closeout(plan, user=county)
+    assert "percent_done" in error.value.message_dict  # 60% only
+
+    plan2 = plan_for(free_outfall(exclude=[plan.outfall]), county, measure=RectificationMeasure.REGULARISE)
+    finish(plan2, county, photo=False)
+    with pytest.raises(ValidationError) as error:
+        services.submit_closeout(plan2, user=county)
+    assert "files" in error.value.message_dict  # no evidence
+    services.submit_closeout(plan2, user=county, files=[document()])
+
+    with pytest.raises(ValidationError):
+        services.submit_closeout(plan2, user=county)  # already submitted
+    with pytest.raises(ValidationError):
+        services.add_progress(plan2, user=county, date=date.today(), percent=100, note="x")
+    with pytest.raises(ValidationError):
+        services.update_plan(plan2, user=county, actions="改")
+    with pytest.raises(ValidationError) as error:
+        services.return_closeout(plan2, user=bureau, reason="")
+    assert "reason" in error.value.message_dict
+    with pytest.raises(ValidationError):
+        services.approve_closeout(plan, user=bureau)  # not submitted
+    with pytest.raises(ValidationError):
+        services.reopen_closeout(plan2, user=bureau, reason="x")  # not approved

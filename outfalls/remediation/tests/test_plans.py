@@ -1,0 +1,208 @@
+"""Plan pages: create (prefilled from the decided proposal), edit, the plan page's steps, list, export,
+programmes and the retained list; scope and query counts."""
+
+import io
+from datetime import date
+
+import pytest
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from outfalls.registry.choices import LifecycleStatus, RectificationMeasure
+from outfalls.registry.models import Outfall
+from outfalls.remediation import services
+from outfalls.remediation.choices import PlanStatus, ProgrammeKind, ProposalStatus
+from outfalls.remediation.models import Programme, RectificationPlan
+
+from .plan_helpers import PLANNABLE, YUNZHOU, free_outfall, pending_proposal, png
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+def make_plans(user, n, county="140213", **fields):
+    plans = []
+    taken = []
+    programme, _ = Programme.objects.get_or_create(name="测试专项", defaults={"kind": ProgrammeKind.PARK})
+    for _ in range(n):
+        outfall = free_outfall(county=county, status=PLANNABLE, exclude=taken)
+        taken.append(outfall)
+        plans.append(
+            services.create_plan(
+                outfall,
+                user=user,
+                measure=fields.get("measure", RectificationMeasure.REGULARISE),
+                actions="规范整治",
+                responsible_org="某局",
+                programme=programme,
+            )
+        )
+    return plans
+
+
+def test_create_page_is_prefilled_from_the_decided_proposal(client_for, demo_user):
+    outfall = free_outfall()
+    proposal = pending_proposal(outfall, RectificationMeasure.MERGE)
+    proposal.status = ProposalStatus.ACCEPTED
+    proposal.save()
+    client = client_for("pingcheng")
+    url = reverse("remediation:plan_create") + f"?outfall={outfall.pk}"
+    page = client.get(url)
+    assert page.status_code == 200
+    form = page.context["form"]
+    assert form.initial["measure"] == RectificationMeasure.MERGE
+    assert form.initial["deadline"] == date(2024, 12, 31)
+    assert "已确认的整治建议" in page.content.decode()
+
+    # A merge without a target: the page says which field, and keeps what was typed.
+    response = client.post(
+        url,
+        {
+            "measure": "merge",
+            "actions": "接入市政管网",
+            "responsible_org": "平城区住建局",
+            "deadline": "2025-03-31",
+        },
+    )
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "须选择并入的排污口" in body and "接入市政管网" in body and "2025-03-31" in body
+    assert not RectificationPlan.objects.filter(outfall=outfall).exists()
+
+    response = client.post(
+        url,
+        {
+            "measure": "regularise",
+            "actions": "设置标识牌",
+            "responsible_org": "平城区住建局",
+            "deadline": "2025-03-31",
+        },
+    )
+    plan = RectificationPlan.objects.get(outfall=outfall)
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "remediation:plan_detail", args=[plan.pk]
+    )
+    assert plan.proposal == proposal and plan.deadline == date(2025, 3, 31)
+    # A second create goes to the existing plan.
+    assert client.get(url)["Location"] == reverse("remediation:plan_detail", args=[plan.pk])
+
+
+def test_out_of_scope_is_404(client_for, demo_user):
+    (plan,) = make_plans(demo_user("yunzhou"), 1, county=YUNZHOU)
+    client = client_for("pingcheng")
+    assert client.get(reverse("remediation:plan_detail", args=[plan.pk])).status_code == 404
+    assert client.get(reverse("remediation:plan_edit", args=[plan.pk])).status_code == 404
+    other = free_outfall(county=YUNZHOU)
+    assert client.get(reverse("remediation:plan_create") + f"?outfall={other.pk}").status_code == 404
+    assert client.post(reverse("remediation:plan_submit", args=[plan.pk])).status_code == 404
+    listed = client.get(reverse("remediation:plan_list")).context["object_list"]
+    assert plan not in list(listed)
+
+
+def test_plan_page_steps_and_a_county_approving_gets_403(client_for, demo_user):
+    (plan,) = make_plans(demo_user("pingcheng"), 1)
+    county = client_for("pingcheng")
+    detail = reverse("remediation:plan_detail", args=[plan.pk])
+    page = county.get(detail)
+    assert "progress_form" in page.context and "approve_form" not in page.context
+
+    bad = county.post(
+        reverse("remediation:plan_progress", args=[plan.pk]),
+        {"date": "2024-05-01", "percent": "120", "note": "太多"},
+    )
+    assert bad.status_code == 400 and "太多" in bad.content.decode()
+    ok = county.post(
+        reverse("remediation:plan_progress", args=[plan.pk]),
+        {"date": "2024-05-01", "percent": "100", "note": "完成", "photos": [png()]},
+    )
+    assert ok.status_code == 302
+    assert (
+        county.post(reverse("remediation:plan_submit", args=[plan.pk]), {"note": "请审核"}).status_code == 302
+    )
+    plan.refresh_from_db()
+    assert plan.status == PlanStatus.SUBMITTED
+
+    assert county.post(reverse("remediation:plan_approve", args=[plan.pk]), {}).status_code == 403
+    page = county.get(detail)
+    assert "approve_form" not in page.context and "submit_form" not in page.context
+
+    bureau = client_for("bureau")
+    page = bureau.get(detail)
+    assert "approve_form" in page.context and "return_form" in page.context
+    empty = bureau.post(reverse("remediation:plan_return", args=[plan.pk]), {"return-reason": ""})
+    assert empty.status_code == 400
+    assert (
+        bureau.post(reverse("remediation:plan_approve", args=[plan.pk]), {"note": "同意销号"}).status_code
+        == 302
+    )
+    plan.refresh_from_db()
+    plan.outfall.refresh_from_db()
+    assert plan.status == PlanStatus.APPROVED and plan.outfall.status == LifecycleStatus.KEPT
+    page = bureau.get(detail)
+    assert "reopen_form" in page.context
+    body = page.content.decode()
+    assert "已申请销号" in body and "已销号" in body  # the status history
+
+
+def test_list_filters_export_and_query_count(client_for, demo_user, django_assert_max_num_queries):
+    bureau = demo_user("bureau")
+    make_plans(bureau, 6)
+    make_plans(bureau, 3, county=YUNZHOU, measure=RectificationMeasure.REMOVE)
+    client = client_for("bureau")
+    url = reverse("remediation:plan_list")
+    with django_assert_max_num_queries(12):
+        page = client.get(url)
+    assert page.context["paginator"].count == RectificationPlan.objects.count()
+    few = client.get(url, {"county": YUNZHOU}).context["paginator"].count
+    assert few == RectificationPlan.objects.filter(outfall__county__code=YUNZHOU).count() >= 3
+    assert client.get(url, {"measure": "remove", "county": YUNZHOU}).context["paginator"].count >= 3
+    # every plan has the 2024-12-31 default deadline: overdue, none due soon
+    assert client.get(url, {"due": "overdue"}).context["paginator"].count == RectificationPlan.objects.count()
+    assert client.get(url, {"due": "due_soon"}).context["paginator"].count == 0
+    assert client.get(url, {"ordering": "-deadline"}).status_code == 200
+
+    make_plans(bureau, 5, county="140214")  # more rows and counties, the same number of queries
+    make_plans(bureau, 5, county="140212")
+    with django_assert_max_num_queries(12):
+        big = client.get(url)
+    assert big.status_code == 200
+
+    yunzhou = client_for("yunzhou")
+    export = yunzhou.get(reverse("remediation:plan_export"))
+    text = export.content.decode("utf-8-sig")
+    assert text.splitlines()[0].startswith("排污口编码,入河排污口名称,县区")
+    assert "云州区" in text and "平城区" not in text
+
+
+def test_programmes_group_plans(client_for, demo_user):
+    make_plans(demo_user("bureau"), 2)
+    make_plans(demo_user("bureau"), 1, county=YUNZHOU)
+    programme = Programme.objects.get(name="测试专项")
+    page = client_for("pingcheng").get(reverse("remediation:programme_detail", args=[programme.pk]))
+    assert list(page.context["groups"]) == ["平城区"]  # the county sees only its own plans
+    listed = client_for("bureau").get(reverse("remediation:programme_list")).context["programmes"]
+    assert {p.name: p.total for p in listed}["测试专项"] == RectificationPlan.objects.filter(
+        programme=programme
+    ).count()
+
+
+def test_retained_list_and_export_in_attachment_1_layout(client_for, demo_user):
+    client = client_for("pingcheng")
+    page = client.get(reverse("remediation:retained_list"))
+    kept = Outfall.objects.filter(county__code="140213", status=LifecycleStatus.KEPT)
+    assert page.context["paginator"].count == kept.count() > 0
+    assert all(o.county.code == "140213" for o in page.context["object_list"])
+
+    response = client.get(reverse("remediation:retained_export"))
+    assert response.status_code == 200
+    workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    sheet = workbook.active
+    assert sheet["A1"].value == "大同市平城区保留入河排污口信息汇总表"
+    assert sheet["A2"].value == "序号"
+    assert sheet.max_row == 3 + kept.count()
+    names = {sheet.cell(row=r, column=7).value for r in range(4, sheet.max_row + 1)}
+    assert names == set(kept.values_list("name", flat=True))
