@@ -296,6 +296,11 @@ class Balance:
         return sum(self.by_outcome.values()) == self.total
 
     @property
+    def counts(self):
+        """The counts in PointOutcome order (for tables)."""
+        return [self.by_outcome.get(o, 0) for o in PointOutcome.values]
+
+    @property
     def open(self):
         return self.by_outcome.get(PointOutcome.PENDING, 0) + self.by_outcome.get(PointOutcome.ESCALATED, 0)
 

@@ -105,12 +105,10 @@ def _check_link_rules(outfall, unit, role, via_channel, share_note, share_percen
         if not 0 <= share_percent <= 100:
             errors["share_percent"] = "责任份额应在 0–100 之间。"
         else:
-            others = (
-                OutfallUnitLink.objects.filter(outfall=outfall)
-                .exclude(unit=unit)
-                .exclude(share_percent=None)
-                .values_list("share_percent", flat=True)
-            )
+            others = OutfallUnitLink.objects.filter(outfall=outfall).exclude(share_percent=None)
+            if unit.pk is not None:
+                others = others.exclude(unit_id=unit.pk)
+            others = others.values_list("share_percent", flat=True)
             total = sum(others) + share_percent
             if total > 100:
                 errors["share_percent"] = (

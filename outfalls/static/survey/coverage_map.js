@@ -1,0 +1,39 @@
+/* The coverage page's map: the campaign's rivers, walked tracks and the suspected points still open
+ * (pending in red, escalated in orange). No base layer: nothing is fetched from outside. */
+(function () {
+  "use strict";
+  var node = document.getElementById("coverage-map-data");
+  if (!node || !window.L) return;
+  var data = JSON.parse(node.textContent);
+  function esc(text) {
+    return String(text).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+    });
+  }
+  var map = L.map("coverage-map", { minZoom: 3, maxZoom: 19 });
+  map.attributionControl.setPrefix(false);
+  L.control.scale({ imperial: false }).addTo(map);
+  var bounds = L.latLngBounds([]);
+  var rivers = L.geoJSON(null, { style: { color: "#3b8bd0", weight: 3 } }).addTo(map);
+  (data.rivers || []).forEach(function (r) {
+    rivers.addData({ type: "Feature", properties: { name: r.name }, geometry: r.geometry });
+  });
+  rivers.eachLayer(function (l) { l.bindTooltip(esc(l.feature.properties.name)); });
+  var tracks = L.geoJSON(null, { style: { color: "#2e7d32", weight: 2, dashArray: "4 4" } }).addTo(map);
+  (data.tracks || []).forEach(function (g) { if (g) tracks.addData(g); });
+  var points = L.layerGroup().addTo(map);
+  (data.points || []).forEach(function (p) {
+    var colour = p.outcome === "待专家研判" ? "#f0a020" : "#d62728";
+    var marker = L.circleMarker([p.lat, p.lon], { radius: 6, color: colour, fillColor: colour, fillOpacity: 0.8, weight: 1 });
+    marker.bindPopup("<strong>" + esc(p.number) + "</strong><br>" + esc(p.outcome) + "<br>" + esc(p.campaign) + '<br><a href="' + data.point_url.replace("/0/", "/" + p.id + "/") + '">疑似点详情</a>');
+    marker.addTo(points);
+    bounds.extend([p.lat, p.lon]);
+  });
+  if (bounds.isValid()) {
+    map.fitBounds(bounds.pad(0.2));
+  } else if (rivers.getLayers().length) {
+    map.fitBounds(rivers.getBounds());
+  } else {
+    map.setView([40.08, 113.3], 9);
+  }
+})();
