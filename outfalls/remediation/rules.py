@@ -336,6 +336,8 @@ class Rule:
     function: object
     description: str = ""
 
+    do_not_call_in_templates = True  # a Rule is callable; templates read its fields
+
     @property
     def measure_label(self):
         return Measure(self.measure).label
