@@ -16,6 +16,9 @@ What each kind matches and changes:
   their chainage (沿程距离) recomputed.
 - sections (考核断面): matched by name within their water body (an attribute holding the water body's
   name or code); created or moved. The county is the county-level boundary containing the point.
+- sewer coverage areas (污水管网覆盖范围): matched by name; created or their polygon replaced; the county is the
+  county-level boundary containing the polygon's representative point. Rows with the same name are merged.
+  Domestic-sewage outfalls inside one are proposed for merging into the network (remediation rules).
 - boundaries (行政区划边界): matched by administrative code (12-digit codes padded with zeros are cut to
   9 or 6 digits), else by name; only the boundary changes. Jurisdictions the platform does not have are
   skipped.
@@ -37,7 +40,7 @@ from outfalls.core.models import Jurisdiction
 from outfalls.core.scopes import scope_of
 from outfalls.geo import gisio, shapes
 from outfalls.registry.choices import ProtectedAreaKind, SectionLevel
-from outfalls.registry.models import ProtectedArea, Section, WaterBody
+from outfalls.registry.models import ProtectedArea, Section, SewerCoverageArea, WaterBody
 
 PREVIEW_ROWS = 500
 
@@ -47,6 +50,7 @@ class ImportKind(models.TextChoices):
     RIVERS = "rivers", "受纳水体几何（河流、湖库）"
     SECTIONS = "sections", "考核断面位置"
     BOUNDARIES = "boundaries", "行政区划边界"
+    SEWER_COVERAGE = "sewer_coverage", "污水管网覆盖范围"
 
 
 class GisImportError(Exception):
@@ -111,6 +115,7 @@ KIND_ROLES = {
     ImportKind.RIVERS: ("name", "code"),
     ImportKind.SECTIONS: ("name", "water", "level"),
     ImportKind.BOUNDARIES: ("name", "code"),
+    ImportKind.SEWER_COVERAGE: ("name",),
 }
 
 # Short forms seen in real protected-area files, tried after the labels and values.
@@ -326,6 +331,7 @@ def plan_import(dataset, kind, mapping, *, filename=""):
         ImportKind.RIVERS: _plan_rivers,
         ImportKind.SECTIONS: _plan_sections,
         ImportKind.BOUNDARIES: _plan_boundaries,
+        ImportKind.SEWER_COVERAGE: _plan_sewer_coverage,
     }[kind]
     planner(plan, list(zip(dataset.features, rows, strict=True)))
     return plan
@@ -475,6 +481,47 @@ def _plan_protected_areas(plan, pairs):
         lambda key, instance: f"{key[0]}（{ProtectedAreaKind(key[1]).label}）",
         values,
     )
+
+
+# Sewer coverage areas -------------------------------------------------------------------------------------
+def _plan_sewer_coverage(plan, pairs):
+    mapping = plan.mapping
+    if not mapping.name_field:
+        plan.problems.append("请选择保存名称的属性。")
+        return
+    existing = {}
+    for area in SewerCoverageArea.objects.only("id", "name"):
+        existing.setdefault(area.name, []).append(area)
+    groups = {}
+    for feature, row in pairs:
+        name = _text(feature.properties.get(mapping.name_field))
+        row.name = name
+        if not name:
+            row.fail(f"名称（{mapping.name_field}）为空。")
+        geom = _geometry(feature, row, POLYGONAL, "污水管网覆盖范围须为面")
+        if row.action == "error":
+            continue
+        matches = existing.get(name, [])
+        if len(matches) > 1:
+            row.fail(f"平台中已有 {len(matches)} 个同名的覆盖范围，无法确定更新哪一个。")
+            continue
+        group = groups.setdefault(name, (matches[0] if matches else None, [], []))
+        group[1].append(row)
+        group[2].append(geom)
+    counties = _counties_with_boundaries() if groups else []
+
+    def values(name, instance, merged):
+        point = merged.representative_point()
+        county = next((c for c, g in counties if shapely.contains_xy(g, point.x, point.y)), None)
+        return {
+            "name": name,
+            "geometry": _geojson(merged),
+            "source": mapping.source[:200],
+            "approximate": False,
+            "county_id": county.pk if county else None,
+        }
+
+    _group(plan, groups, SewerCoverageArea, lambda a: a.pk if a else None, lambda name, a: name, values)
 
 
 # Receiving waters ---------------------------------------------------------------------------------------
