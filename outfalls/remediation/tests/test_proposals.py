@@ -328,3 +328,10 @@ def test_command_runs_one_county():
     call_command("run_rules", "--county", PINGCHENG, stdout=out)
     assert "平城区" in out.getvalue() and "protected_area" in out.getvalue()
     assert RuleRun.objects.order_by("-id").first().county.code == PINGCHENG
+
+
+def test_rules_page_query_count(client_for, django_assert_max_num_queries):
+    client = client_for("bureau")
+    with django_assert_max_num_queries(10):
+        response = client.get(reverse("remediation:rule_list"))
+    assert response.status_code == 200 and len(response.context["rows"]) == len(rules.RULES)
