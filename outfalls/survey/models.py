@@ -243,6 +243,14 @@ class SuspectedPoint(models.Model):
         return f"{self.campaign} · {self.number}"
 
 
+class FieldCheckQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(point__campaign__in=Campaign.objects.visible_to(user))
+
+    def editable_by(self, user):
+        return self.filter(point__campaign__in=Campaign.objects.editable_by(user))
+
+
 class FieldCheck(models.Model):
     """现场核查 (level 2): one visit to a suspected point, recorded on a phone, possibly offline first."""
 
@@ -281,6 +289,8 @@ class FieldCheck(models.Model):
         related_name="+",
     )
     received_at = models.DateTimeField("服务器接收时间", auto_now_add=True)
+
+    objects = FieldCheckQuerySet.as_manager()
 
     class Meta:
         verbose_name = "现场核查记录"

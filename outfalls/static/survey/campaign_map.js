@@ -1,0 +1,54 @@
+/* A campaign's map: its suspected points coloured by outcome, walked tracks, rivers and boundaries for
+ * context. Works without a base layer (MAP_BASE_LAYER=none): nothing is fetched from outside. */
+(function () {
+  "use strict";
+  var node = document.getElementById("campaign-map-config");
+  if (!node || !window.L) return;
+  var config = JSON.parse(node.textContent);
+  var map = L.map("campaign-map", { minZoom: 3, maxZoom: 19 });
+  map.attributionControl.setPrefix(false);
+  L.control.scale({ imperial: false }).addTo(map);
+  (config.baseLayers || []).slice(0, 1).forEach(function (base) {
+    base.tiles.forEach(function (t) {
+      L.tileLayer(t.url, { subdomains: t.subdomains || "abc", maxZoom: t.maxZoom || 18, attribution: t.attribution || "" }).addTo(map);
+    });
+  });
+  map.setView([40.08, 113.3], 9);
+  function get(url) {
+    return fetch(url, { credentials: "same-origin" }).then(function (r) {
+      return r.ok ? r.json() : null;
+    });
+  }
+  var boundaries = L.geoJSON(null, { interactive: false, style: { color: "#555", weight: 1.2, dashArray: "4 3", fill: false } }).addTo(map);
+  var rivers = L.geoJSON(null, { style: { color: "#3b8bd0", weight: 3 } }).addTo(map);
+  var tracks = L.geoJSON(null, { style: { color: "#2e7d32", weight: 2, dashArray: "2 4" } }).addTo(map);
+  get(config.boundaries + "?zoom=10").then(function (d) { if (d) boundaries.addData(d); });
+  get(config.rivers + "?zoom=12").then(function (d) { if (d) rivers.addData(d); });
+  get(config.tracks).then(function (d) { if (d) tracks.addData(d); });
+  var points = L.geoJSON(null, {
+    pointToLayer: function (f, latlng) {
+      return L.circleMarker(latlng, {
+        radius: 7, weight: 1.5, color: "#333", fillOpacity: 0.9,
+        fillColor: config.colours[f.properties.outcome] || "#999",
+        className: "survey-point outcome-" + f.properties.outcome,
+      });
+    },
+    onEachFeature: function (f, layer) {
+      var p = f.properties;
+      var box = document.createElement("div");
+      var link = document.createElement("a");
+      link.href = p.url;
+      link.textContent = p.number;
+      box.appendChild(link);
+      box.appendChild(document.createTextNode(" · " + (config.labels[p.outcome] || p.outcome)));
+      layer.bindPopup(box);
+    },
+  }).addTo(map);
+  get(config.points).then(function (d) {
+    if (!d) return;
+    points.addData(d);
+    var el = document.getElementById("campaign-map");
+    el.dataset.points = String(d.features.length);
+    if (d.features.length) map.fitBounds(points.getBounds().pad(0.2), { maxZoom: 15 });
+  });
+})();

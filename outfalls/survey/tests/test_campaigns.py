@@ -1,0 +1,131 @@
+"""Campaign pages: scope (list, detail, map data, counts), create/edit rights, reaches and their 已完成 mark."""
+
+import pytest
+from django.urls import reverse
+
+from outfalls.core.models import Jurisdiction, StatusChange
+from outfalls.registry.models import WaterBody
+from outfalls.survey.models import Campaign, CampaignReach
+
+pytestmark = pytest.mark.django_db
+
+PINGCHENG, YUNZHOU = "140213", "140215"
+
+
+def campaign_in(code):
+    return Campaign.objects.filter(county__code=code).order_by("pk").first()
+
+
+def test_city_sees_every_campaign_county_sees_its_own(client_for, django_assert_max_num_queries):
+    total = Campaign.objects.count()
+    assert total >= 3
+    client = client_for("bureau")
+    with django_assert_max_num_queries(12):
+        response = client.get(reverse("survey:campaign_list"))
+    assert len(response.context["object_list"]) == total
+    assert f"共 {total} 个任务" in response.content.decode()
+
+    client = client_for("pingcheng")
+    response = client.get(reverse("survey:campaign_list"))
+    names = [c.name for c in response.context["object_list"]]
+    assert names and all("平城区" in n for n in names)
+    assert "云州区御河" not in response.content.decode()
+    # The counts on the list are the county's own.
+    row = response.context["object_list"][0]
+    assert row.n_points == campaign_in(PINGCHENG).points.count()
+
+
+def test_list_filters_search_and_sorting(client_for):
+    client = client_for("bureau")
+    response = client.get(reverse("survey:campaign_list"), {"county": YUNZHOU})
+    assert [c.county.code for c in response.context["object_list"]] == [YUNZHOU]
+    response = client.get(reverse("survey:campaign_list"), {"q": "十里河"})
+    assert [c.county.code for c in response.context["object_list"]] == [PINGCHENG]
+    response = client.get(reverse("survey:campaign_list"), {"ordering": "-deadline"})
+    deadlines = [c.deadline for c in response.context["object_list"]]
+    assert deadlines == sorted(deadlines, reverse=True)
+
+
+def test_other_county_gets_404_on_detail_map_data_edit_and_field_page(client_for):
+    campaign = campaign_in(PINGCHENG)
+    client = client_for("yunzhou")
+    for name in ("campaign_detail", "campaign_points_geojson", "campaign_edit", "field_page", "point_import"):
+        assert client.get(reverse(f"survey:{name}", args=[campaign.pk])).status_code == 404, name
+    own = campaign_in(YUNZHOU)
+    data = client.get(reverse("survey:campaign_points_geojson", args=[own.pk])).json()
+    assert len(data["features"]) == own.points.count()
+    assert {f["properties"]["number"] for f in data["features"]} == set(
+        own.points.values_list("number", flat=True)
+    )
+
+
+def test_detail_lists_points_with_outcome_filter_and_counts(client_for):
+    campaign = campaign_in(PINGCHENG)
+    client = client_for("pingcheng")
+    response = client.get(reverse("survey:campaign_detail", args=[campaign.pk]))
+    assert response.status_code == 200
+    counts = {c["value"]: c["n"] for c in response.context["outcome_counts"]}
+    assert counts["pending"] == campaign.points.filter(outcome="pending").count()
+    assert sum(counts.values()) == campaign.points.count()
+    response = client.get(reverse("survey:campaign_detail", args=[campaign.pk]), {"outcome": "not_outfall"})
+    assert {p.outcome for p in response.context["points"]} == {"not_outfall"}
+    number = campaign.points.order_by("number").last().number
+    response = client.get(reverse("survey:campaign_detail", args=[campaign.pk]), {"q": number})
+    assert [p.number for p in response.context["points"]] == [number]
+
+
+def test_county_officer_creates_in_own_county_only(client_for):
+    client = client_for("pingcheng")
+    yuhe = WaterBody.objects.get(name="御河")
+    pingcheng = Jurisdiction.objects.get(code=PINGCHENG)
+    yunzhou = Jurisdiction.objects.get(code=YUNZHOU)
+    data = {"name": "平城区御河复查", "county": pingcheng.pk, "water_bodies": [yuhe.pk], "status": "active"}
+    response = client.post(reverse("survey:campaign_create"), data)  # no deadline
+    assert response.status_code == 200
+    assert "请填写完成期限。" in response.context["form"].errors["deadline"]
+    assert 'value="平城区御河复查"' in response.content.decode()  # what was typed is kept
+
+    response = client.post(
+        reverse("survey:campaign_create"), {**data, "county": yunzhou.pk, "deadline": "2023-12-31"}
+    )
+    assert response.status_code == 200 and "county" in response.context["form"].errors
+    assert not Campaign.objects.filter(name="平城区御河复查").exists()
+
+    response = client.post(reverse("survey:campaign_create"), {**data, "deadline": "2023-12-31"})
+    campaign = Campaign.objects.get(name="平城区御河复查")
+    assert response.status_code == 302 and campaign.county == pingcheng
+    assert StatusChange.objects.filter(object_id=campaign.pk, to_value="active").exists()
+
+
+def test_read_only_users_cannot_create_or_edit(client_for):
+    client = client_for("auditor")
+    assert client.get(reverse("survey:campaign_list")).status_code == 200
+    assert client.get(reverse("survey:campaign_create")).status_code == 403
+    assert client.get(reverse("survey:campaign_edit", args=[campaign_in(PINGCHENG).pk])).status_code == 404
+
+
+def test_reaches_added_validated_and_marked_checked(client_for):
+    campaign = campaign_in(YUNZHOU)
+    river = campaign.water_bodies.first()
+    client = client_for("yunzhou")
+    url = reverse("survey:reach_create", args=[campaign.pk])
+    response = client.post(url, {"water_body": river.pk, "from_km": "5", "to_km": "3", "bank": "left"})
+    assert response.status_code == 200
+    assert "终点（公里）须大于起点（公里）。" in response.context["form"].errors["to_km"]
+    response = client.post(
+        url, {"water_body": river.pk, "name": "测试段", "from_km": "1", "to_km": "2.5", "bank": "left"}
+    )
+    assert response.status_code == 302
+    reach = CampaignReach.objects.get(campaign=campaign, name="测试段")
+    assert not reach.checked
+
+    client.post(reverse("survey:reach_checked", args=[campaign.pk, reach.pk]), {"checked": "1"})
+    reach.refresh_from_db()
+    assert reach.checked and reach.checked_at and reach.checked_by.username == "yunzhou"
+    assert StatusChange.objects.filter(object_id=reach.pk, field="checked", to_value="checked").exists()
+
+    other = client_for("pingcheng")
+    response = other.post(reverse("survey:reach_checked", args=[campaign.pk, reach.pk]), {"checked": "0"})
+    assert response.status_code == 404
+    reach.refresh_from_db()
+    assert reach.checked

@@ -1,0 +1,62 @@
+/* Service worker of the 现场核查 page (served from /survey/sw.js, scope /survey/).
+ * Field pages and the map context: network first, the cached copy without signal.
+ * Static assets: cache first. Uploads (POST) are never touched: the page queues them in IndexedDB. */
+var CACHE = "{{ version }}";
+var STATIC = "{{ static }}";
+{% verbatim %}
+self.addEventListener("install", function (event) {
+  self.skipWaiting();
+});
+self.addEventListener("activate", function (event) {
+  event.waitUntil(
+    caches.keys().then(function (keys) {
+      return Promise.all(keys.filter(function (k) { return k.indexOf("survey-field-") !== -1 && k !== CACHE; }).map(function (k) { return caches.delete(k); }));
+    }).then(function () { return self.clients.claim(); })
+  );
+});
+self.addEventListener("message", function (event) {
+  var urls = (event.data && event.data.cache) || [];
+  event.waitUntil(caches.open(CACHE).then(function (cache) {
+    return Promise.all(urls.map(function (url) {
+      return fetch(url, { credentials: "same-origin" }).then(function (response) {
+        if (response.ok && !response.redirected) return cache.put(url, response);
+      }).catch(function () {});
+    }));
+  }));
+});
+function networkFirst(request) {
+  return fetch(request).then(function (response) {
+    if (response.ok && !response.redirected) {
+      var copy = response.clone();
+      caches.open(CACHE).then(function (cache) { cache.put(request, copy); });
+    }
+    return response;
+  }).catch(function () {
+    return caches.match(request, { ignoreSearch: false }).then(function (hit) {
+      return hit || caches.match(request, { ignoreSearch: true }) || Response.error();
+    });
+  });
+}
+function cacheFirst(request) {
+  return caches.match(request).then(function (hit) {
+    return hit || fetch(request).then(function (response) {
+      if (response.ok) {
+        var copy = response.clone();
+        caches.open(CACHE).then(function (cache) { cache.put(request, copy); });
+      }
+      return response;
+    });
+  });
+}
+self.addEventListener("fetch", function (event) {
+  var request = event.request;
+  if (request.method !== "GET") return;
+  var url = new URL(request.url);
+  if (url.origin !== self.location.origin) return;
+  if (url.pathname.indexOf(STATIC) === 0) {
+    event.respondWith(cacheFirst(request));
+  } else if (url.pathname.indexOf("/survey/field/") === 0 || url.pathname.indexOf("/maps/api/rivers/") === 0) {
+    event.respondWith(networkFirst(request));
+  }
+});
+{% endverbatim %}
