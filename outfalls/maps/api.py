@@ -136,6 +136,12 @@ def protected_areas(request):
 
 
 @api_view
+def sewer_coverage(request):
+    zoom = parse_zoom(request.GET.get("zoom"), default=layers.FULL_DETAIL_ZOOM)
+    return _geojson(layers.sewer_coverage_areas(request.user, _optional_bbox(request), zoom))
+
+
+@api_view
 def sections(request):
     return _geojson(layers.sections(request.user, _optional_bbox(request)))
 

@@ -153,6 +153,7 @@ def api_urls():
         "rivers": reverse("maps:api_rivers"),
         "sections": reverse("maps:api_sections"),
         "protected_areas": reverse("maps:api_protected_areas"),
+        "sewer_coverage": reverse("maps:api_sewer_coverage"),
         "boundaries": reverse("maps:api_boundaries"),
         "units": reverse("maps:api_units"),
         "chains": reverse("maps:api_chains"),

@@ -29,6 +29,7 @@ from outfalls.registry.models import (
     OutfallUnitLink,
     ProtectedArea,
     Section,
+    SewerCoverageArea,
     WaterBody,
 )
 
@@ -210,6 +211,34 @@ def protected_areas(user, bbox, zoom):
                 "name": row["name"],
                 "kind": row["kind"],
                 "kind_label": labels.get(row["kind"], row["kind"]),
+                "approximate": row["approximate"],
+            },
+        )
+        for row, geom in _shapes(rows, zoom, None)
+    ]
+    return feature_collection(features)
+
+
+def sewer_coverage_areas(user, bbox, zoom):
+    """Sewer coverage areas (污水管网覆盖范围) overlapping bbox, found by their stored bounding boxes first."""
+    queryset = SewerCoverageArea.objects.visible_to(user)
+    if bbox is not None:
+        queryset = queryset.filter(
+            max_lon__gte=bbox.min_lon,
+            min_lon__lte=bbox.max_lon,
+            max_lat__gte=bbox.min_lat,
+            min_lat__lte=bbox.max_lat,
+        )
+    rows = list(
+        _raw(queryset, "geometry").order_by("name").values("id", "name", "source", "approximate", "raw")
+    )
+    features = [
+        (
+            geom["geometry"],
+            {
+                "id": row["id"],
+                "name": row["name"],
+                "source": row["source"],
                 "approximate": row["approximate"],
             },
         )

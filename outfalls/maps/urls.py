@@ -10,6 +10,7 @@ urlpatterns = [
     path("api/rivers/", api.rivers, name="api_rivers"),
     path("api/sections/", api.sections, name="api_sections"),
     path("api/protected-areas/", api.protected_areas, name="api_protected_areas"),
+    path("api/sewer-coverage/", api.sewer_coverage, name="api_sewer_coverage"),
     path("api/boundaries/", api.boundaries, name="api_boundaries"),
     path("api/units/", api.units, name="api_units"),
     path("api/coords/", api.coords, name="api_coords"),

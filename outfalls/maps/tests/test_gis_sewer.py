@@ -102,3 +102,16 @@ def test_command(tmp_path):
     call_command("gis_import", str(path), "--kind", KIND, stdout=out)
     assert "污水管网覆盖范围" in out.getvalue()
     assert SewerCoverageArea.objects.filter(name="命令行测试管网").exists()
+
+
+def test_map_layer_serves_the_areas_in_the_bbox(client_for):
+    SewerCoverageArea.objects.create(name="测试图层管网", geometry=shapely.geometry.mapping(g.SQUARE))
+    client = client_for("pingcheng")
+    url = reverse("maps:api_sewer_coverage")
+    data = client.get(url, {"bbox": "113.29,40.04,113.35,40.09", "zoom": 14}).json()
+    names = {f["properties"]["name"] for f in data["features"]}
+    assert "测试图层管网" in names
+    far = client.get(url, {"bbox": "114.5,39.0,114.6,39.1", "zoom": 14}).json()
+    assert "测试图层管网" not in {f["properties"]["name"] for f in far["features"]}
+    page = client.get(reverse("maps:map")).content.decode()
+    assert url in page  # the script's configuration names the layer's endpoint

@@ -397,11 +397,26 @@
     return base + "?" + params.toString();
   }
 
+  var sewerLayer = L.geoJSON(null, {
+    pane: "protected",
+    style: { color: "#6f42c1", weight: 1.5, dashArray: "4 3", fillColor: "#6f42c1", fillOpacity: 0.08 },
+    onEachFeature: function (f, layer) {
+      var p = f.properties;
+      layer.bindPopup(function () {
+        return popup(p.name, [
+          ["图层", "污水管网覆盖范围"],
+          ["范围", p.approximate ? "示意，仅供参考" : p.source],
+        ]);
+      });
+    },
+  });
+
   var layerNames = {
     outfalls: "入河排污口",
     rivers: "河流",
     sections: "考核断面",
     protected: "特殊保护区域",
+    sewer: "污水管网覆盖范围",
     boundaries: "行政区划边界",
     units: "排污单位",
     chains: "排污链条",
@@ -427,6 +442,13 @@
       on: true,
       load: geojsonLoader("protected", protectedLayer, function () {
         return withFilters(config.api.protected_areas);
+      }),
+    },
+    sewer: {
+      layer: sewerLayer,
+      on: false,
+      load: geojsonLoader("sewer", sewerLayer, function () {
+        return withFilters(config.api.sewer_coverage);
       }),
     },
     boundaries: {
