@@ -32,13 +32,16 @@ function networkFirst(request) {
     }
     return response;
   }).catch(function () {
-    return caches.match(request, { ignoreSearch: false }).then(function (hit) {
-      return hit || caches.match(request, { ignoreSearch: true }) || Response.error();
+    // Django varies on Cookie; the copy is this browser's own, so match on the address alone.
+    return caches.match(request, { ignoreVary: true }).then(function (hit) {
+      return hit || caches.match(new URL(request.url).pathname, { ignoreVary: true, ignoreSearch: true });
+    }).then(function (hit) {
+      return hit || Response.error();
     });
   });
 }
 function cacheFirst(request) {
-  return caches.match(request).then(function (hit) {
+  return caches.match(request, { ignoreVary: true }).then(function (hit) {
     return hit || fetch(request).then(function (response) {
       if (response.ok) {
         var copy = response.clone();
