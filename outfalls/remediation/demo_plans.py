@@ -17,13 +17,16 @@ import io
 from datetime import date, datetime
 
 from django.contrib.auth import get_user_model
-from django.core.files.uploadedfile import SimpleUploadedFile
+from django.contrib.contenttypes.models import ContentType
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 from PIL import Image
 
 from outfalls.core.choices import AttachmentKind
-from outfalls.core.services import add_attachment, record_status_change
+from outfalls.core.models import Attachment
+from outfalls.core.services import record_status_change
 from outfalls.registry.choices import LifecycleStatus, RectificationMeasure
 from outfalls.registry.models import Outfall
 
@@ -33,11 +36,11 @@ from .services import decided_proposal
 
 PROGRAMMES = (
     (
-        "御河流域黑臭水体治理",
+        "城乡黑臭水体治理",
         ProgrammeKind.BLACK_ODOROUS,
-        "御河沿线城镇段黑臭水体整治，涉及沿河排口截污纳管。",
+        "御河、十里河、浑河、壶流河沿线黑臭水体整治，散排生活污水截污纳管。",
     ),
-    ("主城区雨污分流改造", ProgrammeKind.SEWER_SEPARATION, "平城区、云冈区老旧管网雨污分流改造。"),
+    ("城区雨污分流改造", ProgrammeKind.SEWER_SEPARATION, "平城区、云冈区、浑源县城老旧管网雨污分流改造。"),
     ("大同经开区园区污水整治", ProgrammeKind.PARK, "园区一企一管、雨污排口规范化整治。"),
 )
 DEFAULT_DEADLINE = date(2024, 12, 31)
@@ -74,16 +77,22 @@ def _programmes():
     return result
 
 
+BLACK_ODOROUS_WATERS = ("御河", "十里河", "浑河", "壶流河")
+SCATTERED = ("urban_domestic_scattered", "rural_domestic_scattered")
+SEWER_SEPARATION_COUNTIES = ("140213", "140214", "140225")
+
+
 def _programme_for(outfall, programmes):
-    if outfall.county.code == "140271":
+    if outfall.county.code == "140271" or outfall.type_level2 in ("park_wwtp", "park_wwtp_storm"):
         return programmes[ProgrammeKind.PARK]
-    if outfall.water_body and outfall.water_body.name == "御河":
-        return programmes[ProgrammeKind.BLACK_ODOROUS]
-    if outfall.county.code in ("140213", "140214") and outfall.type_level2 in (
-        "urban_storm",
-        "urban_domestic_scattered",
-    ):
+    if outfall.type_level2 == "urban_storm" and outfall.county.code in SEWER_SEPARATION_COUNTIES:
         return programmes[ProgrammeKind.SEWER_SEPARATION]
+    if (
+        outfall.type_level2 in SCATTERED
+        and outfall.water_body
+        and outfall.water_body.name in BLACK_ODOROUS_WATERS
+    ):
+        return programmes[ProgrammeKind.BLACK_ODOROUS]
     return None
 
 
@@ -112,10 +121,16 @@ def _merge_target(outfall):
     return same_water or candidates.order_by("code").first()
 
 
-def _photo(name):
-    buffer = io.BytesIO()
-    Image.new("RGB", (64, 48), (70, 130, 90)).save(buffer, format="JPEG")
-    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/jpeg")
+def _demo_photo(outfall):
+    """An after-rectification picture per outfall at a fixed path, written only when missing, so loading
+    the demo again (or every test session) adds no files. One file per attachment: media is served by
+    looking the attachment up by its file name."""
+    name = f"attachments/demo/remediation-after-{outfall.code}.jpg"
+    if not default_storage.exists(name):
+        buffer = io.BytesIO()
+        Image.new("RGB", (64, 48), (70, 130, 90)).save(buffer, format="JPEG")
+        default_storage.save(name, ContentFile(buffer.getvalue()))
+    return name
 
 
 def _steps(plan, statuses, reasons=None):
@@ -138,8 +153,14 @@ def _updates(plan, user, percents, *, photo):
             created_by=user,
         )
         if photo and percent == 100:
-            add_attachment(
-                update, _photo(f"整治后-{plan.outfall.code}.jpg"), user=user, kind=AttachmentKind.PHOTO_AFTER
+            Attachment.objects.create(
+                content_type=ContentType.objects.get_for_model(ProgressUpdate),
+                object_id=update.pk,
+                kind=AttachmentKind.PHOTO_AFTER,
+                title="整治后照片（演示）",
+                file=(name := _demo_photo(plan.outfall)),
+                size=default_storage.size(name),
+                uploaded_by=user,
             )
 
 

@@ -11,7 +11,7 @@ from docx.oxml.ns import qn
 
 from outfalls.remediation import notice, supervision
 
-from .test_supervision import TODAY, scenario  # noqa: F401  (fixture)
+from .test_supervision import TODAY, scenario, without_demo_plans  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.django_db
 
@@ -60,3 +60,13 @@ def test_notice_download_is_for_city_roles(scenario, client_for):  # noqa: F811
     doc = Document(io.BytesIO(response.content))
     assert doc.paragraphs[0].text == notice.TITLE
     assert f"{date.today().year}年" in doc.paragraphs[-1].text
+
+
+def test_notice_command_writes_the_citywide_notice(scenario, tmp_path):  # noqa: F811
+    from django.core.management import call_command
+
+    target = tmp_path / "通报.docx"
+    call_command("remediation_notice", "--date", "2024-11-20", "--output", str(target), stdout=io.StringIO())
+    doc = Document(str(target))
+    body = next(p.text for p in doc.paragraphs if p.text.startswith("截至"))
+    assert "截至2024年11月20日" in body and "整治方案6个" in body

@@ -24,6 +24,12 @@ def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def without_demo_plans(db):
+    """The figures below count only the plans each test makes (the demo's are removed, rolled back after)."""
+    RectificationPlan.objects.all().delete()
+
+
 def make_plans(user, n, county="140213", **fields):
     plans = []
     taken = []
@@ -206,3 +212,21 @@ def test_retained_list_and_export_in_attachment_1_layout(client_for, demo_user):
     assert sheet.max_row == 3 + kept.count()
     names = {sheet.cell(row=r, column=7).value for r in range(4, sheet.max_row + 1)}
     assert names == set(kept.values_list("name", flat=True))
+
+
+def test_outfall_file_shows_the_plan_panel(client_for, demo_user):
+    outfall = free_outfall()
+    client = client_for("pingcheng")
+    page = client.get(reverse("registry:outfall_detail", args=[outfall.pk])).content.decode()
+    assert f"{reverse('remediation:plan_create')}?outfall={outfall.pk}" in page
+    (plan,) = make_plans(demo_user("pingcheng"), 1)
+    page = client.get(reverse("registry:outfall_detail", args=[plan.outfall_id])).content.decode()
+    assert reverse("remediation:plan_detail", args=[plan.pk]) in page and "查看整治方案" in page
+    # read-only roles see the plan but are not offered to make one
+    other = free_outfall()
+    assert (
+        'data-testid="plan-create-link"'
+        in client.get(reverse("registry:outfall_detail", args=[other.pk])).content.decode()
+    )
+    auditor = client_for("auditor").get(reverse("registry:outfall_detail", args=[other.pk])).content.decode()
+    assert 'data-testid="plan-create-link"' not in auditor

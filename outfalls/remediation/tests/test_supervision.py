@@ -22,6 +22,12 @@ def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def without_demo_plans(db):
+    """The figures below count only the plans each test makes (the demo's are removed, rolled back after)."""
+    RectificationPlan.objects.all().delete()
+
+
 def plan(user, county, deadline, taken):
     outfall = free_outfall(county=county, exclude=taken)
     taken.append(outfall)

@@ -1,0 +1,27 @@
+"""The 一口一策 panel on the outfall's file (registry.panels, through RemediationConfig.outfall_panel)."""
+
+from django.utils import timezone
+
+from .choices import PlanStatus
+from .models import RectificationPlan
+from .services import TO_RECTIFYING, can_edit_outfall
+
+
+def outfall_panel(outfall, user):
+    plan = (
+        RectificationPlan.objects.visible_to(user)
+        .filter(outfall=outfall)
+        .select_related("merge_target", "programme")
+        .first()
+    )
+    can_create = plan is None and outfall.status in TO_RECTIFYING and can_edit_outfall(user, outfall)
+    if plan is None and not can_create:
+        return None
+    overdue = plan is not None and plan.status != PlanStatus.APPROVED and plan.deadline < timezone.localdate()
+    return {
+        "template": "remediation/plan_panel.html",
+        "plan": plan,
+        "can_create_plan": can_create,
+        "overdue": overdue,
+        "outfall_id": outfall.pk,
+    }
