@@ -143,13 +143,15 @@ def _industrial_into_municipal():
 
 
 def _shared_without_note():
-    """One shared outfall whose sharing unit has no responsibility note yet (the shared rule's hit)."""
+    """One shared outfall whose responsibility split is still to be settled (the shared rule's hit): the
+    note keeps saying so, as hand-filled ledgers do."""
     shared = OutfallUnitLink.objects.filter(role=LinkRole.SHARES, outfall__status__in=rules.ACTIVE_STATUSES)
-    if shared.filter(share_note="", share_percent=None).exists():
+    notes = shared.filter(share_percent=None).values_list("share_note", flat=True)
+    if any(rules.is_placeholder_note(note) for note in notes):
         return
     link = shared.exclude(via_channel="市政污水管网").order_by("outfall__code", "unit__name").first()
     if link is not None:
-        link.share_note = ""
+        link.share_note = "共用排口，各单位责任分担待明确（演示）"
         link.share_percent = None
         link.save(update_fields=["share_note", "share_percent"])
 

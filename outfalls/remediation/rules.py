@@ -57,6 +57,10 @@ DEFAULT_VILLAGE_FACILITY_THRESHOLD_M3 = 500
 # passes an ecological facility before the river (so it is not 直排).
 DEFAULT_ECO_FACILITY_WORDS = ("生态沟渠", "稳定塘", "人工湿地", "湿地", "氧化塘", "回用")
 
+# A responsibility note holding only a placeholder (as hand-filled ledgers do) is no note.
+DEFAULT_PLACEHOLDER_NOTES = ("无", "/", "-", "—", "暂无")
+DEFAULT_PLACEHOLDER_WORDS = ("待明确", "待定", "待核实", "待确定", "不详", "未明确")
+
 ENTERPRISE_KINDS = (UnitKind.INDUSTRIAL, UnitKind.MINE)  # 工矿企业
 INDUSTRIAL_KINDS = (UnitKind.INDUSTRIAL, UnitKind.MINE)  # whose wastewater is 工业废水
 DOMESTIC_TYPES = (Level2.URBAN_DOMESTIC_SCATTERED, Level2.RURAL_DOMESTIC_SCATTERED)
@@ -75,6 +79,14 @@ def restricted_basins():
 
 def village_threshold():
     return getattr(settings, "REMEDIATION_VILLAGE_THRESHOLD_M3", DEFAULT_VILLAGE_FACILITY_THRESHOLD_M3)
+
+
+def is_placeholder_note(text):
+    """True for an empty note or one that only says the split is still to be settled."""
+    text = (text or "").strip()
+    if not text or text in DEFAULT_PLACEHOLDER_NOTES:
+        return True
+    return any(word in text for word in DEFAULT_PLACEHOLDER_WORDS)
 
 
 def eco_facility_words():
@@ -615,13 +627,16 @@ def village_central_facility(context):
     measure=Measure.REGULARISE,
 )
 def shared_without_note(context):
-    """An outfall with units sharing it (关系“共用”) where a sharing unit has no 责任分担说明 and no share."""
+    """An outfall with units sharing it (关系“共用”) where a sharing unit has no 责任分担说明 (or only a
+    placeholder such as 待明确) and no share percentage."""
     hits = {}
     for o in context.ordered:
         shared = [link for link in o.links if link.role == LinkRole.SHARES]
         if not shared:
             continue
-        missing = [link for link in shared if not link.share_note.strip() and link.share_percent is None]
+        missing = [
+            link for link in shared if is_placeholder_note(link.share_note) and link.share_percent is None
+        ]
         if not missing:
             continue
         names = "、".join(context.unit_name(link.unit_id) for link in missing)

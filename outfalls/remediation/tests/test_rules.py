@@ -289,10 +289,13 @@ def test_shared_outfall_without_a_responsibility_note_is_hit_and_names_the_unit(
         outfall(2, links=[LinkFacts(1, LinkRole.SHARES, "约60%"), LinkFacts(2, LinkRole.SHARES, "约40%")]),
         outfall(3, links=[LinkFacts(1, LinkRole.SHARES, ""), LinkFacts(2, LinkRole.SHARES, "", 40)]),
         outfall(4, links=[LinkFacts(1, LinkRole.OWNER, "")]),
+        outfall(
+            5, links=[LinkFacts(1, LinkRole.SHARES, "约60%"), LinkFacts(2, LinkRole.SHARES, "责任分担待明确")]
+        ),
         units=units,
     )
     hits = run("shared_without_note", ctx)
-    assert set(hits) == {1, 3}
+    assert set(hits) == {1, 3, 5}
     assert "瑞丰奶牛养殖场" in hits[1][1] and "鑫源乳业" not in hits[1][1]
     assert hits[1][0] == M.REGULARISE
 
