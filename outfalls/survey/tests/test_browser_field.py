@@ -3,6 +3,7 @@ network returns, the page reopening offline from the service worker, and no dupl
 
 import json
 import os
+from urllib.parse import urlparse
 
 import pytest
 from django.conf import settings
@@ -11,7 +12,7 @@ from outfalls.core.models import Attachment
 from outfalls.core.tests.test_photos import jpeg_with_exif
 from outfalls.registry.demo import load_demo
 from outfalls.survey.models import Campaign, FieldCheck
-from outfalls.tests.browser import ARGS, CHROMIUM, login
+from outfalls.tests.browser import ARGS, CHROMIUM, browser_page, login  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -136,3 +137,31 @@ def test_field_check_offline_queue_then_sent_once(live_server):
         finally:
             context.close()
             browser.close()
+
+
+def test_campaign_page_map_without_base_layer(live_server, browser_page):  # noqa: F811
+    load_demo(stdout=open(os.devnull, "w"))  # noqa: SIM115
+    campaign = Campaign.objects.filter(county__code="140215").order_by("pk").first()
+    page = browser_page
+    ours = urlparse(live_server.url).netloc
+    outside = []
+
+    def guard(route):
+        url = route.request.url
+        if url.startswith("data:") or urlparse(url).netloc == ours:
+            route.continue_()
+        else:
+            outside.append(url)
+            route.abort()
+
+    page.route("**/*", guard)
+    login(page, live_server.url, "yunzhou", settings.DEMO_PASSWORD)
+    page.click("[data-testid=nav-survey]")
+    page.click("[data-testid=nav-campaigns]")
+    page.click(f"text={campaign.name}")
+    page.wait_for_function(
+        f"document.getElementById('campaign-map').dataset.points === '{campaign.points.count()}'"
+    )
+    escalated = campaign.points.filter(outcome="escalated").count()
+    assert page.locator("path.outcome-escalated").count() == escalated
+    assert outside == []

@@ -129,3 +129,16 @@ def test_reaches_added_validated_and_marked_checked(client_for):
     assert response.status_code == 404
     reach.refresh_from_db()
     assert reach.checked
+
+
+def test_detail_and_point_pages_query_counts_do_not_grow_with_points(
+    client_for, django_assert_max_num_queries
+):
+    campaign = campaign_in(PINGCHENG)
+    client = client_for("pingcheng")
+    with django_assert_max_num_queries(30):
+        response = client.get(reverse("survey:campaign_detail", args=[campaign.pk]))
+    assert len(response.context["points"]) == campaign.points.count()
+    point = campaign.points.exclude(outcome="pending").order_by("number").first()
+    with django_assert_max_num_queries(25):
+        assert client.get(reverse("survey:point_detail", args=[point.pk])).status_code == 200
