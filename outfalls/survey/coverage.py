@@ -371,11 +371,12 @@ def reconcile(campaigns):
         .filter(n__gt=1)
         .values("outfall_id")
     )
-    for p in points.filter(outcome=PointOutcome.CONFIRMED, outfall_id__in=twice):
-        others = [
-            q.number
-            for q in points.filter(outcome=PointOutcome.CONFIRMED, outfall_id=p.outfall_id).exclude(pk=p.pk)
-        ]
+    repeated = list(points.filter(outcome=PointOutcome.CONFIRMED, outfall_id__in=twice))
+    numbers = defaultdict(list)
+    for p in repeated:
+        numbers[p.outfall_id].append(p.number)
+    for p in repeated:
+        others = [n for n in numbers[p.outfall_id] if n != p.number]
         anomalies.append(
             Anomaly(
                 "outfall_confirmed_twice",
