@@ -411,8 +411,7 @@ def _keep_first(outfalls, prefer=()):
 @rule(
     "protected_area",
     title="特殊保护区域内的排口依法取缔",
-    source="实施方案“依法取缔”：饮用水水源保护区、泉域重点保护区、自然保护区、生态保护红线等区域内的排口；"
-    "STANDARDS.md 整治·取缔",
+    source="实施方案（同政办发〔2023〕8号）（五）依法取缔：在饮用水水源保护区、泉域重点保护区、自然保护区、生态保护红线及其他需要特殊保护区域内设置的入河排污口，坚决取缔",
     measure=Measure.REMOVE,
 )
 def protected_area(context):
@@ -450,8 +449,7 @@ def _multiple_per_group(groups, kinds, *, prefer=(), what):
 @rule(
     "enterprise_outlets",
     title="园区外工矿企业只保留一个排污口和一个雨洪排口",
-    source="实施方案“清理合并”：园区或开发区外的工矿企业原则上只保留一个工矿企业排污口和一个雨洪排口；"
-    "STANDARDS.md 整治·清理合并",
+    source="实施方案（六）清理合并：园区或开发区外的工矿企业，原则上一个企业只保留一个工矿企业排污口和一个雨洪排口",
     measure=Measure.MERGE,
 )
 def enterprise_outlets(context):
@@ -473,8 +471,7 @@ def enterprise_outlets(context):
 @rule(
     "park_outlets",
     title="园区只保留一个排污口和一个雨洪排口",
-    source="实施方案“清理合并”：园区或开发区内企业现有入河排污口限期清理合并为一个排污口和一个雨洪排口；"
-    "STANDARDS.md 整治·清理合并",
+    source="实施方案（六）清理合并：园区或开发区内企业现有入河排污口限期清理合并为一个排污口和一个雨洪排口",
     measure=Measure.MERGE,
 )
 def park_outlets(context):
@@ -502,8 +499,7 @@ def park_outlets(context):
 @rule(
     "domestic_in_sewer_coverage",
     title="管网覆盖范围内的生活污水散排口接入管网",
-    source="实施方案“清理合并”：城镇污水收集管网覆盖范围内的生活污水散排口清理合并，生活污水接入污水收集管网；"
-    "STANDARDS.md 整治·清理合并",
+    source="实施方案（六）清理合并：城镇污水收集管网覆盖范围内的生活污水散排口予以清理合并，生活污水依法规范接入污水收集管网",
     measure=Measure.MERGE,
 )
 def domestic_in_sewer_coverage(context):
@@ -521,8 +517,7 @@ def domestic_in_sewer_coverage(context):
 @rule(
     "irrigation_direct",
     title="严禁大中型灌区退水直排入河",
-    source="实施方案：严禁大中型灌区农田灌溉退水直排入河，鼓励通过生态沟渠、稳定塘、人工湿地等设施储蓄净化，"
-    "重复用于农灌",
+    source="实施方案（六）：严禁大中型灌区农田灌溉退水直排入河，鼓励通过建设生态沟渠、稳定塘、人工湿地等设施进行储蓄净化，重复用于农灌",
     measure=Measure.MERGE,
 )
 def irrigation_direct(context):
@@ -549,7 +544,7 @@ def irrigation_direct(context):
 @rule(
     "basin_industrial_to_municipal",
     title="桑干河、大清河流域工业废水退出城镇污水处理厂",
-    source="实施方案：桑干河、大清河流域新建工业企业生产废水不得排入城镇污水处理厂，已纳入的工业废水应逐步退出",
+    source="实施方案（六）：桑干河、大清河流域新建工业企业生产废水不得排入城镇污水处理厂，已纳入城镇污水处理厂处理的工业废水应当逐步退出",
     measure=Measure.REGULARISE,
 )
 def basin_industrial_to_municipal(context):
@@ -586,8 +581,7 @@ def basin_industrial_to_municipal(context):
 @rule(
     "village_central_facility",
     title="日产污水超过 500 立方米的村庄建设集中处理设施",
-    source="实施方案：污水日产生量大于 500 立方米的村庄，建设农村生活污水集中处理设施及配套管网，统一设置一个入河排污口；"
-    "STANDARDS.md 村庄",
+    source="实施方案（六）：污水日产生量大于 500 立方米的村庄，建设农村生活污水集中处理设施及配套管网，统一设置一个入河排污口",
     measure=Measure.MERGE,
 )
 def village_central_facility(context):
@@ -623,7 +617,7 @@ def village_central_facility(context):
 @rule(
     "shared_without_note",
     title="共用排口须写明各单位责任",
-    source="STANDARDS.md 溯源：明确排口背后的单位和责任主体（谁污染、谁治理）；共用排口的责任分担",
+    source="实施方案（七）合理设置：确需多个排污单位共用一个入河排污口的，督促各排污单位分清各自责任，并在排污许可证中载明",
     measure=Measure.REGULARISE,
 )
 def shared_without_note(context):
@@ -650,7 +644,7 @@ def shared_without_note(context):
 @rule(
     FALLBACK,
     title="其他排口规范整治",
-    source="实施方案“规范整治”；STANDARDS.md 整治·规范整治（标识牌、采样点、检查井、管道修复）",
+    source="实施方案（四）规范整治、（七）合理设置：树标立牌、设置必要的检查井、破损修复改造等规范化建设",
     measure=Measure.REGULARISE,
 )
 def regularise(context):
