@@ -7,7 +7,6 @@ import datetime
 import os
 
 import pytest
-from django.conf import settings
 
 from outfalls.core.models import Jurisdiction
 from outfalls.registry.choices import LifecycleStatus, LinkRole, ResponsibilityBasis
@@ -58,7 +57,8 @@ def _wait_for(predicate, page, timeout_ms=20000):
     return predicate()
 
 
-def test_import_check_confirm_trace_conclude(live_server, phone, tmp_path):
+def test_import_check_confirm_trace_conclude(live_server, phone, tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path / "media"
     load_demo(stdout=open(os.devnull, "w"))  # noqa: SIM115
     context, page = phone
     base = live_server.url

@@ -127,3 +127,18 @@ def test_short_or_empty_tracks():
     assert iv.line_to_intervals(STRAIGHT, [lonlat(1, 0)]) == []
     with pytest.raises(TypeError):
         iv.line_to_intervals(LineString([(0, 0), (1, 1)]), [(0, 0), (1, 1)])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.floats(-2, 12, allow_nan=False),
+    st.floats(-2, 12, allow_nan=False),
+    st.floats(-0.15, 0.15, allow_nan=False),
+)
+def test_a_parallel_walk_covers_its_stretch_clipped_to_the_river(start, end, offset_km):
+    # A straight walk parallel to the 10 km river, within the 200 m buffer: it covers [start, end] ∩ [0, 10].
+    result = iv.line_to_intervals(STRAIGHT, [lonlat(start, offset_km), lonlat(end, offset_km)], buffer_m=200)
+    lo, hi = max(min(start, end), 0), min(max(start, end), 10)
+    expected = max(hi - lo, 0)
+    assert iv.length(result) == pytest.approx(expected, abs=0.01)
+    assert all(0 <= a < b <= 10 + 1e-9 for a, b in result)

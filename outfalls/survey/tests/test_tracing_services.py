@@ -42,6 +42,12 @@ def county_units(outfall, count=2):
     return units
 
 
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
 @pytest.fixture
 def officer(demo_user):
     return demo_user("pingcheng")
@@ -230,3 +236,19 @@ def test_other_county_cannot_touch_the_case(demo_user, case):
     with pytest.raises(PermissionDenied):
         tracing.conclude_case(case, user=other, basis=ResponsibilityBasis.GOVERNMENT_FALLBACK, note="x")
     assert TracingCase.objects.visible_to(other).filter(pk=case.pk).count() == 0
+
+
+def test_step_files_are_served_only_in_scope(officer, case, client_for):
+    step = tracing.add_step(
+        case,
+        user=officer,
+        kind=StepKind.MANHOLE,
+        date=datetime.date(2023, 6, 1),
+        findings="检查井内有来水",
+        files=[SimpleUploadedFile("检查井.png", PNG, content_type="image/png")],
+    )
+    url = attachments_for(step).get().file.url
+    assert client_for("yunzhou").get(url).status_code == 404
+    response = client_for("pingcheng").get(url)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == PNG
