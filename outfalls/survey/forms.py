@@ -3,8 +3,10 @@
 import json
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 
+from outfalls.core.choices import Role
 from outfalls.core.forms import BootstrapMixin
 from outfalls.core.models import Department, Jurisdiction
 from outfalls.core.scopes import scope_of
@@ -34,10 +36,22 @@ def county_choices(user):
     return counties.filter(pk__in=sorted(scope.county_ids))
 
 
+def team_choices(user):
+    """Accounts that may join a campaign's team: county staff in the user's counties (every county and the
+    city's editors for a city editor)."""
+    users = get_user_model().objects.filter(is_active=True).order_by("username")
+    scope = scope_of(user)
+    if scope.can_edit_citywide:
+        return users.filter(memberships__role__in=[Role.COUNTY, Role.BUREAU, Role.CITY_ADMIN]).distinct()
+    return users.filter(
+        memberships__role=Role.COUNTY, memberships__jurisdiction__county_id__in=sorted(scope.county_ids)
+    ).distinct()
+
+
 class CampaignForm(BootstrapMixin, forms.ModelForm):
     field_groups = [
         ("任务", ["name", "county", "water_bodies", "status"]),
-        ("组织", ["department", "lead_unit", "team_names", "start_date", "deadline"]),
+        ("组织", ["department", "lead_unit", "team_names", "team", "start_date", "deadline"]),
         ("说明", ["notes"]),
     ]
 
@@ -51,6 +65,7 @@ class CampaignForm(BootstrapMixin, forms.ModelForm):
             "department",
             "lead_unit",
             "team_names",
+            "team",
             "start_date",
             "deadline",
             "notes",
@@ -60,6 +75,7 @@ class CampaignForm(BootstrapMixin, forms.ModelForm):
             "deadline": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "notes": forms.Textarea(attrs={"rows": 3}),
             "water_bodies": forms.SelectMultiple(attrs={"size": 6}),
+            "team": forms.SelectMultiple(attrs={"size": 4}),
         }
 
     def __init__(self, *args, user, **kwargs):
@@ -67,6 +83,9 @@ class CampaignForm(BootstrapMixin, forms.ModelForm):
         self.fields["county"].queryset = county_choices(user)
         self.fields["water_bodies"].queryset = WaterBody.objects.defer("geometry").order_by("name")
         self.fields["department"].queryset = Department.objects.order_by("name")
+        self.fields["team"].queryset = team_choices(user)
+        self.fields["team"].label_from_instance = lambda u: u.get_full_name() or u.username
+        self.fields["team"].help_text = "可选：参与排查的平台账号（县区及市级人员）"
         self.fields["water_bodies"].required = True
         self.fields["water_bodies"].error_messages["required"] = "请至少选择一条排查河流。"
         self.fields["name"].error_messages["required"] = "请填写任务名称。"

@@ -260,6 +260,12 @@ def import_points(campaign, upload, *, user, filename=None, crs="", source=Point
     result.errors.extend(more)
     if result.errors:
         return result
+    # A campaign on a single river: points without a 河流 column belong to it.
+    only_river = campaign.water_bodies.first() if campaign.water_bodies.count() == 1 else None
+    for row in rows:
+        if not row.river and only_river is not None:
+            row.river = only_river.name
+            rivers.setdefault(only_river.name, only_river)
     existing = set(campaign.points.values_list("number", flat=True))
     new_rows = [row for row in rows if row.number not in existing]
     result.skipped = [row.number for row in rows if row.number in existing]

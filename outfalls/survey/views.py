@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -167,7 +167,10 @@ def campaign_create(request):
         campaign = form.save(commit=False)
         try:
             services.save_campaign(
-                campaign, user=request.user, water_bodies=form.cleaned_data["water_bodies"]
+                campaign,
+                user=request.user,
+                water_bodies=form.cleaned_data["water_bodies"],
+                team=form.cleaned_data["team"],
             )
         except ValidationError as error:
             _add_errors(form, error)
@@ -185,7 +188,10 @@ def campaign_edit(request, pk):
         campaign = form.save(commit=False)
         try:
             services.save_campaign(
-                campaign, user=request.user, water_bodies=form.cleaned_data["water_bodies"]
+                campaign,
+                user=request.user,
+                water_bodies=form.cleaned_data["water_bodies"],
+                team=form.cleaned_data["team"],
             )
         except ValidationError as error:
             _add_errors(form, error)
@@ -613,8 +619,7 @@ def service_worker(request):
     return response
 
 
+@login_required
 def field_config_json(request, pk):
-    if not request.user.is_authenticated:
-        raise Http404
     campaign = _campaign_or_404(request, pk, editing=True)
     return JsonResponse(field_config(campaign, request.user))

@@ -433,11 +433,105 @@
   };
   $("back-to-list").onclick = closeForm;
   $("send-now").onclick = flush;
+  // EXIF in the browser, before upload (the server reads it again with Pillow): DateTimeOriginal and GPS.
+  function readExif(buffer) {
+    var view = new DataView(buffer);
+    if (view.byteLength < 4 || view.getUint16(0) !== 0xffd8) return null;
+    var offset = 2;
+    while (offset + 4 < view.byteLength) {
+      var marker = view.getUint16(offset);
+      var size = view.getUint16(offset + 2);
+      if (marker === 0xffe1 && view.getUint32(offset + 4) === 0x45786966) return tiff(view, offset + 10);
+      if ((marker & 0xff00) !== 0xff00) return null;
+      offset += 2 + size;
+    }
+    return null;
+  }
+  function tiff(view, start) {
+    var little = view.getUint16(start) === 0x4949;
+    var u16 = function (o) { return view.getUint16(start + o, little); };
+    var u32 = function (o) { return view.getUint32(start + o, little); };
+    function entries(ifd) {
+      var out = {};
+      if (!ifd || start + ifd + 2 > view.byteLength) return out;
+      var n = u16(ifd);
+      for (var i = 0; i < n; i++) {
+        var e = ifd + 2 + i * 12;
+        out[u16(e)] = { type: u16(e + 2), count: u32(e + 4), at: e + 8 };
+      }
+      return out;
+    }
+    function ascii(entry) {
+      var at = entry.count > 4 ? u32(entry.at) : entry.at;
+      var text = "";
+      for (var i = 0; i < entry.count - 1; i++) text += String.fromCharCode(view.getUint8(start + at + i));
+      return text;
+    }
+    function rationals(entry) {
+      var at = u32(entry.at), values = [];
+      for (var i = 0; i < entry.count; i++) values.push(u32(at + i * 8) / (u32(at + i * 8 + 4) || 1));
+      return values;
+    }
+    function degrees(entry, ref) {
+      var v = rationals(entry);
+      var d = v[0] + v[1] / 60 + v[2] / 3600;
+      var r = String.fromCharCode(view.getUint8(start + ref.at));
+      return r === "S" || r === "W" ? -d : d;
+    }
+    var ifd0 = entries(u32(4));
+    var result = { time: null, lon: null, lat: null };
+    if (ifd0[0x8769]) {
+      var exif = entries(u32(ifd0[0x8769].at));
+      if (exif[0x9003]) result.time = ascii(exif[0x9003]).replace(/^(\d{4}):(\d{2}):(\d{2})/, "$1-$2-$3");
+    }
+    if (!result.time && ifd0[0x0132]) result.time = ascii(ifd0[0x0132]).replace(/^(\d{4}):(\d{2}):(\d{2})/, "$1-$2-$3");
+    if (ifd0[0x8825]) {
+      var gps = entries(u32(ifd0[0x8825].at));
+      if (gps[2] && gps[4] && gps[1] && gps[3]) {
+        result.lat = degrees(gps[2], gps[1]);
+        result.lon = degrees(gps[4], gps[3]);
+      }
+    }
+    return result;
+  }
+  function describePhotos() {
+    var box = $("photo-summary");
+    var files = [];
+    ["photo_close", "photo_distant"].forEach(function (kind) {
+      Array.prototype.forEach.call($(kind).files, function (f) {
+        files.push({ kind: kind === "photo_close" ? "近景" : "远景", file: f });
+      });
+    });
+    box.innerHTML = "";
+    if (!files.length) return;
+    files.forEach(function (item) {
+      item.file.slice(0, 131072).arrayBuffer().then(function (buffer) {
+        var exif = null;
+        try {
+          exif = readExif(buffer);
+        } catch (e) {
+          exif = null;
+        }
+        var line = document.createElement("div");
+        line.dataset.testid = "photo-exif";
+        var text = item.kind + " " + item.file.name + "：";
+        if (!exif || (!exif.time && exif.lon == null)) {
+          text += "照片中无拍摄时间和位置";
+        } else {
+          text += "拍摄时间 " + (exif.time || "无");
+          if (exif.lon != null) {
+            text += "，拍摄位置 " + exif.lon.toFixed(6) + ", " + exif.lat.toFixed(6);
+            var at = state.position;
+            if (at) text += "（距记录位置约 " + metres(distance(at.lon, at.lat, exif.lon, exif.lat)) + "）";
+          }
+        }
+        line.textContent = text;
+        box.appendChild(line);
+      });
+    });
+  }
   ["photo_close", "photo_distant"].forEach(function (id) {
-    $(id).onchange = function () {
-      var n = $("photo_close").files.length + $("photo_distant").files.length;
-      $("photo-summary").textContent = n ? "已选 " + n + " 张照片" : "";
-    };
+    $(id).onchange = describePhotos;
   });
 
   function staffNames() {

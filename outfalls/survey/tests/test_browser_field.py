@@ -73,6 +73,9 @@ def test_field_check_offline_queue_then_sent_once(live_server):
                     }
                 ],
             )
+            # The photo's EXIF time and position are shown before upload, with the distance to the GPS fix.
+            exif = page.wait_for_selector("#photo-summary [data-testid=photo-exif]").inner_text()
+            assert "拍摄时间 2023-04-10 09:15:30" in exif and f"{point.lat:.6f}" in exif and "约 0 米" in exif
             page.select_option("#flow", "dry")
             page.fill("#staff", "王建国")
             page.check("#outcome-not_outfall")

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from outfalls.core.models import Jurisdiction, StatusChange
+from outfalls.core.models import Jurisdiction, Membership, StatusChange
 from outfalls.registry.models import WaterBody
 from outfalls.survey.models import Campaign, CampaignReach
 
@@ -91,9 +91,18 @@ def test_county_officer_creates_in_own_county_only(client_for):
     assert response.status_code == 200 and "county" in response.context["form"].errors
     assert not Campaign.objects.filter(name="平城区御河复查").exists()
 
-    response = client.post(reverse("survey:campaign_create"), {**data, "deadline": "2023-12-31"})
+    yunzhou_officer = Membership.objects.get(user__username="yunzhou").user
+    response = client.post(
+        reverse("survey:campaign_create"), {**data, "deadline": "2023-12-31", "team": [yunzhou_officer.pk]}
+    )
+    assert "team" in response.context["form"].errors  # another county's officer cannot join
+    own = Membership.objects.get(user__username="pingcheng").user
+    response = client.post(
+        reverse("survey:campaign_create"), {**data, "deadline": "2023-12-31", "team": [own.pk]}
+    )
     campaign = Campaign.objects.get(name="平城区御河复查")
     assert response.status_code == 302 and campaign.county == pingcheng
+    assert list(campaign.team.all()) == [own]
     assert StatusChange.objects.filter(object_id=campaign.pk, to_value="active").exists()
 
 

@@ -190,3 +190,13 @@ def test_management_command(campaign, inside, tmp_path):
     path.write_text("编号,经度,纬度\nC-2,113.3,abc\n", encoding="utf-8")
     with pytest.raises(CommandError, match="第 2 行"):
         call_command("import_points", str(campaign.pk), str(path), "--user", "bureau", stdout=out)
+
+
+def test_single_river_campaign_gives_its_river_to_points(demo_user):
+    campaign = Campaign.objects.filter(county__code="140215").order_by("pk").first()
+    assert campaign.water_bodies.count() == 1
+    outfall = Outfall.objects.filter(county__code="140215").order_by("code").first()
+    text = f"编号,经度,纬度\nR-1,{outfall.lon + 0.0002:.6f},{outfall.lat:.6f}\n"
+    result = run(campaign, demo_user("yunzhou"), text, "river.csv")
+    assert result.errors == []
+    assert campaign.points.get(number="R-1").water_body == campaign.water_bodies.get()
