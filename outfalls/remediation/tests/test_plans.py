@@ -230,3 +230,44 @@ def test_outfall_file_shows_the_plan_panel(client_for, demo_user):
     )
     auditor = client_for("auditor").get(reverse("registry:outfall_detail", args=[other.pk])).content.decode()
     assert 'data-testid="plan-create-link"' not in auditor
+
+
+def test_other_lists_have_a_fixed_query_count(client_for, demo_user, django_assert_max_num_queries):
+    bureau = demo_user("bureau")
+    make_plans(bureau, 3)
+    client = client_for("bureau")
+    programme = Programme.objects.get(name="测试专项")
+    urls = [
+        reverse("remediation:retained_list"),
+        reverse("remediation:programme_list"),
+        reverse("remediation:programme_detail", args=[programme.pk]),
+        reverse("remediation:supervision"),
+        reverse("remediation:dashboard"),
+    ]
+    counts = {}
+    for url in urls:
+        with django_assert_max_num_queries(15) as captured:
+            assert client.get(url).status_code == 200
+        counts[url] = len(captured)
+    make_plans(bureau, 4, county="140214")
+    make_plans(bureau, 4, county=YUNZHOU)
+    for url in urls:
+        with django_assert_max_num_queries(counts[url]):
+            client.get(url)
+
+
+def test_plan_page_queries_do_not_grow_with_updates(client_for, demo_user, django_assert_max_num_queries):
+    county = demo_user("pingcheng")
+    (plan,) = make_plans(county, 1)
+    services.add_progress(plan, user=county, date=date(2024, 5, 1), percent=10, note="开始", photos=[png()])
+    client = client_for("pingcheng")
+    url = reverse("remediation:plan_detail", args=[plan.pk])
+    with django_assert_max_num_queries(30) as captured:
+        client.get(url)
+    for percent in (20, 30, 40):
+        services.add_progress(
+            plan, user=county, date=date(2024, 6, 1), percent=percent, note="推进", photos=[png()]
+        )
+    with django_assert_max_num_queries(len(captured)):
+        page = client.get(url)
+    assert page.content.decode().count('class="photo-thumb') == 4
