@@ -2,7 +2,8 @@
 
 - ``run_rules(user=, county=)`` evaluates the rules (rules.py) over the outfalls the user may edit (a city
   editor: the whole city or one county; a county officer: their county only; ``user=None``: the system,
-  the whole city) and refreshes the proposals: pending ones are replaced; a decided (accepted or
+  the whole city) and refreshes the proposals: pending ones are replaced (one saying exactly what the
+  rules say again is kept, moved to the new run); a decided (accepted or
   overridden) one whose proposed measure the rules still give is left alone; when the rules now give a
   different measure, the decided one becomes superseded and a new pending proposal appears. Pending
   proposals of outfalls the rules no longer consider (removed, merged, closed out) become superseded.
@@ -73,25 +74,46 @@ def run_rules(*, user, county=None):
 
 
 def _refresh(run, outfalls, evaluation, user):
+    """Apply an evaluation to the proposals of the run's outfalls (see the module docstring).
+
+    A pending proposal whose measure, reason and hits are what the rules give again is kept (and moved to
+    the new run) rather than deleted and created again: a re-run over 100,000 unchanged outfalls writes
+    little.
+    """
     proposals = evaluation.proposals
     in_scope = MeasureProposal.objects.filter(outfall__in=outfalls)
-    # Pending proposals are replaced (those of outfalls no longer considered become superseded).
-    in_scope.filter(status=ProposalStatus.PENDING, outfall__status__in=rules.ACTIVE_STATUSES).delete()
-    stale = list(in_scope.filter(status=ProposalStatus.PENDING).values_list("id", flat=True))
-    _supersede(stale, user, "排口已不在整治规则范围内（已取缔、合并或销号）。")
+    pending, stale, obsolete = {}, [], []
+    rows = in_scope.filter(status=ProposalStatus.PENDING).order_by("-created_at", "-id")
+    for pk, outfall_id, measure, reason, hits in rows.values_list(
+        "id", "outfall_id", "measure", "reason", "hits"
+    ).iterator(chunk_size=BATCH):
+        if outfall_id not in proposals:
+            stale.append(pk)  # the outfall is no longer considered (removed, merged, closed out)
+        elif outfall_id in pending:
+            obsolete.append(pk)
+        else:
+            pending[outfall_id] = (pk, (measure, reason, hits))
     decided = {
         outfall_id: (pk, measure)
         for outfall_id, pk, measure in in_scope.filter(status__in=DECIDED)
         .order_by("created_at", "id")
         .values_list("outfall_id", "id", "measure")
     }
-    superseded, fresh = [], []
+    keep, superseded, fresh = [], [], []
     for outfall_id, proposal in proposals.items():
+        old = pending.get(outfall_id)
         current = decided.get(outfall_id)
         if current is not None:
-            if current[1] == proposal.measure:
+            if current[1] == proposal.measure:  # the decision stands
+                if old is not None:
+                    obsolete.append(old[0])
                 continue
             superseded.append(current[0])
+        if old is not None:
+            if old[1] == (proposal.measure, proposal.reason, proposal.hits):
+                keep.append(old[0])
+                continue
+            obsolete.append(old[0])
         fresh.append(
             MeasureProposal(
                 outfall_id=outfall_id,
@@ -101,7 +123,12 @@ def _refresh(run, outfalls, evaluation, user):
                 hits=proposal.hits,
             )
         )
+    _supersede(stale, user, "排口已不在整治规则范围内（已取缔、合并或销号）。")
     _supersede(superseded, user, "整治规则的建议已改变，已生成新的待确认建议。")
+    for start in range(0, len(obsolete), BATCH):
+        MeasureProposal.objects.filter(pk__in=obsolete[start : start + BATCH]).delete()
+    for start in range(0, len(keep), BATCH):
+        MeasureProposal.objects.filter(pk__in=keep[start : start + BATCH]).update(run=run)
     MeasureProposal.objects.bulk_create(fresh, batch_size=BATCH)
 
 

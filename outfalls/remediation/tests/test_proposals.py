@@ -74,20 +74,24 @@ def test_rerun_replaces_pending_keeps_decided_and_supersedes_changed(demo_user):
     bureau = demo_user("bureau")
     run_rules(user=bureau, county=PINGCHENG)
     outfalls = list(active().exclude(type_level2__in=rules.DOMESTIC_TYPES))
-    kept, changed, untouched = outfalls[0], outfalls[1], outfalls[2]
+    kept, changed, untouched, signed = outfalls[0], outfalls[1], outfalls[2], outfalls[3]
     accept_proposal(pending_for(kept), user=bureau)
     decided = pending_for(changed)
     assert decided.measure == M.REGULARISE
     accept_proposal(decided, user=bureau)
     old_pending = pending_for(untouched).pk
+    old_signed = pending_for(signed)
+    Outfall.objects.filter(pk=signed.pk).update(sign_installed=not signed.sign_installed)
     # The rules now say something different for `changed`: it lies in a protected area.
     ProtectedArea.objects.create(
         name="测试水源地一级保护区", kind=ProtectedAreaKind.DRINKING_WATER_1, geometry=circle_around(changed)
     )
     run = run_rules(user=bureau, county=PINGCHENG)
 
-    assert not MeasureProposal.objects.filter(pk=old_pending).exists()  # pending replaced
-    assert pending_for(untouched).run == run
+    # A pending proposal saying the same again is kept (moved to the new run); a changed one is replaced.
+    assert pending_for(untouched).pk == old_pending and pending_for(untouched).run == run
+    assert not MeasureProposal.objects.filter(pk=old_signed.pk).exists()
+    assert pending_for(signed).reason != old_signed.reason and pending_for(signed).run == run
     assert current(kept).get().status == ProposalStatus.ACCEPTED  # decided and still matching: left alone
     decided.refresh_from_db()
     assert decided.status == ProposalStatus.SUPERSEDED
