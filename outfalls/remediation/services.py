@@ -19,7 +19,7 @@ from django.utils import timezone
 from outfalls.core.choices import AttachmentKind, Milestone
 from outfalls.core.models import Attachment, Deadline
 from outfalls.core.scopes import scope_of
-from outfalls.core.services import add_attachment, record_status_change
+from outfalls.core.services import add_attachment, record_status_change, validate_upload
 from outfalls.registry.choices import LifecycleStatus, RectificationMeasure, RectificationStatus
 from outfalls.registry.models import DischargeUnit, Outfall
 from outfalls.registry.services import change_status
@@ -243,13 +243,19 @@ def update_plan(plan, *, user, **fields):
 
 
 # Progress ------------------------------------------------------------------------------------------------
-def _attach_all(obj, files, *, user, kind, field):
+def _check_files(files, *, kind, field):
+    """Validate every upload before anything is written (no stray files when one is refused)."""
     for upload in files or ():
         try:
-            add_attachment(obj, upload, user=user, kind=kind)
+            validate_upload(upload, kind)
         except ValidationError as error:
             messages = error.message_dict.get("file") if hasattr(error, "error_dict") else error.messages
             raise ValidationError({field: messages}) from None
+
+
+def _attach_all(obj, files, *, user, kind):
+    for upload in files or ():
+        add_attachment(obj, upload, user=user, kind=kind)
 
 
 @transaction.atomic
@@ -272,11 +278,13 @@ def add_progress(plan, *, user, date, percent, note, photos=(), documents=()):
         errors["note"] = "请填写进展说明。"
     if errors:
         raise ValidationError(errors)
+    _check_files(photos, kind=AttachmentKind.PHOTO_AFTER, field="photos")
+    _check_files(documents, kind=AttachmentKind.DOCUMENT, field="documents")
     update = ProgressUpdate.objects.create(
         plan=plan, date=date, percent=percent, note=note.strip(), created_by=user
     )
-    _attach_all(update, photos, user=user, kind=AttachmentKind.PHOTO_AFTER, field="photos")
-    _attach_all(update, documents, user=user, kind=AttachmentKind.DOCUMENT, field="documents")
+    _attach_all(update, photos, user=user, kind=AttachmentKind.PHOTO_AFTER)
+    _attach_all(update, documents, user=user, kind=AttachmentKind.DOCUMENT)
     latest = plan.updates.order_by("-date", "-id").first()
     plan.percent_done = latest.percent
     plan.save(update_fields=["percent_done", "updated_at"])
@@ -301,14 +309,14 @@ def submit_closeout(plan, *, user, note="", files=()):
     if not can_submit(user, plan):
         raise PermissionDenied("只有本县区工作人员或市生态环境局可以申请销号。")
     _check_state(plan, OPEN_FOR_WORK, "申请销号")
-    _attach_all(plan, files, user=user, kind=AttachmentKind.DOCUMENT, field="files")
-    errors = {}
     if plan.percent_done < 100:
-        errors["percent_done"] = f"完成进度为 {plan.percent_done}%，须填报 100% 的进展后才能申请销号。"
-    if not evidence_for(plan).exists():
-        errors["files"] = "申请销号须至少上传一份佐证材料（整治后照片或文件）。"
-    if errors:
-        raise ValidationError(errors)
+        raise ValidationError(
+            {"percent_done": f"完成进度为 {plan.percent_done}%，须填报 100% 的进展后才能申请销号。"}
+        )
+    _check_files(files, kind=AttachmentKind.DOCUMENT, field="files")
+    if not files and not evidence_for(plan).exists():
+        raise ValidationError({"files": "申请销号须至少上传一份佐证材料（整治后照片或文件）。"})
+    _attach_all(plan, files, user=user, kind=AttachmentKind.DOCUMENT)
     plan.submission_note = (note or "").strip()
     plan.submitted_at = timezone.now()
     _set_status(plan, PlanStatus.SUBMITTED, user=user, reason=plan.submission_note or "申请销号")
