@@ -254,6 +254,7 @@
     $("accuracy").textContent = accuracy == null ? "" : "定位精度约 " + Math.round(accuracy) + " 米";
     if (marker) marker.setLatLng([lat, lon]);
     else marker = L.marker([lat, lon]).addTo(map);
+    if (source !== "map") map.setView([lat, lon], Math.max(map.getZoom(), 15));
     showDuplicates();
   }
   function locate(then) {

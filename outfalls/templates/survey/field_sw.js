@@ -56,8 +56,11 @@ self.addEventListener("fetch", function (event) {
   if (request.method !== "GET") return;
   var url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
-  if (url.pathname.indexOf(STATIC) === 0) {
+  if (url.pathname.indexOf(STATIC) === 0 && /\.[0-9a-f]{12}\.[a-z0-9]+$/.test(url.pathname)) {
+    // A hashed name (ManifestStaticFilesStorage) never changes content: the cached copy is good.
     event.respondWith(cacheFirst(request));
+  } else if (url.pathname.indexOf(STATIC) === 0) {
+    event.respondWith(networkFirst(request));
   } else if (url.pathname.indexOf("/survey/field/") === 0 || url.pathname.indexOf("/maps/api/rivers/") === 0) {
     event.respondWith(networkFirst(request));
   }
