@@ -425,6 +425,15 @@ def protected_area(context):
     return hits
 
 
+def _by_county(outfalls):
+    """Outfalls split by county, each part by code: a county (属地) settles its own outfalls, and a reason
+    never names another county's outfalls."""
+    parts = defaultdict(list)
+    for o in sorted(outfalls, key=lambda o: (o.code, o.id)):
+        parts[o.county_id].append(o)
+    return [parts[key] for key in sorted(parts, key=lambda k: (k is None, k or 0))]
+
+
 def _multiple_per_group(groups, kinds, *, prefer=(), what):
     """For each group (label, outfalls): more than one of `kinds` → all but the one to keep merge."""
     hits = {}
@@ -454,13 +463,15 @@ def _multiple_per_group(groups, kinds, *, prefer=(), what):
 )
 def enterprise_outlets(context):
     """An industrial or mining enterprise outside parks that owns more than one sewage outfall or more than
-    one storm outfall: all but one of each are to merge (the one kept: approved, registered, then by code)."""
+    one storm outfall in one county: all but one of each are to merge (the one kept: approved, registered,
+    then by code)."""
     groups = []
     for unit_id, outfalls in context.own_outfalls_by_unit.items():
         unit = context.units.get(unit_id)
         if unit is None or unit.kind not in ENTERPRISE_KINDS or unit.park:
             continue
-        groups.append((f"园区外工矿企业“{unit.name}”", outfalls))
+        for county_outfalls in _by_county(outfalls):
+            groups.append((f"园区外工矿企业“{unit.name}”", county_outfalls))
     return _multiple_per_group(
         groups,
         ((ENTERPRISE_SEWAGE, "工矿企业排污口"), (ENTERPRISE_STORM, "雨洪排口")),
@@ -476,7 +487,7 @@ def enterprise_outlets(context):
 )
 def park_outlets(context):
     """A park (units with the same 所在园区) whose units own more than one sewage outfall or more than one
-    storm outfall: all but one of each are to merge (the park treatment plant's outfall is kept first)."""
+    storm outfall in one county: all but one of each are to merge (the park plant's outfall is kept first)."""
     by_park = defaultdict(dict)
     for unit_id, outfalls in context.own_outfalls_by_unit.items():
         unit = context.units.get(unit_id)
@@ -485,8 +496,9 @@ def park_outlets(context):
         for o in outfalls:
             by_park[unit.park][o.id] = o
     groups = [
-        (f"园区“{park}”", sorted(outfalls.values(), key=lambda o: (o.code, o.id)))
+        (f"园区“{park}”", county_outfalls)
         for park, outfalls in sorted(by_park.items())
+        for county_outfalls in _by_county(outfalls.values())
     ]
     return _multiple_per_group(
         groups,

@@ -123,6 +123,19 @@ def test_borrowed_and_shared_outfalls_do_not_count_as_the_enterprise_s_own():
     assert run("enterprise_outlets", ctx) == {}
 
 
+def test_enterprise_outfalls_are_counted_per_county():
+    unit = UnitFacts(7, "跨县企业", UnitKind.INDUSTRIAL)
+    ctx = context(
+        outfall(1, Level2.INDUSTRIAL_MINING, links=owned(7), county_id=1),
+        outfall(2, Level2.INDUSTRIAL_MINING, links=owned(7), county_id=2),
+        outfall(3, Level2.INDUSTRIAL_MINING, links=owned(7), county_id=2),
+        units=[unit],
+    )
+    hits = run("enterprise_outlets", ctx)
+    assert set(hits) == {3}
+    assert "T0001" not in hits[3][1]  # never names another county's outfall
+
+
 def test_a_non_enterprise_unit_with_two_outfalls_is_not_hit():
     unit = UnitFacts(7, "某医院", UnitKind.HOSPITAL)
     ctx = context(
