@@ -458,6 +458,10 @@ def supervision_page(request):
         "due_soon_days": supervision.DUE_SOON_DAYS,
         "can_notice": notice.can_download(user),
     }
+    without_plan = supervision.outfalls_without_plan(user)
+    context["without_plan_count"] = without_plan.count()
+    context["without_plan"] = list(without_plan[:100])
+    context["can_plan"] = scope_of(user).can_edit_anything
     return render(request, "remediation/supervision.html", context)
 
 

@@ -19,10 +19,12 @@ from django.utils import timezone
 
 from outfalls.core.choices import COUNTY_LEVELS
 from outfalls.core.models import Department, Jurisdiction
-from outfalls.registry.choices import RectificationMeasure
+from outfalls.registry.choices import LifecycleStatus, RectificationMeasure
+from outfalls.registry.models import Outfall
 
 from .choices import PlanStatus
-from .models import RectificationPlan
+from .models import MeasureProposal, RectificationPlan
+from .services import DECIDED
 
 DUE_SOON_DAYS = 30
 
@@ -174,6 +176,19 @@ def lagging(rows, overall_rate):
         or (overall_rate is not None and r.completion_rate is not None and r.completion_rate < overall_rate)
     ]
     return sorted(behind, key=lambda r: (-r.overdue, r.completion_rate or 0, r.code))
+
+
+def outfalls_without_plan(user):
+    """Outfalls under rectification (整治中), or with a decided measure proposal, that have no plan yet."""
+    decided = MeasureProposal.objects.filter(status__in=DECIDED).values("outfall_id")
+    return (
+        Outfall.objects.for_list()
+        .visible_to(user)
+        .filter(rectification_plan__isnull=True)
+        .filter(Q(status=LifecycleStatus.RECTIFYING) | Q(pk__in=decided))
+        .exclude(status__in=[LifecycleStatus.SUSPECTED, LifecycleStatus.VERIFIED])
+        .order_by("county__code", "code")
+    )
 
 
 # Dashboard -------------------------------------------------------------------------------------------------

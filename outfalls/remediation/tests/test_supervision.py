@@ -122,3 +122,25 @@ def test_supervision_page_and_dashboard_are_scoped(scenario, client_for, django_
     statuses = {s["name"]: s["data"][index] for s in data["statuses"]}
     assert statuses["已销号"] == 2 and statuses["整治中"] == 2
     assert data["completion"][index] == 50.0
+
+
+def test_outfalls_without_plan(demo_user, client_for):
+    from outfalls.registry.choices import LifecycleStatus
+    from outfalls.registry.models import Outfall
+
+    pingcheng = demo_user("pingcheng")
+    rectifying = Outfall.objects.filter(county__code=PINGCHENG, status=LifecycleStatus.RECTIFYING)
+    listed = set(supervision.outfalls_without_plan(pingcheng))
+    assert set(rectifying) <= listed
+    assert all(o.county.code == PINGCHENG for o in listed)
+    outfall = rectifying.order_by("code").first()
+    services.create_plan(
+        outfall,
+        user=pingcheng,
+        measure=RectificationMeasure.REGULARISE,
+        actions="规范",
+        responsible_org="某局",
+    )
+    assert outfall not in set(supervision.outfalls_without_plan(pingcheng))
+    page = client_for("pingcheng").get(reverse("remediation:supervision"))
+    assert page.context["without_plan_count"] == len(listed) - 1
