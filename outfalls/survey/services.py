@@ -21,7 +21,7 @@ from outfalls.registry.classification import TypeCode
 from outfalls.registry.models import Outfall
 from outfalls.registry.services import save_outfall
 
-from .choices import FINAL_OUTCOMES, OPEN_OUTCOMES, PointOutcome, PointSource
+from .choices import FINAL_OUTCOMES, OPEN_OUTCOMES, CampaignStatus, PointOutcome, PointSource
 from .models import Campaign, FieldCheck, SuspectedPoint
 
 # A duplicate must lie this close to the outfall it repeats (metres); the form offers those within it.
@@ -79,6 +79,12 @@ def save_campaign(campaign, *, user, water_bodies=None, team=None):
         campaign.created_by = campaign.created_by if campaign.created_by_id else None
     if creating and user is not None and user.is_authenticated:
         campaign.created_by = user
+    if campaign.status == CampaignStatus.COMPLETED and previous_status != CampaignStatus.COMPLETED:
+        open_points = campaign.points.filter(outcome__in=OPEN_OUTCOMES).count() if campaign.pk else 0
+        if open_points:
+            raise ValidationError(
+                {"status": f"还有 {open_points} 个疑似点待核查或待专家研判，不能将任务标记为已完成。"}
+            )
     campaign.full_clean()
     campaign.save()
     if water_bodies is not None:

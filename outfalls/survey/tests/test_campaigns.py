@@ -151,3 +151,21 @@ def test_detail_and_point_pages_query_counts_do_not_grow_with_points(
     point = campaign.points.exclude(outcome="pending").order_by("number").first()
     with django_assert_max_num_queries(25):
         assert client.get(reverse("survey:point_detail", args=[point.pk])).status_code == 200
+
+
+def test_campaign_with_open_points_cannot_be_completed(client_for):
+    campaign = campaign_in(YUNZHOU)
+    assert campaign.points.filter(outcome__in=["pending", "escalated"]).exists()
+    client = client_for("yunzhou")
+    data = {
+        "name": campaign.name,
+        "county": campaign.county_id,
+        "water_bodies": list(campaign.water_bodies.values_list("pk", flat=True)),
+        "status": "completed",
+        "deadline": "2023-06-30",
+    }
+    response = client.post(reverse("survey:campaign_edit", args=[campaign.pk]), data)
+    assert response.status_code == 200
+    assert "不能将任务标记为已完成" in " ".join(response.context["form"].errors["status"])
+    campaign.refresh_from_db()
+    assert campaign.status == "active"
