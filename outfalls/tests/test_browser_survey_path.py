@@ -41,13 +41,13 @@ def phone(live_server):
             geolocation={"longitude": 113.3, "latitude": 40.1, "accuracy": 8},
         )
         page = context.new_page()
-        page.set_default_timeout(20000)
+        page.set_default_timeout(30000)
         yield context, page
         context.close()
         browser.close()
 
 
-def _wait_for(predicate, page, timeout_ms=20000):
+def _wait_for(predicate, page, timeout_ms=40000):
     waited = 0
     while waited < timeout_ms:
         if predicate():
