@@ -11,6 +11,7 @@ from outfalls.core.forms import BootstrapMixin
 from outfalls.core.models import Department, Jurisdiction
 from outfalls.core.scopes import scope_of
 from outfalls.geo.coords import CRS_CHOICES
+from outfalls.geo.shapes import length_km, shape_of
 from outfalls.registry.choices import EntryMode
 from outfalls.registry.classification import TypeCode
 from outfalls.registry.models import Outfall, WaterBody
@@ -106,7 +107,16 @@ class ReachForm(BootstrapMixin, forms.ModelForm):
 
     def __init__(self, *args, campaign, **kwargs):
         super().__init__(*args, **kwargs)
+        rivers = list(campaign.water_bodies.order_by("name"))
         self.fields["water_body"].queryset = campaign.water_bodies.defer("geometry").order_by("name")
+        lengths = []
+        for river in rivers:
+            if river.geometry:
+                try:
+                    lengths.append(f"{river.name}全长约 {length_km(shape_of(river.geometry)):.1f} 公里")
+                except ValueError:
+                    continue
+        self.fields["to_km"].help_text = "自河源起算。" + "；".join(lengths)
         self.fields["from_km"].error_messages["required"] = "请填写起点（公里）。"
         self.fields["to_km"].error_messages["required"] = "请填写终点（公里）。"
         self.fields["water_body"].error_messages["required"] = "请选择河流。"

@@ -64,6 +64,13 @@ def test_detail_lists_points_with_outcome_filter_and_counts(client_for):
     client = client_for("pingcheng")
     response = client.get(reverse("survey:campaign_detail", args=[campaign.pk]))
     assert response.status_code == 200
+    page = response.content.decode()
+    assert 'data-testid="reach-inline-form"' in page and "御河全长约" in page
+    assert (
+        'data-testid="reach-inline-form"'
+        not in client_for("auditor").get(response.request["PATH_INFO"]).content.decode()
+    )
+    client = client_for("pingcheng")
     counts = {c["value"]: c["n"] for c in response.context["outcome_counts"]}
     assert counts["pending"] == campaign.points.filter(outcome="pending").count()
     assert sum(counts.values()) == campaign.points.count()
