@@ -552,9 +552,12 @@ def field_submit(request, pk):
         return JsonResponse({"errors": {"__all__": error.messages}}, status=400)
     known = FieldCheck.objects.filter(client_uuid=_uuid_or_none(record.get("client_uuid"))).first()
     if known is not None:
-        check, created = services.submit_field_check(
-            campaign, {"client_uuid": known.client_uuid}, user=request.user
-        )
+        try:
+            check, created = services.submit_field_check(
+                campaign, {"client_uuid": known.client_uuid}, user=request.user
+            )
+        except PermissionDenied:
+            return JsonResponse({"errors": {"__all__": ["该记录不在您的权限范围内。"]}}, status=403)
         return _check_response(check, created)
     form = FieldCheckForm(record, campaign=campaign, user=request.user)
     if not form.is_valid():
@@ -581,9 +584,12 @@ def _uuid_or_none(value):
         return None
 
 
+OTHER_LABELS = {"__all__": "记录", "file": "照片", "photos": "照片", "staff": "核查人员"}
+
+
 def _label(form, name):
     field = form.fields.get(name)
-    return field.label if field is not None else ("记录" if name == "__all__" else name)
+    return field.label if field is not None else OTHER_LABELS.get(name, name)
 
 
 def _labelled(form):

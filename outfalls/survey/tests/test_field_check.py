@@ -258,3 +258,14 @@ def test_field_page_config_and_service_worker(client_for, campaign):
     assert "survey-field-v1" in sw.content.decode() and "{%" not in sw.content.decode()
     home = client.get(reverse("survey:field_home"))
     assert [c.county.code for c in home.context["campaigns"]] == ["140213"] * len(home.context["campaigns"])
+
+
+def test_a_file_that_is_not_an_image_rejects_the_record_with_a_named_message(client_for, campaign, point):
+    data = record(point)
+    fake = SimpleUploadedFile("close.jpg", b"this is not a jpeg", content_type="image/jpeg")
+    response = post(client_for("pingcheng"), campaign, data, [fake])
+    assert response.status_code == 400
+    assert "不是有效的图片" in "".join(response.json()["errors"]["照片"])
+    assert not FieldCheck.objects.filter(client_uuid=data["client_uuid"]).exists()
+    point.refresh_from_db()
+    assert point.outcome == "pending"
