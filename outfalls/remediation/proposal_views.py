@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
-from django.http import HttpResponseNotAllowed
+from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -177,7 +177,7 @@ def proposal_detail(request, pk):
             else:
                 messages.error(request, "；".join(error.messages))
         if action not in ("accept", "override"):
-            return HttpResponseNotAllowed(["GET"])
+            return HttpResponseBadRequest("未知的操作。")
     hits = [
         {
             **hit,

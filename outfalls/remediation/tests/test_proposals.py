@@ -339,3 +339,11 @@ def test_rules_page_query_count(client_for, django_assert_max_num_queries):
     with django_assert_max_num_queries(10):
         response = client.get(reverse("remediation:rule_list"))
     assert response.status_code == 200 and len(response.context["rows"]) == len(rules.RULES)
+
+
+def test_unknown_action_is_a_bad_request_and_changes_nothing(client_for):
+    proposal = MeasureProposal.objects.filter(status=ProposalStatus.PENDING).first()
+    url = reverse("remediation:proposal_detail", args=[proposal.pk])
+    assert client_for("bureau").post(url, {"action": "delete"}).status_code == 400
+    proposal.refresh_from_db()
+    assert proposal.status == ProposalStatus.PENDING
