@@ -38,9 +38,13 @@ PROGRAMMES = (
     (
         "城乡黑臭水体治理",
         ProgrammeKind.BLACK_ODOROUS,
-        "御河、十里河、浑河、壶流河沿线黑臭水体整治，散排生活污水截污纳管。",
+        "御河、十里河、桑干河等沿线黑臭水体整治，散排生活污水截污纳管。",
     ),
-    ("城区雨污分流改造", ProgrammeKind.SEWER_SEPARATION, "平城区、云冈区、浑源县城老旧管网雨污分流改造。"),
+    (
+        "城区雨污分流改造",
+        ProgrammeKind.SEWER_SEPARATION,
+        "平城区、云冈区、云州区、广灵县城、浑源县城老旧管网雨污分流改造。",
+    ),
     ("大同经开区园区污水整治", ProgrammeKind.PARK, "园区一企一管、雨污排口规范化整治。"),
 )
 DEFAULT_DEADLINE = date(2024, 12, 31)
@@ -77,15 +81,18 @@ def _programmes():
     return result
 
 
-BLACK_ODOROUS_WATERS = ("御河", "十里河", "浑河", "壶流河")
+BLACK_ODOROUS_WATERS = ("御河", "十里河", "浑河", "壶流河", "南洋河", "桑干河")
 SCATTERED = ("urban_domestic_scattered", "rural_domestic_scattered")
-SEWER_SEPARATION_COUNTIES = ("140213", "140214", "140225")
+SEWER_SEPARATION_COUNTIES = ("140213", "140214", "140215", "140223", "140225")
 
 
 def _programme_for(outfall, programmes):
     if outfall.county.code == "140271" or outfall.type_level2 in ("park_wwtp", "park_wwtp_storm"):
         return programmes[ProgrammeKind.PARK]
-    if outfall.type_level2 == "urban_storm" and outfall.county.code in SEWER_SEPARATION_COUNTIES:
+    if (
+        outfall.type_level2 in ("urban_storm", "municipal_wwtp")
+        and outfall.county.code in SEWER_SEPARATION_COUNTIES
+    ):
         return programmes[ProgrammeKind.SEWER_SEPARATION]
     if (
         outfall.type_level2 in SCATTERED
@@ -97,12 +104,23 @@ def _programme_for(outfall, programmes):
 
 
 def _candidates(status, limit):
-    return list(
+    """Up to `limit` outfalls in the status, spread over the counties: each county's first by code, then each
+    county's second, and so on (deterministic)."""
+    rows = (
         Outfall.objects.filter(status=status)
         .select_related("county", "water_body", "responsible_entity", "merged_into")
         .defer("county__boundary", "water_body__geometry")
-        .order_by("code")[:limit]
+        .order_by("county__code", "code")
     )
+    by_county = {}
+    for outfall in rows:
+        by_county.setdefault(outfall.county_id, []).append(outfall)
+    spread = []
+    rank = 0
+    while len(spread) < limit and any(len(v) > rank for v in by_county.values()):
+        spread.extend(v[rank] for v in by_county.values() if len(v) > rank)
+        rank += 1
+    return spread[:limit]
 
 
 def _responsible(outfall):

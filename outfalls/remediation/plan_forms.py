@@ -70,8 +70,8 @@ class PlanForm(BootstrapMixin, forms.ModelForm):
         # The required marks follow the service's rules (one of unit/org; deadline may default).
         self.fields["responsible_unit"].required = False
         self.fields["deadline"].required = False
-        self.fields["actions"].required = False
-        self.fields["measure"].required = False
+        self.fields["measure"].error_messages["required"] = "请选择整治措施。"
+        self.fields["actions"].error_messages["required"] = "请填写具体整治措施。"
         units = DischargeUnit.objects.visible_to(user).filter(
             Q(county_id=outfall.county_id)
             | Q(outfall_links__outfall=outfall)
