@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 
 from outfalls.core.api import JurisdictionViewSet
 from outfalls.registry.api import DischargeUnitViewSet, OutfallViewSet, SectionViewSet, WaterBodyViewSet
+from outfalls.remediation.proposal_api import MeasureProposalViewSet
 
 router = DefaultRouter()
 router.register("outfalls", OutfallViewSet, basename="outfall")
@@ -13,6 +14,7 @@ router.register("units", DischargeUnitViewSet, basename="unit")
 router.register("water-bodies", WaterBodyViewSet, basename="waterbody")
 router.register("sections", SectionViewSet, basename="section")
 router.register("jurisdictions", JurisdictionViewSet, basename="jurisdiction")
+router.register("measure-proposals", MeasureProposalViewSet, basename="measureproposal")
 
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="api-token"),
