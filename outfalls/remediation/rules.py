@@ -347,6 +347,7 @@ class Rule:
     measure: str
     function: object
     description: str = ""
+    criterion: str = ""  # the same, in Chinese, for the rules page
 
     do_not_call_in_templates = True  # a Rule is callable; templates read its fields
 
@@ -361,7 +362,7 @@ class Rule:
 RULES = {}
 
 
-def rule(name, *, title, source, measure):
+def rule(name, *, title, source, measure, criterion=""):
     """Register a rule function under a stable name."""
 
     def register(function):
@@ -374,6 +375,7 @@ def rule(name, *, title, source, measure):
             measure=measure,
             function=function,
             description=(function.__doc__ or "").strip(),
+            criterion=criterion,
         )
         return function
 
@@ -412,6 +414,7 @@ def _keep_first(outfalls, prefer=()):
     "protected_area",
     title="特殊保护区域内的排口依法取缔",
     source="实施方案（同政办发〔2023〕8号）（五）依法取缔：在饮用水水源保护区、泉域重点保护区、自然保护区、生态保护红线及其他需要特殊保护区域内设置的入河排污口，坚决取缔",
+    criterion="排口坐标位于任一特殊保护区域（饮用水水源保护区、泉域重点保护区、自然保护区、生态保护红线等）范围内。",
     measure=Measure.REMOVE,
 )
 def protected_area(context):
@@ -459,6 +462,7 @@ def _multiple_per_group(groups, kinds, *, prefer=(), what):
     "enterprise_outlets",
     title="园区外工矿企业只保留一个排污口和一个雨洪排口",
     source="实施方案（六）清理合并：园区或开发区外的工矿企业，原则上一个企业只保留一个工矿企业排污口和一个雨洪排口",
+    criterion="园区外的工矿企业（单位类型为工业企业或矿山企业、所在园区为空）在同一县区拥有（产权单位或责任主体）2 个及以上工矿企业排污口，或 2 个及以上工矿企业雨洪排口；各保留一个（优先已审批或有排污许可的，其次已登记的），其余建议合并。",
     measure=Measure.MERGE,
 )
 def enterprise_outlets(context):
@@ -483,6 +487,7 @@ def enterprise_outlets(context):
     "park_outlets",
     title="园区只保留一个排污口和一个雨洪排口",
     source="实施方案（六）清理合并：园区或开发区内企业现有入河排污口限期清理合并为一个排污口和一个雨洪排口",
+    criterion="同一园区（排污单位“所在园区”相同）的单位在同一县区拥有 2 个及以上污水排口或 2 个及以上雨洪排口；各保留一个（优先园区污水处理厂的排口），其余建议合并。城镇雨洪排口不参与合并。",
     measure=Measure.MERGE,
 )
 def park_outlets(context):
@@ -512,6 +517,7 @@ def park_outlets(context):
     "domestic_in_sewer_coverage",
     title="管网覆盖范围内的生活污水散排口接入管网",
     source="实施方案（六）清理合并：城镇污水收集管网覆盖范围内的生活污水散排口予以清理合并，生活污水依法规范接入污水收集管网",
+    criterion="城镇或农村生活污水散排口位于已导入的污水管网覆盖范围内。",
     measure=Measure.MERGE,
 )
 def domestic_in_sewer_coverage(context):
@@ -530,6 +536,7 @@ def domestic_in_sewer_coverage(context):
     "irrigation_direct",
     title="严禁大中型灌区退水直排入河",
     source="实施方案（六）：严禁大中型灌区农田灌溉退水直排入河，鼓励通过建设生态沟渠、稳定塘、人工湿地等设施进行储蓄净化，重复用于农灌",
+    criterion="大中型灌区排口，其备注、口门说明及关联单位的经由通道中均未写明生态沟渠、稳定塘、人工湿地等净化设施。",
     measure=Measure.MERGE,
 )
 def irrigation_direct(context):
@@ -557,6 +564,7 @@ def irrigation_direct(context):
     "basin_industrial_to_municipal",
     title="桑干河、大清河流域工业废水退出城镇污水处理厂",
     source="实施方案（六）：桑干河、大清河流域新建工业企业生产废水不得排入城镇污水处理厂，已纳入城镇污水处理厂处理的工业废水应当逐步退出",
+    criterion="受纳水体所属流域为桑干河或大清河的城镇污水处理厂排口，关联有工业企业或矿山企业（非其责任主体）。",
     measure=Measure.REGULARISE,
 )
 def basin_industrial_to_municipal(context):
@@ -594,6 +602,7 @@ def basin_industrial_to_municipal(context):
     "village_central_facility",
     title="日产污水超过 500 立方米的村庄建设集中处理设施",
     source="实施方案（六）：污水日产生量大于 500 立方米的村庄，建设农村生活污水集中处理设施及配套管网，统一设置一个入河排污口",
+    criterion="同一村的农村生活污水散排口日排放量合计大于 500 立方米，且该村没有农村污水处理设施排污口。",
     measure=Measure.MERGE,
 )
 def village_central_facility(context):
@@ -630,6 +639,7 @@ def village_central_facility(context):
     "shared_without_note",
     title="共用排口须写明各单位责任",
     source="实施方案（七）合理设置：确需多个排污单位共用一个入河排污口的，督促各排污单位分清各自责任，并在排污许可证中载明",
+    criterion="有“共用”关系单位的排口，其中有单位既未填写责任分担说明（或只写了“待明确”“不详”等），也未填写责任份额。",
     measure=Measure.REGULARISE,
 )
 def shared_without_note(context):
@@ -657,6 +667,7 @@ def shared_without_note(context):
     FALLBACK,
     title="其他排口规范整治",
     source="实施方案（四）规范整治、（七）合理设置：树标立牌、设置必要的检查井、破损修复改造等规范化建设",
+    criterion="其他未被取缔、合并规则命中的排口：设置标识牌（尚未设置时）、规范采样点、建设检查井、排查修复破损管道、完成登记建档（尚未登记时）。",
     measure=Measure.REGULARISE,
 )
 def regularise(context):

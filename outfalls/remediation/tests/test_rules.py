@@ -44,7 +44,7 @@ def test_every_rule_is_named_titled_sourced_and_has_a_measure():
     assert len(rules.RULES) == 9
     for name, rule in rules.RULES.items():
         assert rule.name == name and name.isascii()
-        assert rule.title and rule.source and rule.description
+        assert rule.title and rule.source and rule.description and rule.criterion
         assert rule.measure in M.values
 
 
