@@ -24,5 +24,6 @@ urlpatterns = [
     path("field/<int:pk>/", views.field_page, name="field_page"),
     path("field/<int:pk>/config.json", views.field_config_json, name="field_config"),
     path("field/<int:pk>/submit/", views.field_submit, name="field_submit"),
+    path("field/<int:pk>/track/", views.field_track, name="field_track"),
     path("sw.js", views.service_worker, name="field_sw"),
 ]

@@ -17,6 +17,7 @@ from outfalls.registry.classification import TypeCode
 from outfalls.registry.models import Outfall, WaterBody
 
 from .choices import (
+    Bank,
     Colour,
     FlowState,
     Odour,
@@ -295,3 +296,20 @@ def parse_record(raw):
     if isinstance(record.get("staff"), list):
         record["staff"] = json.dumps(record["staff"], ensure_ascii=False)
     return {k: ("" if v is None else v) for k, v in record.items()}
+
+
+class TrackForm(forms.Form):
+    """A walked track sent by the phone (JSON record)."""
+
+    client_uuid = forms.UUIDField(label="记录标识", error_messages={"invalid": "记录标识无效。"})
+    water_body = forms.ModelChoiceField(label="河流", queryset=WaterBody.objects.none())
+    bank = forms.ChoiceField(label="岸别", choices=Bank.choices)
+    recorded_at = forms.DateTimeField(label="记录时间", required=False)
+    coordinates = forms.JSONField(label="轨迹")
+
+    def __init__(self, *args, campaign, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["water_body"].queryset = campaign.water_bodies.defer("geometry")
+        for field in self.fields.values():
+            field.error_messages["required"] = f"请填写{field.label}。"
+            field.error_messages["invalid_choice"] = f"{field.label}的取值无效。"

@@ -22,7 +22,7 @@ from outfalls.registry.models import Outfall
 from outfalls.registry.services import save_outfall
 
 from .choices import FINAL_OUTCOMES, OPEN_OUTCOMES, CampaignStatus, PointOutcome, PointSource
-from .models import Campaign, FieldCheck, SuspectedPoint
+from .models import Campaign, FieldCheck, SuspectedPoint, Track
 
 # A duplicate must lie this close to the outfall it repeats (metres); the form offers those within it.
 DUPLICATE_RADIUS_M = 100
@@ -436,3 +436,61 @@ def attach_photo(obj, upload, *, user, kind):
         attachment.exif_lat = lat
         attachment.save(update_fields=["taken_at", "exif_lon", "exif_lat"])
     return attachment
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Walked tracks, from the phone
+# ---------------------------------------------------------------------------------------------------------
+
+MAX_TRACK_POINTS = 20000
+
+
+def submit_track(campaign, data, *, user):
+    """Store one walked GPS track (徒步排查轨迹); returns (track, created). The same client_uuid again returns
+    the stored track. data: client_uuid, water_body (one of the campaign's rivers), bank, recorded_at,
+    coordinates ([[lon, lat], ...], at least two)."""
+    from outfalls.geo.coords import CoordinateError, validate_lon_lat
+
+    client_uuid = uuidlib.UUID(str(data["client_uuid"]))
+    existing = Track.objects.filter(client_uuid=client_uuid).select_related("campaign").first()
+    if existing is not None:
+        if not Campaign.objects.visible_to(user).filter(pk=existing.campaign_id).exists():
+            raise PermissionDenied("该记录不在您的权限范围内。")
+        return existing, False
+    check_campaign_editable(campaign, user)
+    river = data.get("water_body")
+    if river is None or not campaign.water_bodies.filter(pk=river.pk).exists():
+        raise ValidationError({"water_body": "请选择本任务的排查河流。"})
+    coordinates = data.get("coordinates") or []
+    if not isinstance(coordinates, list) or len(coordinates) < 2:
+        raise ValidationError({"coordinates": "轨迹至少需要两个定位点。"})
+    if len(coordinates) > MAX_TRACK_POINTS:
+        raise ValidationError({"coordinates": f"一条轨迹最多 {MAX_TRACK_POINTS} 个定位点，请分段上传。"})
+    line = []
+    for index, pair in enumerate(coordinates, start=1):
+        try:
+            lon, lat = float(pair[0]), float(pair[1])
+            validate_lon_lat(lon, lat)
+        except (TypeError, ValueError, IndexError, CoordinateError) as error:
+            reason = error.message if isinstance(error, CoordinateError) else "格式错误"
+            raise ValidationError({"coordinates": f"第 {index} 个定位点：{reason}"})
+        line.append([round(lon, 7), round(lat, 7)])
+    try:
+        with transaction.atomic():
+            track = Track(
+                campaign=campaign,
+                water_body=river,
+                bank=data.get("bank") or "both",
+                geometry={"type": "LineString", "coordinates": line},
+                client_uuid=client_uuid,
+                recorded_at=data.get("recorded_at") or timezone.now(),
+                recorded_by=user if user is not None and user.is_authenticated else None,
+            )
+            track.full_clean()
+            track.save()
+    except IntegrityError:
+        existing = Track.objects.filter(client_uuid=client_uuid).first()
+        if existing is None:
+            raise
+        return existing, False
+    return track, True

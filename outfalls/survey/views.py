@@ -1,6 +1,8 @@
 """排查 pages: campaigns, reaches, point import, points (map and list), level-3 decisions, and the phone's
 field-check page with its upload endpoint and service worker. Thin: rules live in services.py."""
 
+import json
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -26,6 +28,7 @@ from . import services
 from .choices import (
     FINAL_OUTCOMES,
     OPEN_OUTCOMES,
+    Bank,
     Colour,
     FlowState,
     Odour,
@@ -40,9 +43,10 @@ from .forms import (
     PointImportForm,
     ReachForm,
     ReopenForm,
+    TrackForm,
     parse_record,
 )
-from .models import Campaign, CampaignReach, FieldCheck, SuspectedPoint
+from .models import Campaign, CampaignReach, FieldCheck, SuspectedPoint, Track
 from .point_import import import_points
 
 # Marker colours per outcome: the map, the legend and the field page share them.
@@ -488,6 +492,8 @@ def field_config(campaign, user):
     return {
         "campaign": {"id": campaign.pk, "name": campaign.name, "county": campaign.county.name},
         "submit": reverse("survey:field_submit", args=[campaign.pk]),
+        "trackSubmit": reverse("survey:field_track", args=[campaign.pk]),
+        "banks": _choices(Bank),
         "points": points,
         "outfalls": outfalls,
         "waterBodies": list(campaign.water_bodies.values("id", "name")),
@@ -573,6 +579,41 @@ def field_submit(request, pk):
     except PermissionDenied as error:
         return JsonResponse({"errors": {"__all__": [str(error) or "无权提交。"]}}, status=403)
     return _check_response(check, created)
+
+
+@login_required
+@require_POST
+def field_track(request, pk):
+    """One walked track from the phone: ``record`` (JSON: client_uuid, water_body, bank, recorded_at,
+    coordinates). 201 new, 200 known client_uuid, 400 with messages, 404 outside scope."""
+    campaign = get_object_or_404(Campaign.objects.visible_to(request.user), pk=pk)
+    if not Campaign.objects.editable_by(request.user).filter(pk=pk).exists():
+        return JsonResponse({"errors": {"__all__": ["无权在该排查任务中上传轨迹。"]}}, status=403)
+    try:
+        raw = json.loads(request.POST.get("record") or "")
+    except ValueError:
+        return JsonResponse({"errors": {"记录": ["记录格式错误（不是有效的 JSON）。"]}}, status=400)
+    if not isinstance(raw, dict):
+        return JsonResponse({"errors": {"记录": ["记录格式错误。"]}}, status=400)
+    raw["coordinates"] = json.dumps(raw.get("coordinates"))
+    form = TrackForm({k: ("" if v is None else v) for k, v in raw.items()}, campaign=campaign)
+    known = Track.objects.filter(client_uuid=_uuid_or_none(raw.get("client_uuid"))).exists()
+    if not known and not form.is_valid():
+        return JsonResponse({"errors": _labelled(form)}, status=400)
+    data = form.cleaned_data if not known else {"client_uuid": raw.get("client_uuid")}
+    try:
+        track, created = services.submit_track(campaign, data, user=request.user)
+    except ValidationError as error:
+        return JsonResponse(
+            {"errors": {_label(form, k): v for k, v in error.message_dict.items()}}, status=400
+        )
+    except PermissionDenied as error:
+        return JsonResponse({"errors": {"记录": [str(error)]}}, status=403)
+    points = len(track.geometry.get("coordinates", []))
+    return JsonResponse(
+        {"id": track.pk, "client_uuid": str(track.client_uuid), "points": points, "created": created},
+        status=201 if created else 200,
+    )
 
 
 def _uuid_or_none(value):

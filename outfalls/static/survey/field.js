@@ -153,7 +153,7 @@
     return data;
   }
   function post(item) {
-    return fetch(config.submit, {
+    return fetch(item.kind === "track" ? config.trackSubmit : config.submit, {
       method: "POST",
       body: formData(item),
       credentials: "same-origin",
@@ -175,7 +175,7 @@
           state.sent += 1;
           $("sent-count").dataset.count = String(state.sent);
           $("sent-count").textContent = "本次已上传 " + state.sent + " 条";
-          markDone(item.record.point, body);
+          if (item.kind !== "track") markDone(item.record.point, body);
           return removeQueued(item.client_uuid).then(function () {
             say("已上传：" + item.label + (body.created ? "" : "（服务器已有该记录）"), "success");
           });
@@ -630,6 +630,93 @@
       say("保存失败：" + error, "danger");
     });
   });
+
+  // ----------------------------------------------------------------------------------------------------
+  // Walked track: positions while walking (accuracy under 50 m, at least 5 m apart), kept in localStorage
+  // as they come so a reload loses nothing, queued like a check when the walk ends.
+  // ----------------------------------------------------------------------------------------------------
+  var TRACK_KEY = "outfalls-track-" + config.campaign.id;
+  var walking = null;
+  config.waterBodies.forEach(function (w) {
+    option($("track-river"), w.id, w.name);
+  });
+  (config.banks || []).forEach(function (b) {
+    option($("track-bank"), b.value, b.label);
+  });
+  function trackMetres(coords) {
+    var total = 0;
+    for (var i = 1; i < coords.length; i++) total += distance(coords[i - 1][0], coords[i - 1][1], coords[i][0], coords[i][1]);
+    return total;
+  }
+  function showTrack() {
+    var status = $("track-status");
+    status.dataset.points = walking ? String(walking.coords.length) : "0";
+    status.textContent = walking
+      ? "记录中：" + walking.coords.length + " 个定位点，约 " + metres(trackMetres(walking.coords))
+      : "未在记录。";
+    $("track-toggle").textContent = walking ? "结束记录" : "开始记录";
+    $("track-toggle").className = "btn btn-sm w-100 " + (walking ? "btn-danger" : "btn-outline-success");
+  }
+  function queueTrack(t) {
+    localStorage.removeItem(TRACK_KEY);
+    if (t.coords.length < 2) {
+      say("轨迹定位点不足两个，未保存。", "warning");
+      return Promise.resolve();
+    }
+    var river = config.waterBodies.filter(function (w) { return String(w.id) === String(t.river); })[0];
+    var bank = (config.banks || []).filter(function (b) { return b.value === t.bank; })[0];
+    var id = uuid4();
+    var item = {
+      client_uuid: id,
+      campaign: config.campaign.id,
+      kind: "track",
+      record: { client_uuid: id, water_body: parseInt(t.river, 10), bank: t.bank, recorded_at: t.started, coordinates: t.coords },
+      photos: [],
+      label: "轨迹 " + (river ? river.name : "") + (bank ? bank.label : "") + "（" + t.coords.length + " 点）",
+      savedAt: new Date().toISOString(),
+      status: "pending",
+    };
+    return putQueued(item).then(flush);
+  }
+  $("track-toggle").onclick = function () {
+    if (walking) {
+      navigator.geolocation.clearWatch(walking.watch);
+      var done = walking;
+      walking = null;
+      showTrack();
+      queueTrack(done);
+      return;
+    }
+    if (!navigator.geolocation || !$("track-river").value) {
+      say(navigator.geolocation ? "请选择河流。" : "此浏览器不支持定位，无法记录轨迹。", "warning");
+      return;
+    }
+    walking = { coords: [], started: new Date().toISOString(), river: $("track-river").value, bank: $("track-bank").value };
+    walking.watch = navigator.geolocation.watchPosition(
+      function (pos) {
+        if (!walking || pos.coords.accuracy > 50) return;
+        var c = [pos.coords.longitude, pos.coords.latitude];
+        var last = walking.coords[walking.coords.length - 1];
+        if (last && distance(last[0], last[1], c[0], c[1]) < 5) return;
+        walking.coords.push(c);
+        localStorage.setItem(TRACK_KEY, JSON.stringify({ coords: walking.coords, started: walking.started, river: walking.river, bank: walking.bank }));
+        showTrack();
+      },
+      function (error) {
+        say("轨迹定位失败（" + error.message + "）。", "warning");
+      },
+      { enableHighAccuracy: true, maximumAge: 0 }
+    );
+    showTrack();
+  };
+  // A walk the page lost (reload, crash) is queued as it was.
+  try {
+    var unfinished = JSON.parse(localStorage.getItem(TRACK_KEY) || "null");
+    if (unfinished) queueTrack(unfinished);
+  } catch (e) {
+    localStorage.removeItem(TRACK_KEY);
+  }
+  showTrack();
 
   // ----------------------------------------------------------------------------------------------------
   // Network state, retries, service worker

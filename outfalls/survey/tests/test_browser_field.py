@@ -11,7 +11,7 @@ from django.conf import settings
 from outfalls.core.models import Attachment
 from outfalls.core.tests.test_photos import jpeg_with_exif
 from outfalls.registry.demo import load_demo
-from outfalls.survey.models import Campaign, FieldCheck
+from outfalls.survey.models import Campaign, FieldCheck, Track
 from outfalls.tests.browser import ARGS, CHROMIUM, browser_page, login  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -168,3 +168,41 @@ def test_campaign_page_map_without_base_layer(live_server, browser_page):  # noq
     escalated = campaign.points.filter(outcome="escalated").count()
     assert page.locator("path.outcome-escalated").count() == escalated
     assert outside == []
+
+
+def test_walked_track_recorded_and_sent(live_server):
+    load_demo(stdout=open(os.devnull, "w"))  # noqa: SIM115
+    campaign = Campaign.objects.filter(county__code="140213").order_by("pk").first()
+    river = campaign.water_bodies.get(name="御河")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    walk = [(113.3001, 40.0801), (113.3003, 40.0806), (113.3006, 40.0812), (113.3010, 40.0818)]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        context = browser.new_context(
+            locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+        )
+        context.grant_permissions(["geolocation"], origin=live_server.url)
+        context.set_geolocation({"longitude": walk[0][0], "latitude": walk[0][1], "accuracy": 5})
+        page = context.new_page()
+        page.set_default_timeout(20000)
+        try:
+            login(page, live_server.url, "pingcheng", settings.DEMO_PASSWORD)
+            page.goto(f"{live_server.url}/survey/field/{campaign.pk}/")
+            page.select_option("#track-river", str(river.pk))
+            page.select_option("#track-bank", "right")
+            page.click("[data-testid=track-toggle]")
+            page.wait_for_function("document.getElementById('track-status').dataset.points === '1'")
+            for n, (lon, lat) in enumerate(walk[1:], start=2):
+                context.set_geolocation({"longitude": lon, "latitude": lat, "accuracy": 5})
+                page.wait_for_function(f"document.getElementById('track-status').dataset.points === '{n}'")
+            page.click("[data-testid=track-toggle]")
+            wait_count(page, "#sent-count", 1)
+            wait_count(page, "#queue-count", 0)
+            track = Track.objects.get(campaign=campaign, recorded_by__username="pingcheng")
+            assert track.bank == "right" and track.water_body == river
+            assert track.geometry["coordinates"] == [[lon, lat] for lon, lat in walk]
+        finally:
+            context.close()
+            browser.close()
