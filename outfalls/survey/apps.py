@@ -10,3 +10,8 @@ class SurveyConfig(AppConfig):
         from .demo import load_demo
 
         load_demo(stdout=stdout)
+
+    def outfall_panel(self, outfall, user):
+        from .panels import outfall_panel
+
+        return outfall_panel(outfall, user)
