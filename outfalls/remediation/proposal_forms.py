@@ -24,7 +24,11 @@ class ProposalFilter(ScopedFilterSet):
     q = django_filters.CharFilter(method="search", label="搜索")
     county = django_filters.ChoiceFilter(field_name="outfall__county__code", label="县区", choices=[])
     measure = django_filters.ChoiceFilter(choices=RectificationMeasure.choices, label="建议措施")
-    rule = django_filters.ChoiceFilter(choices=[], method="filter_rule", label="命中规则")
+    # Static choices: the rules register at import. (Choices set per instance would be lost once the API
+    # schema has built and cached the base filter's form field.)
+    rule = django_filters.ChoiceFilter(
+        choices=[(r.name, r.title) for r in rules.RULES.values()], method="filter_rule", label="命中规则"
+    )
     status = django_filters.ChoiceFilter(
         choices=[(CURRENT, "当前有效（不含已失效）"), *ProposalStatus.choices],
         method="filter_status",
@@ -52,10 +56,6 @@ class ProposalFilter(ScopedFilterSet):
     class Meta:
         model = MeasureProposal
         fields = []
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.filters["rule"].extra["choices"] = [(r.name, r.title) for r in rules.RULES.values()]
 
     def search(self, queryset, name, value):
         value = value.strip()

@@ -48,3 +48,13 @@ def test_outside_scope_is_404_and_readers_are_refused(client_for):
     assert client_for("pingcheng").get(f"{LIST}{other.pk}/").status_code == 404
     assert client_for("pingcheng").post(f"{LIST}{other.pk}/accept/").status_code == 404
     assert client_for("auditor").post(f"{LIST}{other.pk}/accept/").status_code == 403
+
+
+def test_rule_filter_still_works_after_the_schema_was_built(client_for):
+    """Building the OpenAPI schema caches the filters' form fields; the rule choices must survive it."""
+    client = client_for("pingcheng")
+    assert client.get("/api/schema/").status_code == 200
+    response = client.get("/remediation/proposals/", {"rule": "regularise", "status": "current"})
+    assert not response.context["filter"].errors
+    assert response.context["paginator"].count > 0
+    assert client.get(LIST, {"rule": "regularise"}).json()["count"] > 0
