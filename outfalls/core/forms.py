@@ -91,3 +91,19 @@ def fast_selects(form):
             widget.is_required = field.widget.is_required
             field.widget = widget
     return form
+
+
+def add_service_errors(form, error):
+    """A service's ValidationError shown on the form: on each field it names, or above the form."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error.messages)
+
+
+def error_text(error):
+    """A ValidationError as one line, for a flash message after a small POST form."""
+    if hasattr(error, "error_dict"):
+        return "；".join(m for messages in error.message_dict.values() for m in messages)
+    return "；".join(error.messages)

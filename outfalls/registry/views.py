@@ -14,6 +14,7 @@ from django.utils.http import content_disposition_header
 from django.views import View
 from django.views.decorators.http import require_POST
 
+from outfalls.core.forms import add_service_errors
 from outfalls.core.models import user_display
 from outfalls.core.scopes import scope_of
 from outfalls.core.services import add_attachment, attachments_for, status_changes_for
@@ -32,15 +33,6 @@ from .forms import AttachmentForm, DischargeUnitForm, OutfallForm, StatusForm, U
 from .history import outfall_history
 from .models import DischargeUnit, Outfall, OutfallUnitLink, Section, WaterBody
 from .panels import outfall_panels
-
-
-def _apply_service_errors(form, error):
-    """Put a model/service ValidationError on the form's fields so the user sees it where it belongs."""
-    if hasattr(error, "error_dict"):
-        for field, errs in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errs)
-    else:
-        form.add_error(None, error)
 
 
 def _form_errors_text(form):
@@ -199,7 +191,7 @@ class ServiceFormView(LoginRequiredMixin, View):
             try:
                 saved = self.save(form.instance, request.user)
             except ValidationError as error:
-                _apply_service_errors(form, error)
+                add_service_errors(form, error)
             except PermissionDenied as error:
                 form.add_error(None, str(error))
             else:

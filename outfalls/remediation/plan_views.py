@@ -19,6 +19,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, ListView
 
+from outfalls.core.forms import add_service_errors
 from outfalls.core.models import Attachment, user_display
 from outfalls.core.scopes import scope_of
 from outfalls.core.services import status_changes_for
@@ -32,20 +33,6 @@ from .choices import PlanStatus
 from .models import Programme, ProgressUpdate, RectificationPlan
 from .plan_filters import PlanFilter, RetainedFilter
 from .plan_forms import ApproveForm, PlanForm, ProgressForm, ReasonForm, SubmitForm
-
-
-def _service_errors(form, error):
-    if hasattr(error, "error_dict"):
-        for name, errors in error.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
-
-
-def _errors_text(error):
-    if hasattr(error, "error_dict"):
-        return "；".join(m for msgs in error.message_dict.values() for m in msgs)
-    return "；".join(error.messages)
 
 
 # List and export ---------------------------------------------------------------------------------------------
@@ -138,7 +125,7 @@ def plan_create(request):
                     outfall, user=request.user, proposal=proposal, **_plan_fields(form)
                 )
             except ValidationError as error:
-                _service_errors(form, error)
+                add_service_errors(form, error)
             except PermissionDenied as error:
                 form.add_error(None, str(error))
             else:
@@ -173,7 +160,7 @@ def plan_edit(request, pk):
             try:
                 services.update_plan(plan, user=request.user, **_plan_fields(form))
             except ValidationError as error:
-                _service_errors(form, error)
+                add_service_errors(form, error)
             except PermissionDenied as error:
                 form.add_error(None, str(error))
             else:
@@ -280,7 +267,7 @@ def _step(request, pk, form_class, call, form_key, success, *, prefix=None, file
         try:
             call(plan, form.cleaned_data)
         except ValidationError as error:
-            _service_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, success)
             return redirect("remediation:plan_detail", pk=plan.pk)

@@ -12,6 +12,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from outfalls.core.choices import COUNTY_LEVELS
+from outfalls.core.forms import add_service_errors, error_text
 from outfalls.core.models import Jurisdiction
 from outfalls.core.scopes import scope_of
 from outfalls.core.services import status_changes_for
@@ -172,10 +173,9 @@ def proposal_detail(request, pk):
                 return redirect("remediation:proposal_detail", pk=proposal.pk)
         except ValidationError as error:
             if hasattr(error, "error_dict"):
-                for field, errors in error.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
+                add_service_errors(form, error)
             else:
-                messages.error(request, "；".join(error.messages))
+                messages.error(request, error_text(error))
         if action not in ("accept", "override"):
             return HttpResponseBadRequest("未知的操作。")
     hits = [

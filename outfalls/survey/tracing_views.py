@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from outfalls.core.forms import add_service_errors
 from outfalls.core.services import attachments_for, status_changes_for
 from outfalls.core.views import ScopedListView
 from outfalls.registry.choices import LifecycleStatus, LinkRole, UnitKind
@@ -38,15 +39,6 @@ def _links_prefetch(prefix=""):
         f"{prefix}unit_links",
         queryset=OutfallUnitLink.objects.select_related("unit").order_by("role", "unit__name"),
     )
-
-
-def _errors_to_form(form, error):
-    """A service's ValidationError shown on the form: on the field it names, or above the form."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
 
 
 # Cases ------------------------------------------------------------------------------------------------
@@ -263,7 +255,7 @@ def _case_action(request, case, action, forms):
     except ValidationError as error:
         key = {"step": "step_form", "link": "link_form", "conclude": "conclude_form", "reopen": "reopen_form"}
         if action in key:
-            _errors_to_form(forms[key[action]], error)
+            add_service_errors(forms[key[action]], error)
         else:
             messages.error(request, "；".join(error.messages))
             return "#units"

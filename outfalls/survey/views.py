@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from outfalls.core.choices import AttachmentKind
+from outfalls.core.forms import add_service_errors
 from outfalls.core.models import Attachment, Jurisdiction
 from outfalls.core.services import status_changes_for
 from outfalls.core.views import ScopedListView, apply_filter
@@ -158,59 +159,38 @@ def campaign_detail(request, pk):
     return render(request, "survey/campaign_detail.html", context)
 
 
-def _campaign_form_page(request, campaign, form):
-    return render(request, "survey/campaign_form.html", {"form": form, "campaign": campaign})
-
-
 @login_required
 def campaign_create(request):
     if not services.may_create_campaigns(request.user):
         raise PermissionDenied("无权创建排查任务。")
-    form = CampaignForm(request.POST or None, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        campaign = form.save(commit=False)
-        try:
-            services.save_campaign(
-                campaign,
-                user=request.user,
-                water_bodies=form.cleaned_data["water_bodies"],
-                team=form.cleaned_data["team"],
-            )
-        except ValidationError as error:
-            _add_errors(form, error)
-        else:
-            messages.success(request, f"已创建排查任务“{campaign.name}”。")
-            return redirect("survey:campaign_detail", campaign.pk)
-    return _campaign_form_page(request, None, form)
+    return _campaign_form(request, None)
 
 
 @login_required
 def campaign_edit(request, pk):
-    campaign = _campaign_or_404(request, pk, editing=True)
+    return _campaign_form(request, _campaign_or_404(request, pk, editing=True))
+
+
+def _campaign_form(request, campaign):
+    """Create (campaign None) or edit a campaign through services.save_campaign; errors land on the form."""
     form = CampaignForm(request.POST or None, instance=campaign, user=request.user)
     if request.method == "POST" and form.is_valid():
-        campaign = form.save(commit=False)
+        saved = form.save(commit=False)
         try:
             services.save_campaign(
-                campaign,
+                saved,
                 user=request.user,
                 water_bodies=form.cleaned_data["water_bodies"],
                 team=form.cleaned_data["team"],
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
-            messages.success(request, "排查任务已保存。")
-            return redirect("survey:campaign_detail", campaign.pk)
-    return _campaign_form_page(request, campaign, form)
-
-
-def _add_errors(form, error):
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
+            messages.success(
+                request, f"已创建排查任务“{saved.name}”。" if campaign is None else "排查任务已保存。"
+            )
+            return redirect("survey:campaign_detail", saved.pk)
+    return render(request, "survey/campaign_form.html", {"form": form, "campaign": campaign})
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -227,7 +207,7 @@ def reach_form(request, pk, reach_pk=None):
         try:
             services.save_reach(form.save(commit=False), user=request.user)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "排查河段已保存。")
             return redirect(reverse("survey:campaign_detail", args=[campaign.pk]) + "#reaches")
@@ -410,7 +390,7 @@ def point_decide(request, pk):
                 },
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "专家研判结论已保存。")
             return redirect("survey:point_detail", point.pk)
@@ -428,7 +408,7 @@ def point_reopen(request, pk):
         try:
             services.reopen_point(point, user=request.user, reason=form.cleaned_data["reason"])
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "疑似点已重新打开，待核查。")
             return redirect("survey:point_detail", point.pk)
