@@ -1,6 +1,7 @@
 """Playwright on Debian's Chromium: shared set-up for browser tests."""
 
 import os
+from contextlib import contextmanager
 
 import pytest
 
@@ -8,8 +9,19 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu", "--disable-dev-shm-usage"]
 
 
-@pytest.fixture
-def browser_page(live_server):
+# A phone's screen (an iPhone 12-sized viewport with touch), for the pages used in the field.
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "is_mobile": True,
+    "has_touch": True,
+    "device_scale_factor": 2,
+}
+DESKTOP = {"viewport": {"width": 1400, "height": 900}}
+
+
+@contextmanager
+def chromium_context(**options):
+    """Debian's Chromium and one browser context (Chinese locale, the given options); closed on exit."""
     # Playwright's sync API runs an event loop in this thread; Django's ORM calls in the test are still
     # synchronous, which Django would otherwise refuse inside it.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
@@ -17,12 +29,20 @@ def browser_page(live_server):
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        context = browser.new_context(locale="zh-CN", viewport={"width": 1400, "height": 900})
+        context = browser.new_context(locale="zh-CN", **options)
+        try:
+            yield context
+        finally:
+            context.close()
+            browser.close()
+
+
+@pytest.fixture
+def browser_page(live_server):
+    with chromium_context(**DESKTOP) as context:
         page = context.new_page()
         page.set_default_timeout(15000)
         yield page
-        context.close()
-        browser.close()
 
 
 def login(page, base_url, username, password):

@@ -15,7 +15,7 @@ from outfalls.registry.models import DischargeUnit, Outfall, OutfallUnitLink, Wa
 from outfalls.survey.choices import PointOutcome
 from outfalls.survey.models import Campaign, FieldCheck, SuspectedPoint, TracingCase
 
-from .browser import ARGS, CHROMIUM
+from .browser import PHONE, chromium_context
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -27,24 +27,14 @@ PNG = (
 
 @pytest.fixture
 def phone(live_server):
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        context = browser.new_context(
-            locale="zh-CN",
-            viewport={"width": 390, "height": 844},
-            is_mobile=True,
-            has_touch=True,
-            permissions=["geolocation"],
-            geolocation={"longitude": 113.3, "latitude": 40.1, "accuracy": 8},
-        )
+    options = {
+        "permissions": ["geolocation"],
+        "geolocation": {"longitude": 113.3, "latitude": 40.1, "accuracy": 8},
+    }
+    with chromium_context(**PHONE, **options) as context:
         page = context.new_page()
         page.set_default_timeout(30000)
         yield context, page
-        context.close()
-        browser.close()
 
 
 def test_import_check_confirm_trace_conclude(live_server, phone, tmp_path, settings):
