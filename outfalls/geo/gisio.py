@@ -793,3 +793,12 @@ def _deliver_bytes(data, target):
         Path(target).write_bytes(data)
     else:
         target.write(data)
+
+
+def attribute_text(value):
+    """An attribute value as the text a person typed: None is empty, 3.0 is "3", spaces trimmed."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()

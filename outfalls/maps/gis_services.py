@@ -171,7 +171,7 @@ def guess_mapping(kind, fields):
 
 def protected_kind(value):
     """The ProtectedAreaKind for an attribute value, or None."""
-    text = _text(value)
+    text = gisio.attribute_text(value)
     if not text:
         return None
     for choice in ProtectedAreaKind:
@@ -187,7 +187,7 @@ def protected_kind(value):
 
 
 def section_level(value):
-    text = _text(value)
+    text = gisio.attribute_text(value)
     if not text:
         return None
     for choice in SectionLevel:
@@ -214,14 +214,6 @@ def normalise_code(value):
     if len(text) in (9, 12) and set(text[6:]) == {"0"}:
         candidates.append(text[:6])
     return candidates
-
-
-def _text(value):
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -439,17 +431,17 @@ def _plan_protected_areas(plan, pairs):
     groups = {}
     labels = "、".join(choice.label for choice in ProtectedAreaKind)
     for feature, row in pairs:
-        name = _text(feature.properties.get(mapping.name_field))
+        name = gisio.attribute_text(feature.properties.get(mapping.name_field))
         row.name = name
         if not name:
             row.fail(f"名称（{mapping.name_field}）为空。")
         kind = fixed
         if mapping.kind_field:
             value = feature.properties.get(mapping.kind_field)
-            kind = protected_kind(value) or (fixed if not _text(value) else None)
+            kind = protected_kind(value) or (fixed if not gisio.attribute_text(value) else None)
             if kind is None:
-                if _text(value):
-                    row.fail(f"类型“{_text(value)}”无法识别，应为：{labels}。")
+                if gisio.attribute_text(value):
+                    row.fail(f"类型“{gisio.attribute_text(value)}”无法识别，应为：{labels}。")
                 else:
                     row.fail(f"类型（{mapping.kind_field}）为空。")
         geom = _geometry(feature, row, POLYGONAL, "特殊保护区域须为面")
@@ -494,7 +486,7 @@ def _plan_sewer_coverage(plan, pairs):
         existing.setdefault(area.name, []).append(area)
     groups = {}
     for feature, row in pairs:
-        name = _text(feature.properties.get(mapping.name_field))
+        name = gisio.attribute_text(feature.properties.get(mapping.name_field))
         row.name = name
         if not name:
             row.fail(f"名称（{mapping.name_field}）为空。")
@@ -538,7 +530,7 @@ def _find_water(value, by_code, by_name, code=""):
     """(water body or None, error or None) from a code and/or a name."""
     if code and code in by_code:
         return by_code[code], None
-    text = _text(value)
+    text = gisio.attribute_text(value)
     if text in by_code:
         return by_code[text], None
     matches = by_name.get(text, [])
@@ -555,8 +547,8 @@ def _plan_rivers(plan, pairs):
     by_code, by_name = _water_lookup()
     groups = {}
     for feature, row in pairs:
-        name = _text(feature.properties.get(mapping.name_field)) if mapping.name_field else ""
-        code = _text(feature.properties.get(mapping.code_field)) if mapping.code_field else ""
+        name = gisio.attribute_text(feature.properties.get(mapping.name_field)) if mapping.name_field else ""
+        code = gisio.attribute_text(feature.properties.get(mapping.code_field)) if mapping.code_field else ""
         row.name = name or code
         if not name and not code:
             row.fail("水体名称和编码都为空。")
@@ -640,11 +632,11 @@ def _plan_sections(plan, pairs):
     seen = {}
     levels = "、".join(choice.label for choice in SectionLevel)
     for feature, row in pairs:
-        name = _text(feature.properties.get(mapping.name_field))
+        name = gisio.attribute_text(feature.properties.get(mapping.name_field))
         row.name = name
         if not name:
             row.fail(f"断面名称（{mapping.name_field}）为空。")
-        water_text = _text(feature.properties.get(mapping.water_field))
+        water_text = gisio.attribute_text(feature.properties.get(mapping.water_field))
         water, error = _find_water(water_text, by_code, by_name)
         if error:
             row.fail(error)
@@ -658,8 +650,8 @@ def _plan_sections(plan, pairs):
         if mapping.level_field:
             value = feature.properties.get(mapping.level_field)
             level = section_level(value)
-            if level is None and _text(value):
-                row.fail(f"断面级别“{_text(value)}”无法识别，应为：{levels}。")
+            if level is None and gisio.attribute_text(value):
+                row.fail(f"断面级别“{gisio.attribute_text(value)}”无法识别，应为：{levels}。")
         geom = _geometry(feature, row, ("Point", "MultiPoint"), "考核断面须为点")
         if geom is not None and geom.geom_type == "MultiPoint":
             if len(geom.geoms) != 1:
@@ -710,7 +702,7 @@ def _plan_boundaries(plan, pairs):
         by_name.setdefault(j.name, []).append(j)
     groups = {}
     for feature, row in pairs:
-        name = _text(feature.properties.get(mapping.name_field)) if mapping.name_field else ""
+        name = gisio.attribute_text(feature.properties.get(mapping.name_field)) if mapping.name_field else ""
         raw_code = feature.properties.get(mapping.code_field) if mapping.code_field else None
         codes = normalise_code(raw_code)
         row.name = " ".join(p for p in (codes[0] if codes else "", name) if p)

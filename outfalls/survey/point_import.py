@@ -81,14 +81,6 @@ def _pick(names, wanted):
     return None
 
 
-def _text(value):
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
-
-
 def _decode(data):
     for encoding in ("utf-8-sig", "gb18030"):
         try:
@@ -172,7 +164,7 @@ def read_gis(upload, filename, crs):
     for position, feature in enumerate(dataset.features, start=1):
         label = f"第 {position} 个要素"
         props = feature.properties
-        number = _text(props.get(_pick(props.keys(), NUMBER_NAMES)))
+        number = gisio.attribute_text(props.get(_pick(props.keys(), NUMBER_NAMES)))
         if not number:
             errors.append(f"{label}：缺少编号（属性 编号/number/name）。")
             continue
@@ -193,8 +185,8 @@ def read_gis(upload, filename, crs):
             errors.append(f"{label}（编号 {number}）“坐标”：{error.message}")
             continue
         lon, lat = _convert(lon, lat, crs)
-        description = _text(props.get(_pick(props.keys(), DESCRIPTION_NAMES)))[:300]
-        river = _text(props.get(_pick(props.keys(), RIVER_NAMES)))
+        description = gisio.attribute_text(props.get(_pick(props.keys(), DESCRIPTION_NAMES)))[:300]
+        river = gisio.attribute_text(props.get(_pick(props.keys(), RIVER_NAMES)))
         rows.append(Row(label, number, lon, lat, description, river))
     if len(rows) > MAX_ROWS:
         raise ValidationError(f"一次最多导入 {MAX_ROWS} 个疑似点。")

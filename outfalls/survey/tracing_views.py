@@ -279,14 +279,8 @@ class BorrowedListView(ScopedListView):
     filterset_class = BorrowedFilter
     template_name = "survey/borrowed_list.html"
 
-    def get_queryset(self):
-        queryset = borrowed_queryset(self.request.user)
-        self.filterset = self.filterset_class(
-            self.request.GET or None, queryset=queryset, request=self.request
-        )
-        if self.filterset.is_bound and not self.filterset.is_valid():
-            return queryset.none()
-        return self.filterset.qs
+    def base_queryset(self):
+        return borrowed_queryset(self.request.user)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -51,3 +51,23 @@ def login(page, base_url, username, password):
     page.fill("#id_password", password)
     page.click("button[type=submit]")
     page.wait_for_url(f"{base_url}/ledger/outfalls/")
+
+
+def block_outside_requests(page, base_url):
+    """Abort every request that leaves the test server (the platform makes none at run time); returns the list
+    the aborted URLs are collected in."""
+    from urllib.parse import urlparse
+
+    ours = urlparse(base_url).netloc
+    outside = []
+
+    def guard(route):
+        url = route.request.url
+        if url.startswith("data:") or urlparse(url).netloc == ours:
+            route.continue_()
+        else:
+            outside.append(url)
+            route.abort()
+
+    page.route("**/*", guard)
+    return outside

@@ -5,7 +5,6 @@ must not try to fetch anything from outside.
 """
 
 import os
-from urllib.parse import urlparse
 
 import pytest
 from django.conf import settings
@@ -13,7 +12,7 @@ from django.conf import settings
 from outfalls.registry.demo import load_demo
 from outfalls.registry.models import DischargeUnit, Outfall
 
-from .browser import browser_page, login  # noqa: F401  (fixture)
+from .browser import block_outside_requests, browser_page, login  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -34,18 +33,7 @@ def test_map_layers_filters_and_click_through(live_server, browser_page):  # noq
     load_demo(stdout=open(os.devnull, "w"))  # noqa: SIM115
     assert settings.MAP_BASE_LAYER == "none"
     page = browser_page
-    ours = urlparse(live_server.url).netloc
-    outside = []
-
-    def guard(route):
-        url = route.request.url
-        if url.startswith("data:") or urlparse(url).netloc == ours:
-            route.continue_()
-        else:
-            outside.append(url)
-            route.abort()
-
-    page.route("**/*", guard)
+    outside = block_outside_requests(page, live_server.url)
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.on("response", lambda r: errors.append(f"HTTP {r.status} {r.url}") if r.status >= 400 else None)

@@ -3,7 +3,6 @@ network returns, the page reopening offline from the service worker, and no dupl
 
 import json
 import os
-from urllib.parse import urlparse
 
 import pytest
 from django.conf import settings
@@ -12,7 +11,7 @@ from outfalls.core.models import Attachment
 from outfalls.core.tests.test_photos import jpeg_with_exif
 from outfalls.registry.demo import load_demo
 from outfalls.survey.models import Campaign, FieldCheck, Track
-from outfalls.tests.browser import PHONE, browser_page, chromium_context, login  # noqa: F401  (fixture)
+from outfalls.tests.browser import PHONE, block_outside_requests, browser_page, chromium_context, login  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -128,18 +127,7 @@ def test_campaign_page_map_without_base_layer(live_server, browser_page):  # noq
     load_demo(stdout=open(os.devnull, "w"))  # noqa: SIM115
     campaign = Campaign.objects.filter(county__code="140215").order_by("pk").first()
     page = browser_page
-    ours = urlparse(live_server.url).netloc
-    outside = []
-
-    def guard(route):
-        url = route.request.url
-        if url.startswith("data:") or urlparse(url).netloc == ours:
-            route.continue_()
-        else:
-            outside.append(url)
-            route.abort()
-
-    page.route("**/*", guard)
+    outside = block_outside_requests(page, live_server.url)
     login(page, live_server.url, "yunzhou", settings.DEMO_PASSWORD)
     page.click("[data-testid=nav-survey]")
     page.click("[data-testid=nav-campaigns]")
