@@ -343,7 +343,7 @@ class ProgrammeListView(LoginRequiredMixin, ListView):
     def get_queryset(self):
         visible = RectificationPlan.objects.visible_to(self.request.user)
         today = timezone.localdate()
-        return Programme.objects.annotate(
+        programmes = Programme.objects.annotate(
             total=Count("plans", filter=Q(plans__in=visible)),
             completed=Count("plans", filter=Q(plans__in=visible, plans__status=PlanStatus.APPROVED)),
             overdue=Count(
@@ -353,6 +353,8 @@ class ProgrammeListView(LoginRequiredMixin, ListView):
                 & Q(plans__deadline__lt=today),
             ),
         )
+        # Programmes are citywide; the list shows a county officer those their own plans belong to.
+        return programmes if scope_of(self.request.user).citywide else programmes.filter(total__gt=0)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
