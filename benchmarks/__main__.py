@@ -11,6 +11,7 @@ BENCHMARKS = {
     "ledger": "benchmarks.ledger",
     "ledger_import": "benchmarks.ledger_import",
     "map": "benchmarks.map",
+    "rules": "benchmarks.rules",
     "spatial": "benchmarks.spatial",  # in a child process on its own database (BENCH_SPATIAL_DATABASE_URL)
 }
 ALIASES = {"import": "ledger_import"}

@@ -365,28 +365,10 @@ def test_fallback_lists_the_regularisation_actions():
     assert "设置标识牌" in proposals[2].reason and "登记建档" in proposals[2].reason
 
 
-def test_one_hundred_thousand_outfalls_evaluate_quickly():
-    import time
+def test_many_outfalls_evaluate_to_one_proposal_each():
+    # The time over 100,000 outfalls is measured by `make bench` (benchmarks/rules.py), not here.
+    from benchmarks.rules import build_context
 
-    units = {
-        i: UnitFacts(i, f"单位{i}", UnitKind.INDUSTRIAL, "园区" if i % 4 == 1 else "") for i in range(1, 5001)
-    }
-    outfalls = [
-        outfall(
-            i,
-            (Level2.INDUSTRIAL_MINING, Level2.RURAL_DOMESTIC_SCATTERED, Level2.IRRIGATION, "")[i % 4],
-            lon=113 + (i % 1000) / 1000,
-            lat=40 + (i // 1000) / 100,
-            village_id=i % 700,
-            daily_volume_m3=100,
-            links=owned(1 + i % 5000),
-        )
-        for i in range(1, 100_001)
-    ]
-    ctx = context(*outfalls, protected=[AreaFacts("区", box(113.1, 40.1, 113.2, 40.2), "一级")])
-    ctx.units = units
-    start = time.perf_counter()
-    result = rules.evaluate(ctx)
-    assert len(result.proposals) == 100_000
+    result = rules.evaluate(build_context(20_000))
+    assert len(result.proposals) == 20_000
     assert result.counts["protected_area"] > 0 and result.counts["park_outlets"] > 0
-    assert time.perf_counter() - start < 30
