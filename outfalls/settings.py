@@ -207,6 +207,14 @@ LEDGER_IMPORT_BACKGROUND = env_bool("LEDGER_IMPORT_BACKGROUND", True)
 # receiving water; outfalls closer than SPATIAL_DUPLICATE_M to each other are possible duplicates.
 SPATIAL_RIVER_WARN_M = float(env("SPATIAL_RIVER_WARN_M", "500"))
 SPATIAL_DUPLICATE_M = float(env("SPATIAL_DUPLICATE_M", "30"))
+# Rectification rules (remediation/rules.py), from the city's plan: basins where industrial wastewater may not
+# go to municipal plants (matched against WaterBody.basin), the village volume above which a central facility
+# with one outfall is required, and words meaning an irrigation return passes an ecological facility first.
+REMEDIATION_RESTRICTED_BASINS = env_list("REMEDIATION_RESTRICTED_BASINS", "桑干河,大清河")
+REMEDIATION_VILLAGE_THRESHOLD_M3 = float(env("REMEDIATION_VILLAGE_THRESHOLD_M3", "500"))
+REMEDIATION_ECO_FACILITY_WORDS = env_list(
+    "REMEDIATION_ECO_FACILITY_WORDS", "生态沟渠,稳定塘,人工湿地,湿地,氧化塘,回用"
+)
 
 LOGGING = {
     "version": 1,

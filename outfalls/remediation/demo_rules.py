@@ -120,7 +120,7 @@ def _industrial_into_municipal():
     plants = Outfall.objects.filter(
         status__in=rules.ACTIVE_STATUSES,
         type_level2=Level2.MUNICIPAL_WWTP,
-        water_body__basin__contains=rules.DEFAULT_RESTRICTED_BASINS[0],
+        water_body__basin__contains=rules.restricted_basins()[0],
     ).order_by("code")
     for plant in plants:
         unit = (

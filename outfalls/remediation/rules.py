@@ -51,11 +51,8 @@ ACTIVE_STATUSES = (
 MEASURE_RANK = {Measure.NONE: 0, Measure.REGULARISE: 1, Measure.MERGE: 2, Measure.REMOVE: 3}
 
 # Data, not logic (STANDARDS.md): overridable in settings.
-DEFAULT_RESTRICTED_BASINS = ("桑干河", "大清河")
-DEFAULT_VILLAGE_FACILITY_THRESHOLD_M3 = 500
-# Words in an irrigation outfall's notes, outlet description or unit-link channel meaning its return flow
-# passes an ecological facility before the river (so it is not 直排).
-DEFAULT_ECO_FACILITY_WORDS = ("生态沟渠", "稳定塘", "人工湿地", "湿地", "氧化塘", "回用")
+# The restricted basins, the village threshold and the ecological-facility words (meaning an irrigation
+# return passes a facility before the river, so it is not 直排) are settings: REMEDIATION_* in settings.py.
 
 # A responsibility note holding only a placeholder (as hand-filled ledgers do) is no note.
 DEFAULT_PLACEHOLDER_NOTES = ("无", "/", "-", "—", "暂无")
@@ -74,11 +71,11 @@ PARK_OWN_TYPES = (Level2.PARK_WWTP, Level2.PARK_WWTP_STORM)
 
 
 def restricted_basins():
-    return tuple(getattr(settings, "REMEDIATION_RESTRICTED_BASINS", DEFAULT_RESTRICTED_BASINS))
+    return tuple(settings.REMEDIATION_RESTRICTED_BASINS)
 
 
 def village_threshold():
-    return getattr(settings, "REMEDIATION_VILLAGE_THRESHOLD_M3", DEFAULT_VILLAGE_FACILITY_THRESHOLD_M3)
+    return settings.REMEDIATION_VILLAGE_THRESHOLD_M3
 
 
 def is_placeholder_note(text):
@@ -90,7 +87,7 @@ def is_placeholder_note(text):
 
 
 def eco_facility_words():
-    return tuple(getattr(settings, "REMEDIATION_ECO_FACILITY_WORDS", DEFAULT_ECO_FACILITY_WORDS))
+    return tuple(settings.REMEDIATION_ECO_FACILITY_WORDS)
 
 
 # ---------------------------------------------------------------------------------------------------------
