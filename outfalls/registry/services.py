@@ -84,3 +84,20 @@ def link_unit(outfall, unit, *, user, role, via_channel="", share_note=""):
 def unlink_unit(link, *, user):
     _check_editable(Outfall.objects, link.outfall, user)
     link.delete()
+
+
+def set_rectification_measure(outfall, measure, *, user, reason):
+    """Record the outfall's decided rectification measure (整治类型) and leave a status-change row (field
+    "rectification_measure"), also when a decision confirms the measure it already had. The caller has
+    checked permission (the rectification services)."""
+    old = outfall.rectification_measure
+    if old != measure:
+        outfall.rectification_measure = measure
+        outfall._change_reason = reason[:100]
+        if user is not None and user.is_authenticated:
+            outfall._history_user = user
+        outfall.save(update_fields=["rectification_measure", "updated_at"])
+    record_status_change(
+        outfall, user=user, from_value=old, to_value=measure, reason=reason, field="rectification_measure"
+    )
+    return outfall

@@ -22,6 +22,7 @@ from outfalls.core.scopes import scope_of
 from outfalls.core.services import record_status_change
 from outfalls.registry.choices import RectificationMeasure
 from outfalls.registry.models import Outfall
+from outfalls.registry.services import set_rectification_measure
 
 from . import rules
 from .choices import ProposalStatus
@@ -190,19 +191,8 @@ def _decide(proposal, *, user, status, measure, reason):
             to_value=status,
             reason=reason or f"采纳建议：{RectificationMeasure(measure).label}",
         )
-        old = outfall.rectification_measure
-        if old != measure:
-            outfall.rectification_measure = measure
-            if user is not None:
-                outfall._history_user = user
-            outfall.save(update_fields=["rectification_measure", "updated_at"])
-        record_status_change(
-            outfall,
-            user=user,
-            from_value=old,
-            to_value=measure,
-            reason=reason or f"采纳整治规则建议：{proposal.reason}"[:1000],
-            field="rectification_measure",
+        set_rectification_measure(
+            outfall, measure, user=user, reason=reason or f"采纳整治规则建议：{proposal.reason}"[:1000]
         )
     return proposal
 

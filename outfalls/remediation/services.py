@@ -22,7 +22,7 @@ from outfalls.core.scopes import scope_of
 from outfalls.core.services import add_attachment, record_status_change, validate_upload
 from outfalls.registry.choices import LifecycleStatus, RectificationMeasure, RectificationStatus
 from outfalls.registry.models import DischargeUnit, Outfall
-from outfalls.registry.services import change_status
+from outfalls.registry.services import change_status, set_rectification_measure
 
 from .choices import PlanStatus, ProposalStatus
 from .models import MeasureProposal, ProgressUpdate, RectificationPlan
@@ -184,12 +184,13 @@ def _outfall_into_rectification(outfall, *, user, measure, reason):
         )
     for step in TO_RECTIFYING[status]:
         outfall = change_status(outfall, step, user=user, reason=reason)
-    outfall.rectification_measure = measure
+    if outfall.rectification_measure != measure:
+        outfall = set_rectification_measure(outfall, measure, user=user, reason=reason)
     outfall.rectification_status = RectificationStatus.IN_PROGRESS
     if outfall.merged_into_id is not None:
         outfall.merged_into = None
     outfall._change_reason = reason
-    outfall.save(update_fields=["rectification_measure", "rectification_status", "merged_into", "updated_at"])
+    outfall.save(update_fields=["rectification_status", "merged_into", "updated_at"])
     return outfall
 
 
@@ -236,9 +237,9 @@ def update_plan(plan, *, user, **fields):
     plan.save()
     outfall = plan.outfall
     if outfall.rectification_measure != plan.measure:
-        outfall.rectification_measure = plan.measure
-        outfall._change_reason = "修改整治方案"
-        outfall.save(update_fields=["rectification_measure", "updated_at"])
+        set_rectification_measure(
+            outfall, plan.measure, user=user, reason=f"修改整治方案：{plan.get_measure_display()}"
+        )
     return plan
 
 
@@ -355,11 +356,12 @@ def approve_closeout(plan, *, user, note=""):
         for step in TO_RECTIFYING.get(LifecycleStatus(outfall.status), ()):
             outfall = change_status(outfall, step, user=user, reason="销号前转入整治中")
     outfall = change_status(outfall, target_status, user=user, reason=reason)
+    if outfall.rectification_measure != plan.measure:
+        outfall = set_rectification_measure(outfall, plan.measure, user=user, reason=reason)
     outfall.rectification_status = RectificationStatus.COMPLETED
-    outfall.rectification_measure = plan.measure
     outfall.merged_into = plan.merge_target if plan.measure == RectificationMeasure.MERGE else None
     outfall._change_reason = reason
-    outfall.save(update_fields=["rectification_status", "rectification_measure", "merged_into", "updated_at"])
+    outfall.save(update_fields=["rectification_status", "merged_into", "updated_at"])
     plan.approved_at = timezone.now()
     plan.approved_by = user
     _set_status(plan, PlanStatus.APPROVED, user=user, reason=reason)

@@ -268,3 +268,20 @@ def test_progress_and_submission_rules(demo_user):
         services.approve_closeout(plan, user=bureau)  # not submitted
     with pytest.raises(ValidationError):
         services.reopen_closeout(plan2, user=bureau, reason="x")  # not approved
+
+
+def test_every_change_of_the_measure_leaves_a_row_on_the_outfall(demo_user):
+    county = demo_user("pingcheng")
+    outfall = free_outfall()
+    outfall.rectification_measure = ""
+    outfall.save(update_fields=["rectification_measure"])
+    plan = plan_for(outfall, county, measure=RectificationMeasure.REGULARISE)
+    services.update_plan(plan, user=county, measure=RectificationMeasure.REMOVE)
+    outfall.refresh_from_db()
+    assert outfall.rectification_measure == RectificationMeasure.REMOVE
+    rows = status_changes_for(outfall).filter(field="rectification_measure").order_by("changed_at", "id")
+    assert [(r.from_value, r.to_value) for r in rows] == [
+        ("", RectificationMeasure.REGULARISE),
+        (RectificationMeasure.REGULARISE, RectificationMeasure.REMOVE),
+    ]
+    assert all(r.changed_by == county for r in rows)
