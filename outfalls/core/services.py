@@ -7,7 +7,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 
 from .choices import PHOTO_KINDS
-from .models import Attachment, StatusChange
+from .models import Attachment, StatusChange, user_display
 
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
 DOCUMENT_SUFFIXES = {".pdf", ".doc", ".docx", ".xls", ".xlsx", ".csv", ".txt", ".zip", ".ofd"}
@@ -29,6 +29,20 @@ def status_changes_for(obj):
     return StatusChange.objects.filter(
         content_type=ContentType.objects.get_for_model(obj), object_id=obj.pk
     ).select_related("changed_by")
+
+
+def labelled_status_changes(obj, *choices):
+    """The object's status-change rows, newest first, each with Chinese labels for its stored values (from the
+    given TextChoices: from_label, to_label) and the name of who made it (who)."""
+    labels = {}
+    for enum in choices:
+        labels.update(enum.choices)
+    rows = list(status_changes_for(obj))
+    for row in rows:
+        row.from_label = labels.get(row.from_value, row.from_value) or "—"
+        row.to_label = labels.get(row.to_value, row.to_value)
+        row.who = user_display(row.changed_by)
+    return rows
 
 
 def attachments_for(obj):

@@ -15,13 +15,12 @@ from django.views import View
 from django.views.decorators.http import require_POST
 
 from outfalls.core.forms import add_service_errors
-from outfalls.core.models import user_display
 from outfalls.core.scopes import scope_of
-from outfalls.core.services import add_attachment, attachments_for, status_changes_for
+from outfalls.core.services import add_attachment, attachments_for, labelled_status_changes
 from outfalls.core.views import ScopedDetailView, ScopedListView, apply_filter
 
 from . import ledger_export, services
-from .choices import LIFECYCLE_TRANSITIONS, LifecycleStatus
+from .choices import LIFECYCLE_TRANSITIONS, LifecycleStatus, RectificationMeasure
 from .filters import (
     DischargeUnitFilter,
     OutfallAsOfFilter,
@@ -41,17 +40,6 @@ def _form_errors_text(form):
         f"{form.fields[f].label if f in form.fields else '表单'}：{'，'.join(e)}"
         for f, e in form.errors.items()
     )
-
-
-def _labelled(changes, choices):
-    """Status-change rows with Chinese labels for their stored values."""
-    labels = dict(choices.choices)
-    rows = list(changes)
-    for row in rows:
-        row.from_label = labels.get(row.from_value, row.from_value) or "—"
-        row.to_label = labels.get(row.to_value, row.to_value)
-        row.who = user_display(row.changed_by)
-    return rows
 
 
 # Outfalls -----------------------------------------------------------------------------------------------
@@ -146,7 +134,7 @@ class OutfallDetailView(ScopedDetailView):
         context.update(
             editable=editable,
             history=outfall_history(outfall),
-            status_changes=_labelled(status_changes_for(outfall), LifecycleStatus),
+            status_changes=labelled_status_changes(outfall, LifecycleStatus, RectificationMeasure),
             photos=[a for a in attachments if a.is_photo],
             documents=[a for a in attachments if not a.is_photo],
             sections=Section.objects.filter(water_body=outfall.water_body).order_by("chainage_km"),

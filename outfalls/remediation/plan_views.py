@@ -20,12 +20,12 @@ from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, ListView
 
 from outfalls.core.forms import add_service_errors
-from outfalls.core.models import Attachment, user_display
+from outfalls.core.models import Attachment
 from outfalls.core.scopes import scope_of
-from outfalls.core.services import status_changes_for
+from outfalls.core.services import labelled_status_changes
 from outfalls.core.views import ScopedListView, apply_filter
 from outfalls.registry import ledger_export
-from outfalls.registry.choices import LifecycleStatus
+from outfalls.registry.choices import LifecycleStatus, RectificationMeasure
 from outfalls.registry.models import Outfall
 
 from . import notice, services, supervision
@@ -175,16 +175,6 @@ def plan_edit(request, pk):
 
 
 # Plan page ---------------------------------------------------------------------------------------------------
-def _labelled(changes):
-    labels = dict(PlanStatus.choices) | dict(LifecycleStatus.choices)
-    rows = list(changes)
-    for row in rows:
-        row.from_label = labels.get(row.from_value, row.from_value) or "—"
-        row.to_label = labels.get(row.to_value, row.to_value)
-        row.who = user_display(row.changed_by)
-    return rows
-
-
 def _plan_context(request, plan, **forms):
     user = request.user
     updates = list(plan.updates.select_related("created_by"))
@@ -214,8 +204,8 @@ def _plan_context(request, plan, **forms):
         "updates": updates,
         "plan_files": plan_files,
         "evidence_count": sum(len(v) for v in by_update.values()) + len(plan_files),
-        "plan_changes": _labelled(status_changes_for(plan)),
-        "outfall_changes": _labelled(status_changes_for(plan.outfall)),
+        "plan_changes": labelled_status_changes(plan, PlanStatus),
+        "outfall_changes": labelled_status_changes(plan.outfall, LifecycleStatus, RectificationMeasure),
         "can_edit": editable and open_for_work,
         "can_submit": open_for_work and services.can_submit(user, plan),
         "can_review": reviewer and plan.status == PlanStatus.SUBMITTED,

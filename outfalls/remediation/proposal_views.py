@@ -15,7 +15,7 @@ from outfalls.core.choices import COUNTY_LEVELS
 from outfalls.core.forms import add_service_errors, error_text
 from outfalls.core.models import Jurisdiction
 from outfalls.core.scopes import scope_of
-from outfalls.core.services import status_changes_for
+from outfalls.core.services import labelled_status_changes
 from outfalls.core.views import ScopedListView
 from outfalls.registry.choices import RectificationMeasure
 from outfalls.registry.models import Outfall
@@ -206,7 +206,7 @@ def proposal_detail(request, pk):
             "decided_badge": MEASURE_BADGE.get(proposal.decided_measure, ""),
             "can_decide": can_decide,
             "form": form,
-            "changes": status_changes_for(proposal),
+            "changes": labelled_status_changes(proposal, ProposalStatus),
             "others": others,
             "plan_url": _plan_url(proposal.outfall_id)
             if proposal.status in (ProposalStatus.ACCEPTED, ProposalStatus.OVERRIDDEN) and editable

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from outfalls.core.forms import add_service_errors
-from outfalls.core.services import attachments_for, status_changes_for
+from outfalls.core.services import attachments_for, labelled_status_changes
 from outfalls.core.views import ScopedListView
 from outfalls.registry.choices import LifecycleStatus, LinkRole, UnitKind
 from outfalls.registry.models import DischargeUnit, Outfall, OutfallUnitLink
@@ -171,20 +171,11 @@ def case_detail(request, pk):
         "editable": editable,
         "is_open": case.status == CaseStatus.OPEN,
         "government": government,
-        "changes": _labelled(status_changes_for(case)),
+        "changes": labelled_status_changes(case, CaseStatus),
         "action": action,
         **forms,
     }
     return render(request, "survey/case_detail.html", context, status=400 if action else 200)
-
-
-def _labelled(changes):
-    labels = dict(CaseStatus.choices)
-    changes = list(changes)
-    for change in changes:
-        change.from_value = labels.get(change.from_value, change.from_value)
-        change.to_value = labels.get(change.to_value, change.to_value)
-    return changes
 
 
 def _case_action(request, case, action, forms):

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from outfalls.core.choices import AttachmentKind
 from outfalls.core.forms import add_service_errors
 from outfalls.core.models import Attachment, Jurisdiction
-from outfalls.core.services import status_changes_for
+from outfalls.core.services import labelled_status_changes
 from outfalls.core.views import ScopedListView, apply_filter
 from outfalls.maps.config import base_layers
 from outfalls.registry.choices import EntryMode
@@ -145,7 +145,6 @@ def campaign_detail(request, pk):
         "imports": campaign.imports.select_related("created_by")[:10],
         "tracks": campaign.tracks.count(),
         "checks_count": FieldCheck.objects.filter(point__campaign=campaign).count(),
-        "history": status_changes_for(campaign)[:20],
         "map_config": {
             "points": reverse("survey:campaign_points_geojson", args=[campaign.pk]),
             "tracks": reverse("survey:campaign_tracks_geojson", args=[campaign.pk]),
@@ -311,15 +310,6 @@ def _point_or_404(request, pk):
     return get_object_or_404(rows.defer("campaign__county__boundary", "water_body__geometry"), pk=pk)
 
 
-def _labelled_history(point):
-    labels = dict(PointOutcome.choices)
-    history = list(status_changes_for(point))
-    for change in history:
-        change.from_label = labels.get(change.from_value, change.from_value)
-        change.to_label = labels.get(change.to_value, change.to_value)
-    return history
-
-
 def _exif_rows(checks):
     """Each check's photos with their EXIF time/position and the distance to the form's position."""
     by_check = {}
@@ -359,7 +349,7 @@ def point_detail(request, pk, decision_form=None, reopen_form=None):
         "candidates": candidates,
         "decision_form": decision_form if editable else None,
         "reopen_form": reopen_form if editable else None,
-        "history": _labelled_history(point),
+        "history": labelled_status_changes(point, PointOutcome),
     }
     return render(request, "survey/point_detail.html", context)
 

@@ -77,3 +77,28 @@ def test_anonymous_is_sent_to_login():
         assert response.status_code in (302, 401, 403), (name, response.status_code)
         if response.status_code == 302:
             assert "/accounts/login/" in response.url
+
+
+def test_status_histories_show_chinese_labels_not_stored_values(client_for):
+    from outfalls.remediation.choices import ProposalStatus
+    from outfalls.remediation.models import MeasureProposal
+    from outfalls.survey.models import TracingCase
+
+    client = client_for("bureau")
+    proposal = MeasureProposal.objects.filter(status=ProposalStatus.ACCEPTED).first()
+    html = client.get(reverse("remediation:proposal_detail", args=[proposal.pk])).content.decode()
+    assert "待确认 → 已采纳" in html and "pending" not in html
+
+    case = TracingCase.objects.filter(status="concluded").first()
+    html = client.get(reverse("survey:case_detail", args=[case.pk])).content.decode()
+    assert "→ 已结案" in html and "→ concluded" not in html
+
+    # An outfall whose measure was decided: its lifecycle list names measures and statuses in Chinese.
+    from outfalls.core.models import StatusChange
+
+    change = StatusChange.objects.filter(field="rectification_measure").exclude(from_value="").first()
+    html = client.get(reverse("registry:outfall_detail", args=[change.object_id])).content.decode()
+    block = html[html.index('data-testid="status-changes"') :]
+    block = block[: block.index("</ul>")]
+    assert "清理合并" in block or "规范整治" in block or "依法取缔" in block
+    assert not re.search(r"\b(regularise|merge|remove|rectifying|classified|traced|verified)\b", block)
