@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
+import shapely.ops
 from shapely.geometry import LineString, MultiLineString
 
 from .shapes import metres_per_degree, reference_latitude
@@ -147,6 +148,20 @@ class RiverLine:
     def chainage(self, lon, lat):
         """Chainage in km of one point."""
         return float(self.locate_many([lon], [lat])[0][0])
+
+    def stretch(self, from_km, to_km):
+        """The part of the line between two chainages (either order), in longitude/latitude: a LineString or
+        MultiLineString, or None when the stretch misses the line."""
+        low, high = sorted((from_km * 1000, to_km * 1000))
+        pieces = []
+        for part, offset in zip(self.parts_m, self.offsets_m, strict=True):
+            start, end = max(low - offset, 0.0), min(high - offset, part.length)
+            if end > start:
+                pieces.append(shapely.ops.substring(part, start, end))
+        if not pieces:
+            return None
+        lines = [self.frame.geometry_lonlat(piece) for piece in pieces]
+        return lines[0] if len(lines) == 1 else MultiLineString(lines)
 
     def section_indexes(self, chainages_km):
         """(upstream, downstream) index arrays into self.sections; -1 where there is none.

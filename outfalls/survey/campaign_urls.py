@@ -16,6 +16,9 @@ urlpatterns = [
     path("campaigns/<int:pk>/import/", views.point_import, name="point_import"),
     path("campaigns/<int:pk>/points.geojson", views.campaign_points_geojson, name="campaign_points_geojson"),
     path("campaigns/<int:pk>/tracks.geojson", views.campaign_tracks_geojson, name="campaign_tracks_geojson"),
+    path(
+        "campaigns/<int:pk>/reaches.geojson", views.campaign_reaches_geojson, name="campaign_reaches_geojson"
+    ),
     path("points/<int:pk>/", views.point_detail, name="point_detail"),
     path("points/<int:pk>/decide/", views.point_decide, name="point_decide"),
     path("points/<int:pk>/reopen/", views.point_reopen, name="point_reopen"),

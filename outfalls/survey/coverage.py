@@ -17,6 +17,7 @@ A county's figures add up its campaigns. Everything starts from Campaign.objects
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+import shapely.geometry
 from django.db.models import Count
 
 from outfalls.geo import intervals as iv
@@ -411,3 +412,28 @@ def balance_by_county(balances):
             entry[1][key] += value
         entry[2] += b.total
     return [tuple(v) for v in sorted(result.values(), key=lambda v: v[0].code)]
+
+
+def reach_features(campaign):
+    """The campaign's reaches as GeoJSON features drawn along their rivers (for the campaign's map); reaches
+    on a river without a line are left out."""
+    cache, features = {}, []
+    for reach in campaign.reaches.select_related("water_body").order_by("water_body__name", "from_km"):
+        river = _river_line(reach.water_body, cache)
+        line = river.stretch(reach.from_km, reach.to_km) if river is not None else None
+        if line is None:
+            continue
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": shapely.geometry.mapping(line),
+                "properties": {
+                    "id": reach.pk,
+                    "name": str(reach),
+                    "bank": reach.get_bank_display(),
+                    "checked": reach.checked,
+                    "km": round(abs(reach.to_km - reach.from_km), 2),
+                },
+            }
+        )
+    return features

@@ -25,7 +25,7 @@ from outfalls.registry.choices import EntryMode
 from outfalls.registry.classification import TypeCode
 from outfalls.registry.models import Outfall, WaterBody
 
-from . import services
+from . import coverage, services
 from .choices import (
     FINAL_OUTCOMES,
     OPEN_OUTCOMES,
@@ -148,6 +148,7 @@ def campaign_detail(request, pk):
         "map_config": {
             "points": reverse("survey:campaign_points_geojson", args=[campaign.pk]),
             "tracks": reverse("survey:campaign_tracks_geojson", args=[campaign.pk]),
+            "reaches": reverse("survey:campaign_reaches_geojson", args=[campaign.pk]),
             "boundaries": reverse("maps:api_boundaries"),
             "rivers": reverse("maps:api_rivers"),
             "baseLayers": base_layers(),
@@ -301,6 +302,12 @@ def campaign_tracks_geojson(request, pk):
         for t in campaign.tracks.all()
     ]
     return JsonResponse({"type": "FeatureCollection", "features": features})
+
+
+@login_required
+def campaign_reaches_geojson(request, pk):
+    campaign = _campaign_or_404(request, pk)
+    return JsonResponse({"type": "FeatureCollection", "features": coverage.reach_features(campaign)})
 
 
 def _point_or_404(request, pk):

@@ -190,3 +190,16 @@ def test_index_empty():
     nearest, distance = index.nearest(points)
     assert nearest.tolist() == [-1] and np.isinf(distance[0])
     assert [a.tolist() for a in index.within_distance(points, 5)] == [[], [], []]
+
+
+def test_stretch_between_two_chainages_follows_the_line():
+    from outfalls.geo.linref import RiverLine
+
+    river = RiverLine(LineString([(113.0, 40.0), (113.0, 40.1), (113.1, 40.1)]))
+    first_leg_km = river.chainage(113.0, 40.1)
+    piece = river.stretch(first_leg_km - 1, first_leg_km + 1)  # 1 km either side of the bend, either order
+    assert piece.geom_type == "LineString"
+    assert river.frame.geometry(piece).length == pytest.approx(2000, rel=1e-6)
+    assert any(Point(c).distance(Point(113.0, 40.1)) < 1e-9 for c in piece.coords)  # it bends with the river
+    assert river.stretch(7, 5).equals(river.stretch(5, 7))
+    assert river.stretch(river.length_km + 1, river.length_km + 2) is None

@@ -1,4 +1,4 @@
-/* A campaign's map: its suspected points coloured by outcome, walked tracks, rivers and boundaries for
+/* A campaign's map: its suspected points coloured by outcome, its reaches, walked tracks, rivers and boundaries for
  * context. Works without a base layer (MAP_BASE_LAYER=none): nothing is fetched from outside. */
 (function () {
   "use strict";
@@ -21,10 +21,25 @@
   }
   var boundaries = L.geoJSON(null, { interactive: false, style: { color: "#555", weight: 1.2, dashArray: "4 3", fill: false } }).addTo(map);
   var rivers = L.geoJSON(null, { style: { color: "#3b8bd0", weight: 3 } }).addTo(map);
+  // Reaches to walk: green once marked 已完成徒步排查, orange while still to walk.
+  var reaches = L.geoJSON(null, {
+    style: function (f) {
+      return { color: f.properties.checked ? "#2e7d32" : "#f57c00", weight: 7, opacity: 0.45 };
+    },
+    onEachFeature: function (f, layer) {
+      var p = f.properties;
+      layer.bindTooltip(p.name + "（" + p.bank + "，" + p.km + " km，" + (p.checked ? "已完成徒步排查" : "未完成") + "）");
+    },
+  }).addTo(map);
   var tracks = L.geoJSON(null, { style: { color: "#2e7d32", weight: 2, dashArray: "2 4" } }).addTo(map);
   get(config.boundaries + "?zoom=10").then(function (d) { if (d) boundaries.addData(d); });
   get(config.rivers + "?zoom=12").then(function (d) { if (d) rivers.addData(d); });
   get(config.tracks).then(function (d) { if (d) tracks.addData(d); });
+  get(config.reaches).then(function (d) {
+    if (!d) return;
+    reaches.addData(d);
+    document.getElementById("campaign-map").dataset.reaches = String(d.features.length);
+  });
   var points = L.geoJSON(null, {
     pointToLayer: function (f, latlng) {
       return L.circleMarker(latlng, {

@@ -137,6 +137,9 @@ def test_campaign_page_map_without_base_layer(live_server, browser_page):  # noq
     )
     escalated = campaign.points.filter(outcome="escalated").count()
     assert page.locator("path.outcome-escalated").count() == escalated
+    page.wait_for_function(
+        f"document.getElementById('campaign-map').dataset.reaches === '{campaign.reaches.count()}'"
+    )
     assert outside == []
 
 

@@ -49,7 +49,14 @@ def test_list_filters_search_and_sorting(client_for):
 def test_other_county_gets_404_on_detail_map_data_edit_and_field_page(client_for):
     campaign = campaign_in(PINGCHENG)
     client = client_for("yunzhou")
-    for name in ("campaign_detail", "campaign_points_geojson", "campaign_edit", "field_page", "point_import"):
+    for name in (
+        "campaign_detail",
+        "campaign_points_geojson",
+        "campaign_reaches_geojson",
+        "campaign_edit",
+        "field_page",
+        "point_import",
+    ):
         assert client.get(reverse(f"survey:{name}", args=[campaign.pk])).status_code == 404, name
     own = campaign_in(YUNZHOU)
     data = client.get(reverse("survey:campaign_points_geojson", args=[own.pk])).json()
@@ -145,6 +152,17 @@ def test_reaches_added_validated_and_marked_checked(client_for):
     assert response.status_code == 404
     reach.refresh_from_db()
     assert reach.checked
+
+    # On the campaign's map the reach is drawn along its river, as long as it is (1.5 km), marked checked.
+    from shapely.geometry import shape
+
+    from outfalls.geo.linref import LocalFrame
+
+    data = client_for("yunzhou").get(reverse("survey:campaign_reaches_geojson", args=[campaign.pk])).json()
+    feature = next(f for f in data["features"] if f["properties"]["id"] == reach.pk)
+    line = shape(feature["geometry"])
+    assert feature["properties"]["checked"] is True and feature["properties"]["km"] == 1.5
+    assert LocalFrame.for_geometry(line).geometry(line).length == pytest.approx(1500, rel=0.02)
 
 
 def test_detail_and_point_pages_query_counts_do_not_grow_with_points(
