@@ -43,12 +43,8 @@ class ScopedListView(LoginRequiredMixin, ListView):
 
     def get_queryset(self):
         queryset = self.base_queryset().visible_to(self.request.user)
-        self.filterset = self.filterset_class(
-            self.request.GET or None, queryset=queryset, request=self.request
-        )
-        if self.filterset.is_bound and not self.filterset.is_valid():
-            return queryset.none()
-        return self.filterset.qs
+        self.filterset, rows = apply_filter(self.filterset_class, self.request, queryset)
+        return rows
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

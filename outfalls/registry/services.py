@@ -28,12 +28,27 @@ def save_outfall(outfall, *, user, reason=""):
     """Create or update an outfall; it must lie within what the user may edit, before and after."""
     _check_may_edit(user)
     creating = outfall.pk is None
+    old_measure = (
+        ""
+        if creating
+        else Outfall.objects.filter(pk=outfall.pk).values_list("rectification_measure", flat=True)[0]
+    )
     outfall.full_clean(exclude=None if outfall.code else ["code"])
     outfall.save()
     _check_editable(Outfall.objects, outfall, user)
     if creating:
         record_status_change(
             outfall, user=user, from_value="", to_value=outfall.status, reason=reason or "新建"
+        )
+    if outfall.rectification_measure != old_measure:
+        # Edited on the ledger form: the measure's history has a row like a decided proposal's.
+        record_status_change(
+            outfall,
+            user=user,
+            from_value=old_measure,
+            to_value=outfall.rectification_measure,
+            reason=reason or "编辑台账",
+            field="rectification_measure",
         )
     checks.check_outfall(outfall, user=user)  # spatial findings, and 断面区间 when the check may fill it
     return outfall

@@ -250,6 +250,24 @@ def test_status_follows_the_lifecycle(demo_user):
     assert (change.from_value, change.to_value, change.reason) == ("verified", "traced", "溯源完成")
 
 
+def test_a_measure_edited_on_the_ledger_form_leaves_a_status_change_row(client_for):
+    outfall = pingcheng_outfall()
+    old = outfall.rectification_measure
+    new = "merge" if old != "merge" else "regularise"
+    client = client_for("pingcheng")
+    response = client.post(
+        reverse("registry:outfall_edit", args=[outfall.id]), form_data(outfall, rectification_measure=new)
+    )
+    assert response.status_code == 302
+    change = StatusChange.objects.filter(object_id=outfall.id, field="rectification_measure").first()
+    assert (change.from_value, change.to_value, change.changed_by.username) == (old, new, "pingcheng")
+    # Saving again without a change adds no row.
+    client.post(
+        reverse("registry:outfall_edit", args=[outfall.id]), form_data(outfall, rectification_measure=new)
+    )
+    assert StatusChange.objects.filter(object_id=outfall.id, field="rectification_measure").count() == 1
+
+
 def test_photo_upload_and_type_check(client_for):
     client = client_for("pingcheng")
     outfall = pingcheng_outfall()
