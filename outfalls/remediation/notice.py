@@ -38,6 +38,15 @@ def filename(today):
     return f"入河排污口整治进展通报-{today:%Y%m%d}.docx"
 
 
+def chinese_number(n):
+    """1..99 in Chinese numerals as the notice's sub-headings write them: 一, 十, 十一, 二十, 二十一."""
+    if not 0 < n < 100:
+        return str(n)
+    tens, ones = divmod(n, 10)
+    head = "" if tens == 0 else ("十" if tens == 1 else CN_DIGITS[tens] + "十")
+    return head + (CN_DIGITS[ones] if ones else "")
+
+
 def chinese_date(day):
     """2026年11月28日 (official documents write the date in Arabic numerals since GB/T 9704-2012)."""
     return f"{day.year}年{day.month}月{day.day}日"
@@ -149,7 +158,16 @@ def build_notice(user, today):
     _paragraph(doc, "一、各县区整治进展情况", font=HEADING_FONT)
     _table(
         doc,
-        ["序号", "县区", "方案数", "已销号", "完成率", "待审核", "逾期", "30日内到期"],
+        [
+            "序号",
+            "县区",
+            "方案数",
+            "已销号",
+            "完成率",
+            "待审核",
+            "逾期",
+            f"{supervision.DUE_SOON_DAYS}日内到期",
+        ],
         [
             (i, r.name, r.total, r.completed, _pct(r.completion_rate), r.submitted, r.overdue, r.due_soon)
             for i, r in enumerate(figures["counties"], 1)
@@ -160,9 +178,7 @@ def build_notice(user, today):
     if not overdue_counties:
         _paragraph(doc, "无。")
     for number, row in enumerate(overdue_counties, 1):
-        _paragraph(
-            doc, f"（{CN_DIGITS[number] if number < 10 else number}）{row.name}（{len(row.overdue_plans)}个）"
-        )
+        _paragraph(doc, f"（{chinese_number(number)}）{row.name}（{len(row.overdue_plans)}个）")
         _table(
             doc,
             ["序号", "排污口编码", "入河排污口名称", "整治措施", "整治期限", "完成进度", "责任单位"],

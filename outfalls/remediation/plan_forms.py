@@ -4,10 +4,10 @@ from django import forms
 from django.db.models import Q
 
 from outfalls.core.forms import BootstrapMixin
-from outfalls.registry.choices import LifecycleStatus
 from outfalls.registry.models import DischargeUnit, Outfall
 
 from .models import Programme, RectificationPlan
+from .services import NOT_A_MERGE_TARGET
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -82,7 +82,7 @@ class PlanForm(BootstrapMixin, forms.ModelForm):
             Outfall.objects.visible_to(user)
             .filter(county_id=outfall.county_id)
             .exclude(pk=outfall.pk)
-            .exclude(status__in=[LifecycleStatus.REMOVED, LifecycleStatus.MERGED, LifecycleStatus.CLOSED])
+            .exclude(status__in=NOT_A_MERGE_TARGET)
             .only("code", "name")
             .order_by("code")
         )

@@ -22,7 +22,7 @@ from django.views.generic import DetailView, ListView
 from outfalls.core.forms import add_service_errors
 from outfalls.core.models import Attachment
 from outfalls.core.scopes import scope_of
-from outfalls.core.services import labelled_status_changes
+from outfalls.core.services import attachments_for, labelled_status_changes
 from outfalls.core.views import ScopedListView, apply_filter
 from outfalls.registry import ledger_export
 from outfalls.registry.choices import LifecycleStatus, RectificationMeasure
@@ -190,11 +190,7 @@ def _plan_context(request, plan, **forms):
         files = by_update.get(u.pk, [])
         u.photos = [a for a in files if a.is_photo]
         u.documents = [a for a in files if not a.is_photo]
-    plan_files = list(
-        Attachment.objects.filter(
-            content_type=ContentType.objects.get_for_model(RectificationPlan), object_id=plan.pk
-        ).order_by("id")
-    )
+    plan_files = list(attachments_for(plan).order_by("id"))
     editable = services.can_edit_outfall(user, plan.outfall) and scope_of(user).can_edit_anything
     open_for_work = plan.status in services.OPEN_FOR_WORK
     reviewer = services.can_review(user)

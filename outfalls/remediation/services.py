@@ -24,8 +24,9 @@ from outfalls.registry.choices import LifecycleStatus, RectificationMeasure, Rec
 from outfalls.registry.models import DischargeUnit, Outfall
 from outfalls.registry.services import change_status, set_rectification_measure
 
-from .choices import PlanStatus, ProposalStatus
+from .choices import PlanStatus
 from .models import MeasureProposal, ProgressUpdate, RectificationPlan
+from .proposals import DECIDED
 
 # Plan fields a user sets (create_plan / update_plan).
 PLAN_FIELDS = (
@@ -59,7 +60,8 @@ OUTCOME = {
     RectificationMeasure.REGULARISE: LifecycleStatus.KEPT,
     RectificationMeasure.NONE: LifecycleStatus.KEPT,
 }
-DECIDED = (ProposalStatus.ACCEPTED, ProposalStatus.OVERRIDDEN)
+# An outfall in one of these states cannot take another one merged into it.
+NOT_A_MERGE_TARGET = (LifecycleStatus.REMOVED, LifecycleStatus.MERGED, LifecycleStatus.CLOSED)
 
 
 # Permissions ---------------------------------------------------------------------------------------------
@@ -162,7 +164,7 @@ def _validate(plan, user):
             errors["merge_target"] = "并入排口不能是本排口。"
         elif not Outfall.objects.visible_to(user).filter(pk=target.pk).exists():
             errors["merge_target"] = "所选并入排口不存在或不在您的权限范围内。"
-        elif target.status in (LifecycleStatus.REMOVED, LifecycleStatus.MERGED, LifecycleStatus.CLOSED):
+        elif target.status in NOT_A_MERGE_TARGET:
             errors["merge_target"] = (
                 f"并入排口“{target}”状态为“{target.get_status_display()}”，不能作为并入目标。"
             )
@@ -349,8 +351,15 @@ def approve_closeout(plan, *, user, note=""):
     target_status = OUTCOME[RectificationMeasure(plan.measure)]
     if plan.measure == RectificationMeasure.MERGE:
         target = plan.merge_target
-        if target is None or target.status in (LifecycleStatus.REMOVED, LifecycleStatus.MERGED):
-            raise ValidationError({"merge_target": "并入排口缺失或已取缔、已合并，请退回后修改方案。"})
+        if target is None:
+            raise ValidationError({"merge_target": "方案未填写并入排口，请退回后修改方案。"})
+        if target.status in NOT_A_MERGE_TARGET:
+            raise ValidationError(
+                {
+                    "merge_target": f"并入排口“{target}”现为“{target.get_status_display()}”，"
+                    "不能再并入，请退回后修改方案。"
+                }
+            )
     reason = (note or "").strip() or f"销号：{plan.get_measure_display()}"
     if outfall.status != LifecycleStatus.RECTIFYING:
         for step in TO_RECTIFYING.get(LifecycleStatus(outfall.status), ()):

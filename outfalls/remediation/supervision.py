@@ -24,7 +24,7 @@ from outfalls.registry.models import Outfall
 
 from .choices import PlanStatus
 from .models import MeasureProposal, RectificationPlan
-from .services import DECIDED
+from .proposals import DECIDED
 
 DUE_SOON_DAYS = 30
 

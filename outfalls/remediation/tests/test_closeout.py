@@ -132,6 +132,23 @@ def test_merge_points_to_its_target_and_reopen_clears_it(demo_user):
     assert plan_steps(plan)[-1] == ("approved", "in_progress")
 
 
+def test_approval_refuses_a_merge_target_closed_out_meanwhile(demo_user):
+    county, bureau = demo_user("pingcheng"), demo_user("bureau")
+    outfall = free_outfall()
+    target = merge_target(outfall)
+    plan = plan_for(outfall, county, measure=RectificationMeasure.MERGE, merge_target=target)
+    finish(plan, county)
+    services.submit_closeout(plan, user=county)
+    type(target).objects.filter(pk=target.pk).update(status=LifecycleStatus.CLOSED)
+    with pytest.raises(ValidationError) as error:
+        services.approve_closeout(plan, user=bureau)
+    message = error.value.message_dict["merge_target"][0]
+    assert str(target) in message and LifecycleStatus.CLOSED.label in message
+    plan.refresh_from_db()
+    outfall.refresh_from_db()
+    assert plan.status == PlanStatus.SUBMITTED and outfall.status == LifecycleStatus.RECTIFYING
+
+
 def test_remove_ends_removed(demo_user):
     county, bureau = demo_user("pingcheng"), demo_user("bureau")
     outfall = free_outfall()

@@ -70,3 +70,11 @@ def test_notice_command_writes_the_citywide_notice(scenario, tmp_path):  # noqa:
     doc = Document(str(target))
     body = next(p.text for p in doc.paragraphs if p.text.startswith("截至"))
     assert "截至2024年11月20日" in body and "整治方案6个" in body
+
+
+@pytest.mark.parametrize(
+    "number, text", [(1, "一"), (9, "九"), (10, "十"), (11, "十一"), (20, "二十"), (35, "三十五")]
+)
+def test_sub_headings_count_past_nine_in_chinese(number, text):
+    # Datong has ten county-level jurisdictions: the tenth lagging one is （十）, not （10）.
+    assert notice.chinese_number(number) == text
