@@ -189,16 +189,21 @@ def rivers(user, bbox, zoom):
     return feature_collection(features)
 
 
+def _overlapping(queryset, bbox):
+    """Rows whose stored bounding box (min_lon … max_lat) overlaps bbox; all rows when bbox is None."""
+    if bbox is None:
+        return queryset
+    return queryset.filter(
+        max_lon__gte=bbox.min_lon,
+        min_lon__lte=bbox.max_lon,
+        max_lat__gte=bbox.min_lat,
+        min_lat__lte=bbox.max_lat,
+    )
+
+
 def protected_areas(user, bbox, zoom):
     """Special protection areas overlapping bbox, found by their stored bounding boxes first."""
-    queryset = ProtectedArea.objects.visible_to(user)
-    if bbox is not None:
-        queryset = queryset.filter(
-            max_lon__gte=bbox.min_lon,
-            min_lon__lte=bbox.max_lon,
-            max_lat__gte=bbox.min_lat,
-            min_lat__lte=bbox.max_lat,
-        )
+    queryset = _overlapping(ProtectedArea.objects.visible_to(user), bbox)
     labels = dict(ProtectedAreaKind.choices)
     rows = list(
         _raw(queryset, "geometry").order_by("kind", "name").values("id", "name", "kind", "approximate", "raw")
@@ -221,14 +226,7 @@ def protected_areas(user, bbox, zoom):
 
 def sewer_coverage_areas(user, bbox, zoom):
     """Sewer coverage areas (污水管网覆盖范围) overlapping bbox, found by their stored bounding boxes first."""
-    queryset = SewerCoverageArea.objects.visible_to(user)
-    if bbox is not None:
-        queryset = queryset.filter(
-            max_lon__gte=bbox.min_lon,
-            min_lon__lte=bbox.max_lon,
-            max_lat__gte=bbox.min_lat,
-            min_lat__lte=bbox.max_lat,
-        )
+    queryset = _overlapping(SewerCoverageArea.objects.visible_to(user), bbox)
     rows = list(
         _raw(queryset, "geometry").order_by("name").values("id", "name", "source", "approximate", "raw")
     )

@@ -120,7 +120,7 @@ class CodeAllocator:
 
 def normalise_decisions(decisions):
     """{row number: decision} from form or command input (keys may be strings)."""
-    return {int(k): v for k, v in (decisions or {}).items()}
+    return {int(k): v for k, v in (decisions or {}).items() if str(k).strip().isdigit()}
 
 
 def check_decisions(duplicate_rows, decisions):
@@ -131,6 +131,27 @@ def check_decisions(duplicate_rows, decisions):
         raise LedgerImportError(
             f"第 {rows} 行是疑似重复排口，请逐行选择“作为新排口导入”“更新已有排口”或“跳过”。"
         )
+
+
+def start_commit(record, user, decisions=None):
+    """Check that this user may confirm this import now, and mark it as being written.
+
+    Only the uploader confirms (a citywide user who can see another person's import may not confirm it
+    for them); the import must be waiting for confirmation; every possible duplicate in the preview needs
+    a decision. Returns the decisions as {row number: decision} for `commit`.
+    """
+    if record.created_by_id != user.pk:
+        raise PermissionDenied("只能由上传人确认导入。")
+    if record.status != LedgerImport.Status.PREVIEWED:
+        raise LedgerImportError(f"该导入当前状态为“{record.get_status_display()}”，不能确认。")
+    decisions = normalise_decisions(decisions)
+    check_decisions([r["row"] for r in record.report if r["action"] == Action.DUPLICATE], decisions)
+    updated = LedgerImport.objects.filter(pk=record.pk, status=LedgerImport.Status.PREVIEWED).update(
+        status=LedgerImport.Status.COMMITTING, rows_done=0
+    )
+    if not updated:  # confirmed twice at the same moment
+        raise LedgerImportError("该导入正在写入或已导入，不能再次确认。")
+    return decisions
 
 
 def commit(record, user, decisions=None):

@@ -142,23 +142,16 @@ def import_progress(request, pk):
 @require_POST
 def import_commit(request, pk):
     record = _record(request, pk)
-    if record.created_by_id != request.user.pk:
-        raise PermissionDenied("只能由上传人确认导入。")
-    if record.status != LedgerImport.Status.PREVIEWED:
-        messages.error(request, f"该导入当前状态为“{record.get_status_display()}”，不能确认。")
-        return redirect("registry:import_detail", pk=record.pk)
     decisions = {
         key.removeprefix("decision-"): value
         for key, value in request.POST.items()
         if key.startswith("decision-") and value
     }
     try:
-        duplicates = [r["row"] for r in record.report if r["action"] == ledger_import.Action.DUPLICATE]
-        ledger_import.check_decisions(duplicates, ledger_import.normalise_decisions(decisions))
+        decisions = ledger_import.start_commit(record, request.user, decisions)
     except ledger_import.LedgerImportError as error:
         messages.error(request, str(error))
         return redirect("registry:import_detail", pk=record.pk)
-    LedgerImport.objects.filter(pk=record.pk).update(status=LedgerImport.Status.COMMITTING, rows_done=0)
 
     def work(record):
         try:

@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.core.management import CommandError, call_command
 from django.test import override_settings
@@ -271,3 +272,24 @@ def test_web_confirm_needs_a_decision_for_each_duplicate(tmp_path, client_for):
     assert not Outfall.objects.filter(name="网页上的疑似重复排口").exists()
     client.post(reverse("registry:import_commit", args=[record.pk]), {f"decision-{row}": "new"})
     assert Outfall.objects.filter(name="网页上的疑似重复排口").exists()
+
+
+def test_only_the_uploader_confirms_and_only_once(tmp_path, client_for, demo_user):
+    path = ledger_files.messy_xlsx(tmp_path, [new_row(1)]).path
+    record = make_record(demo_user("pingcheng"), path)
+    ledger_import.run_preview(record)
+    # bureau sees every import but may not confirm pingcheng's for them.
+    bureau = client_for("bureau")
+    assert bureau.get(reverse("registry:import_detail", args=[record.pk])).status_code == 200
+    assert bureau.post(reverse("registry:import_commit", args=[record.pk])).status_code == 403
+    with pytest.raises(PermissionDenied):
+        ledger_import.start_commit(record, demo_user("bureau"))
+    record.refresh_from_db()
+    assert record.status == LedgerImport.Status.PREVIEWED
+    assert not Outfall.objects.filter(name="导入测试1号城镇雨洪排口").exists()
+    owner = client_for("pingcheng")
+    owner.post(reverse("registry:import_commit", args=[record.pk]))
+    assert Outfall.objects.filter(name="导入测试1号城镇雨洪排口").count() == 1
+    again = owner.post(reverse("registry:import_commit", args=[record.pk]), follow=True).content.decode()
+    assert "该导入当前状态为“已导入”，不能确认。" in again
+    assert Outfall.objects.filter(name="导入测试1号城镇雨洪排口").count() == 1
