@@ -8,7 +8,7 @@ skipped, so importing the same file again creates nothing new.
   longitude and latitude columns (经度/纬度, lon/lat, lng, x/y) in any form geo.coords parses (decimal,
   degrees-minutes-seconds, hemisphere letters) or one column holding both (坐标/经纬度); optional 说明
   (description) and 河流 (a river's name). ``crs`` says which system the coordinates are in: cgcs2000,
-  wgs84, gcj02 (Amap/Tencent) or bd09 (Baidu), or an EPSG code.
+  wgs84, gcj02 (Amap/Tencent) or bd09 (Baidu) (geo.coords.CRS); anything else is refused.
 - GeoJSON and KML are read by geo.gisio (KML is WGS84; a GeoJSON's own CRS, else WGS84); point geometries
   only. The number comes from the same property names (KML: the placemark's name). A declared GCJ-02 or
   BD-09 is applied after reading.
@@ -152,14 +152,17 @@ def read_csv(data, crs):
 
 
 def read_gis(upload, filename, crs):
-    declared = None if crs in ("", None, CRS.CGCS2000.value, CRS.WGS84.value) or crs in SHIFTED_CRS else crs
+    # The file's own CRS when it has one; a file without one is taken as WGS84 longitude/latitude (a
+    # declared GCJ-02 or BD-09 shift is applied to the numbers afterwards, in _convert).
     try:
-        dataset = gisio.read(upload, declared, filename=filename)
-    except gisio.GisError as error:
-        if declared is None and "没有坐标系" in error.message:
+        try:
+            dataset = gisio.read(upload, filename=filename)
+        except gisio.GisError as error:
+            if "没有坐标系" not in error.message:
+                raise
             dataset = gisio.read(upload, "EPSG:4326", filename=filename)
-        else:
-            raise ValidationError(error.message)
+    except gisio.GisError as error:
+        raise ValidationError(error.message)
     rows, errors = [], []
     for position, feature in enumerate(dataset.features, start=1):
         label = f"第 {position} 个要素"
@@ -240,6 +243,9 @@ def import_points(campaign, upload, *, user, filename=None, crs="", source=Point
         result.errors.append("来源须为无人机航测、卫星遥感解译或群众举报。")
         return result
     crs = (crs or "").strip().lower()
+    if crs and crs not in {c.value for c in CRS}:
+        result.errors.append(f"坐标系“{crs}”无效，须为 {'、'.join(c.label for c in CRS)} 之一。")
+        return result
     try:
         rows, errors = read_rows(upload, filename, crs)
     except ValidationError as error:
@@ -253,7 +259,8 @@ def import_points(campaign, upload, *, user, filename=None, crs="", source=Point
     if result.errors:
         return result
     # A campaign on a single river: points without a 河流 column belong to it.
-    only_river = campaign.water_bodies.first() if campaign.water_bodies.count() == 1 else None
+    rivers_of_campaign = list(campaign.water_bodies.only("id", "name")[:2])
+    only_river = rivers_of_campaign[0] if len(rivers_of_campaign) == 1 else None
     for row in rows:
         if not row.river and only_river is not None:
             row.river = only_river.name

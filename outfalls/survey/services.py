@@ -24,8 +24,10 @@ from outfalls.registry.services import save_outfall
 from .choices import FINAL_OUTCOMES, OPEN_OUTCOMES, CampaignStatus, PointOutcome, PointSource
 from .models import Campaign, FieldCheck, SuspectedPoint, Track
 
-# A duplicate must lie this close to the outfall it repeats (metres); the form offers those within it.
+# The forms offer the outfalls within DUPLICATE_RADIUS_M (metres) of a point as what it repeats; one farther
+# than DUPLICATE_MAX_M is refused (a GPS fix under trees or a bridge can be off by more than the radius).
 DUPLICATE_RADIUS_M = 100
+DUPLICATE_MAX_M = 300
 MIN_STAFF = 2
 
 
@@ -217,7 +219,7 @@ def decide_point(point, outcome, *, user, level=2, outfall=None, note="", detail
 
     outcome CONFIRMED creates the ledger entry (details: water_body, landmark, town, village, type_code,
     lon, lat, entry_mode, outlet_description); DUPLICATE needs ``outfall`` (a visible one within
-    DUPLICATE_RADIUS_M); ESCALATED leaves the point open for an expert (level 3). A point in a final outcome
+    DUPLICATE_MAX_M); ESCALATED leaves the point open for an expert (level 3). A point in a final outcome
     cannot be decided again (see reopen_point).
     """
     point = SuspectedPoint.objects.select_for_update().select_related("campaign__county").get(pk=point.pk)
@@ -245,7 +247,7 @@ def decide_point(point, outcome, *, user, level=2, outfall=None, note="", detail
         if not Outfall.objects.visible_to(user).filter(pk=outfall.pk).exists():
             raise ValidationError({"duplicate_of": "所选排口不存在或不在您的权限范围内。"})
         far = distance_m(point.lon, point.lat, outfall.lon, outfall.lat)
-        if far > DUPLICATE_RADIUS_M * 3:
+        if far > DUPLICATE_MAX_M:
             raise ValidationError(
                 {"duplicate_of": f"所选排口距疑似点约 {far:.0f} 米，过远，不能判定为重复。"}
             )
@@ -297,7 +299,7 @@ def reopen_point(point, *, user, reason):
 # ---------------------------------------------------------------------------------------------------------
 
 
-def _field_number(campaign, client_uuid):
+def _field_number(client_uuid):
     return f"XC-{str(client_uuid).replace('-', '')[:8].upper()}"
 
 
@@ -327,7 +329,7 @@ def _create_field_check(campaign, data, photos, *, user):
     else:
         point = SuspectedPoint(
             campaign=campaign,
-            number=_field_number(campaign, client_uuid),
+            number=_field_number(client_uuid),
             source=PointSource.FIELD,
             lon=data["lon"],
             lat=data["lat"],

@@ -153,6 +153,21 @@ def test_duplicate_links_the_nearby_outfall(client_for, demo_user, campaign, poi
     assert not Outfall.objects.filter(source_key=f"survey-point-{point.pk}").exists()
 
 
+def test_duplicate_of_a_far_outfall_is_refused_and_nothing_changes(client_for, campaign, point):
+    existing = Outfall.objects.filter(county=campaign.county).order_by("code").first()
+    # About 400 m east of the outfall: beyond DUPLICATE_MAX_M.
+    SuspectedPoint.objects.filter(pk=point.pk).update(lon=existing.lon + 0.0047, lat=existing.lat)
+    point.refresh_from_db()
+    data = record(point, "duplicate", duplicate_of=existing.pk)
+    response = post(client_for("pingcheng"), campaign, data)
+    assert response.status_code == 400, response.content
+    message = "".join(response.json()["errors"]["重复的已有排口"])
+    assert "过远" in message and "米" in message
+    assert not FieldCheck.objects.filter(client_uuid=data["client_uuid"]).exists()
+    point.refresh_from_db()
+    assert point.outcome == "pending" and point.outfall is None
+
+
 def _user(username):
     from django.contrib.auth import get_user_model
 

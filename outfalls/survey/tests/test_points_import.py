@@ -113,6 +113,41 @@ def test_geojson_and_kml(campaign, inside, demo_user):
     assert abs(point.lon - inside[2][0]) < 1e-6 and abs(point.lat - inside[2][1]) < 1e-6
 
 
+def test_geojson_in_gcj02_is_shifted_and_an_unknown_crs_is_refused(campaign, inside, demo_user):
+    user = demo_user("pingcheng")
+    lon, lat = inside[0]
+    shifted = wgs84_to_gcj02(lon, lat)
+    collection = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"name": "G-1"},
+                "geometry": {"type": "Point", "coordinates": shifted},
+            },
+            {
+                "type": "Feature",
+                "properties": {"name": "G-2"},
+                "geometry": {"type": "LineString", "coordinates": [list(shifted), [lon + 0.001, lat]]},
+            },
+        ],
+    }
+    result = run(campaign, user, json.dumps(collection), "gcj.geojson", crs="gcj02")
+    assert result.errors == ["第 2 个要素（编号 G-2）“几何”：须为点，实际为 LineString。"]
+    assert not campaign.points.filter(number__startswith="G-").exists()
+
+    collection["features"].pop()
+    result = run(campaign, user, json.dumps(collection), "gcj.geojson", crs="gcj02")
+    assert result.errors == [], result.errors
+    point = campaign.points.get(number="G-1")
+    assert abs(point.lon - lon) < 1e-5 and abs(point.lat - lat) < 1e-5
+
+    before = campaign.points.count()
+    result = run(campaign, user, f"编号,经度,纬度\nE-1,{lon},{lat}\n", "epsg.csv", crs="EPSG:4547")
+    assert not result.ok and "坐标系“epsg:4547”无效" in result.errors[0]
+    assert campaign.points.count() == before
+
+
 def test_bad_row_writes_nothing_and_names_row_and_field(campaign, inside, demo_user):
     before = (SuspectedPoint.objects.count(), PointImport.objects.count())
     (lon0, lat0), (lon1, _), (lon2, lat2) = inside
