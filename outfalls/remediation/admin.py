@@ -1,6 +1,16 @@
 from django.contrib import admin
 
-from .models import MeasureProposal, RuleRun
+from .models import MeasureProposal, Programme, RuleRun
+
+
+@admin.register(Programme)
+class ProgrammeAdmin(admin.ModelAdmin):
+    """Programmes (整治专项) are kept here (基础数据维护); plans pick one on their form. Plans themselves are
+    changed only through services.py, which writes their status-change rows, so they have no admin."""
+
+    list_display = ("name", "kind")
+    list_filter = ("kind",)
+    search_fields = ("name", "description")
 
 
 @admin.register(RuleRun)

@@ -271,3 +271,18 @@ def test_plan_page_queries_do_not_grow_with_updates(client_for, demo_user, djang
     with django_assert_max_num_queries(len(captured)):
         page = client.get(url)
     assert page.content.decode().count('class="photo-thumb') == 4
+
+
+def test_programmes_are_kept_in_the_admin(client_for):
+    # The plan form offers programmes; the city admin keeps them under 基础数据维护.
+    client = client_for("city_admin")
+    page = client.get(reverse("admin:remediation_programme_changelist"))
+    assert page.status_code == 200
+    assert "城乡黑臭水体治理" in page.content.decode()
+    page = client.post(
+        reverse("admin:remediation_programme_add"),
+        {"name": "御河流域排口整治", "kind": ProgrammeKind.BLACK_ODOROUS, "description": ""},
+    )
+    assert page.status_code == 302
+    assert Programme.objects.filter(name="御河流域排口整治").exists()
+    assert client_for("pingcheng").get(reverse("admin:remediation_programme_changelist")).status_code == 302
