@@ -5,12 +5,17 @@ changes the rows inside transaction.atomic, and leaves a status-change row where
 the demo loader and tests all call these.
 """
 
+from collections import defaultdict
+from pathlib import Path
+
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from outfalls.core.choices import AttachmentKind
-from outfalls.core.services import add_attachment, record_status_change
+from outfalls.core.models import Attachment
+from outfalls.core.services import PHOTO_SUFFIXES, add_attachment, record_status_change
 from outfalls.registry import services as registry_services
 from outfalls.registry.choices import LifecycleStatus, LinkRole, ResponsibilityBasis, UnitKind
 from outfalls.registry.models import DischargeUnit, Outfall, OutfallUnitLink
@@ -82,7 +87,7 @@ def add_step(case, *, user, kind, date, findings, staff="", files=()):
     step.save()
     for upload in files:
         # Photos (manholes, dye in the pipe...) and documents (permits, drawings) keep their own kind.
-        is_photo = upload.name.lower().endswith((".jpg", ".jpeg", ".png", ".webp"))
+        is_photo = Path(upload.name).suffix.lower() in PHOTO_SUFFIXES
         add_attachment(
             step,
             upload,
@@ -91,6 +96,20 @@ def add_step(case, *, user, kind, date, findings, staff="", files=()):
             title="溯源照片" if is_photo else "溯源资料",
         )
     return step
+
+
+def steps_with_files(case):
+    """The case's steps in date order, each with .files (its attachments): two
+    queries whatever the number of steps."""
+    steps = list(case.steps.select_related("created_by"))
+    files = defaultdict(list)
+    for attachment in Attachment.objects.filter(
+        content_type=ContentType.objects.get_for_model(TracingStep), object_id__in=[s.pk for s in steps]
+    ).order_by("uploaded_at", "id"):
+        files[attachment.object_id].append(attachment)
+    for step in steps:
+        step.files = files[step.pk]
+    return steps
 
 
 def _check_link_rules(outfall, unit, role, via_channel, share_note, share_percent):

@@ -12,11 +12,13 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
-from outfalls.core.forms import add_service_errors
-from outfalls.core.services import attachments_for, labelled_status_changes
+from outfalls.core.forms import add_service_errors, error_text
+from outfalls.core.services import labelled_status_changes
 from outfalls.core.views import ScopedListView
+from outfalls.registry import ledger_export
 from outfalls.registry.choices import LifecycleStatus, LinkRole, UnitKind
 from outfalls.registry.models import DischargeUnit, Outfall, OutfallUnitLink
 
@@ -101,7 +103,7 @@ def case_open(request, outfall_pk):
     try:
         case = tracing.open_case(outfall, user=request.user)
     except ValidationError as error:
-        messages.error(request, "；".join(error.messages))
+        messages.error(request, error_text(error))
         return redirect("survey:case_awaiting")
     messages.success(request, f"已立案溯源：{outfall.name}")
     return redirect("survey:case_detail", pk=case.pk)
@@ -156,9 +158,7 @@ def case_detail(request, pk):
         done = _case_action(request, case, action, forms)
         if done is not None:
             return redirect(reverse("survey:case_detail", args=[case.pk]) + done)
-    steps = list(case.steps.select_related("created_by"))
-    for step in steps:
-        step.files = list(attachments_for(step))
+    steps = tracing.steps_with_files(case)
     links = list(case.outfall.unit_links.all())
     government = tracing.government_body_for(case.outfall.county_id)
     context = {
@@ -248,7 +248,7 @@ def _case_action(request, case, action, forms):
         if action in key:
             add_service_errors(forms[key[action]], error)
         else:
-            messages.error(request, "；".join(error.messages))
+            messages.error(request, error_text(error))
             return "#units"
     return None
 
@@ -323,14 +323,8 @@ def borrowed_export(request):
         )
     response = HttpResponse(buffer.getvalue().encode("utf-8"), content_type="text/csv; charset=utf-8")
     filename = f"借道排污清单-{timezone.localdate():%Y%m%d}.csv"
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quote(filename)}"
+    response["Content-Disposition"] = content_disposition_header(True, filename)
     return response
-
-
-def _quote(name):
-    from urllib.parse import quote
-
-    return quote(name)
 
 
 # Coverage and reconciliation -------------------------------------------------------------------------------
@@ -445,10 +439,10 @@ def progress_export(request, fmt):
     elif fmt == "xlsx":
         response = HttpResponse(
             progress.as_xlsx(rows),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            content_type=ledger_export.XLSX_CONTENT_TYPE,
         )
         filename = f"排查溯源工作进度-{stamp}.xlsx"
     else:
         raise Http404
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quote(filename)}"
+    response["Content-Disposition"] = content_disposition_header(True, filename)
     return response

@@ -4,6 +4,7 @@ import datetime
 import uuid
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from outfalls.core.models import Jurisdiction
@@ -173,6 +174,28 @@ def test_reconciliation_balances_and_anomalies(constructed, river, demo_user):
     ]
     ((county, outcomes, total),) = coverage.balance_by_county(balances)
     assert total == sum(outcomes.values()) == 14
+
+
+def test_a_not_outfall_point_linked_to_an_outfall_is_an_anomaly(constructed, river):
+    campaign, outfalls = constructed
+    SuspectedPoint.objects.filter(campaign=campaign, number="N1").update(outfall=outfalls[0])
+    _, anomalies = coverage.reconcile(Campaign.objects.filter(pk=campaign.pk))
+    found = [(a.point.number, a.outfall) for a in anomalies if a.kind == "not_outfall_with_outfall"]
+    assert found == [("N1", outfalls[0])]
+
+
+def test_a_point_without_a_known_outcome_unbalances_its_campaign(constructed, client_for):
+    campaign, _ = constructed
+    (balance,) = coverage.reconcile(Campaign.objects.filter(pk=campaign.pk))[0]
+    assert balance.balanced
+    # A raw value outside PointOutcome (written past the model's choices): in the total, in no column.
+    SuspectedPoint.objects.filter(campaign=campaign, number="P0").update(outcome="lost")
+    (balance,) = coverage.reconcile(Campaign.objects.filter(pk=campaign.pk))[0]
+    assert balance.total == 11
+    assert sum(balance.counts) == 10
+    assert not balance.balanced
+    page = client_for("pingcheng").get(reverse("survey:reconciliation")).content.decode()
+    assert "不平衡" in page
 
 
 def test_open_points_are_the_pending_and_escalated(constructed):

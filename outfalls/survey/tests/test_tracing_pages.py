@@ -11,7 +11,7 @@ from outfalls.core.models import Jurisdiction
 from outfalls.registry.choices import LifecycleStatus, LinkRole, ResponsibilityBasis
 from outfalls.registry.models import DischargeUnit, Outfall, OutfallUnitLink
 from outfalls.survey import tracing
-from outfalls.survey.choices import CaseStatus, PointOutcome
+from outfalls.survey.choices import CaseStatus, PointOutcome, StepKind
 from outfalls.survey.models import Campaign, SuspectedPoint, TracingCase
 
 
@@ -90,6 +90,39 @@ def test_list_query_counts_are_pinned(client_for, cases, name, django_assert_max
         response = client.get(reverse(name))
     assert response.status_code == 200
     assert len(response.context["object_list"]) > 5  # many rows, the same few queries
+
+
+def test_case_page_queries_do_not_grow_with_steps(client_for, cases, demo_user, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.MEDIA_ROOT = tmp_path
+    case, officer = cases["140213"], demo_user("pingcheng")
+    client = client_for("pingcheng")
+    url = reverse("survey:case_detail", args=[case.pk])
+
+    def add(n):
+        upload = SimpleUploadedFile(f"记录{n}.pdf", b"%PDF-1.4 test", content_type="application/pdf")
+        tracing.add_step(
+            case,
+            user=officer,
+            kind=StepKind.MANHOLE,
+            date=datetime.date(2023, 6, n),
+            findings=f"第{n}次",
+            files=[upload],
+        )
+
+    add(1)
+    client.get(url)
+    with CaptureQueriesContext(connection) as one:
+        assert client.get(url).status_code == 200
+    for n in range(2, 6):
+        add(n)
+    with CaptureQueriesContext(connection) as five:
+        page = client.get(url).content.decode()
+    assert "记录5" in page and "第5次" in page
+    assert len(five) == len(one)
 
 
 @pytest.mark.parametrize(

@@ -252,3 +252,26 @@ def test_step_files_are_served_only_in_scope(officer, case, client_for):
     response = client_for("pingcheng").get(url)
     assert response.status_code == 200
     assert b"".join(response.streaming_content) == PNG
+
+
+def test_unlink_a_found_unit_but_never_the_responsible_entity(officer, case, demo_user):
+    owner, borrower = county_units(case.outfall)
+    owner_link = tracing.link_found_unit(case, owner, user=officer, role=LinkRole.OWNER)
+    borrow_link = tracing.link_found_unit(
+        case, borrower, user=officer, role=LinkRole.BORROWS, via_channel="魏都大道雨水管网"
+    )
+    with pytest.raises(PermissionDenied):
+        tracing.unlink_found_unit(case, borrow_link, user=demo_user("yunzhou"))
+    tracing.unlink_found_unit(case, borrow_link, user=officer)
+    assert list(OutfallUnitLink.objects.filter(outfall=case.outfall).values_list("unit_id", flat=True)) == [
+        owner.pk
+    ]
+    tracing.conclude_case(case, user=officer, basis=ResponsibilityBasis.TRACED, entity=owner)
+    tracing.reopen_case(case, user=officer, reason="复核")
+    with pytest.raises(ValidationError) as err:
+        tracing.unlink_found_unit(case, owner_link, user=officer)
+    assert "责任主体" in err.value.message_dict["link"][0]
+    other = OutfallUnitLink.objects.exclude(outfall=case.outfall).first()
+    with pytest.raises(ValidationError) as err:
+        tracing.unlink_found_unit(case, other, user=officer)
+    assert "不属于本案件" in err.value.message_dict["link"][0]
