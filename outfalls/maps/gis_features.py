@@ -11,6 +11,7 @@ name) and a Chinese label (the field name in GeoJSON, GeoPackage and KML files).
 """
 
 from outfalls.core.scopes import scope_of
+from outfalls.geo import gisio
 from outfalls.registry.choices import LifecycleStatus
 from outfalls.registry.models import Outfall
 
@@ -95,3 +96,19 @@ def properties(outfall, fields, *, labels=False):
 
 def point(outfall):
     return {"type": "Point", "coordinates": [outfall.lon, outfall.lat]}
+
+
+def write_outfalls(queryset, fields, target, fmt):
+    """Write the outfalls as a GIS file (fmt: a key of gisio.FORMATS) with the fields' Chinese labels as
+    attribute names and the short keys as Shapefile names. Returns how many were written."""
+    features = [(point(o), properties(o, fields, labels=True)) for o in queryset.iterator(chunk_size=2000)]
+    gisio.write(
+        features,
+        target,
+        fmt,
+        fields=[label for _, label, _ in fields],
+        layer="outfalls",
+        name_field=LABELS["name"],
+        shapefile_names={label: key for key, label, _ in fields},
+    )
+    return len(features)

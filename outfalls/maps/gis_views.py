@@ -388,20 +388,8 @@ def export_outfalls(request, fmt):
     filterset, queryset = apply_filter(OutfallFilter, request, queryset)
     code = filterset.form.cleaned_data.get("county") if filterset.is_bound and filterset.is_valid() else ""
     subject = export_subject(request.user, county_by_code(code) if code else None)
-    features = [
-        (gis_features.point(o), gis_features.properties(o, fields, labels=True))
-        for o in queryset.iterator(chunk_size=2000)
-    ]
     handle = tempfile.TemporaryFile()
-    gisio.write(
-        features,
-        handle,
-        fmt,
-        fields=[label for _, label, _ in fields],
-        layer="outfalls",
-        name_field=gis_features.LABELS["name"],
-        shapefile_names={label: key for key, label, _ in fields},
-    )
+    gis_features.write_outfalls(queryset, fields, handle, fmt)
     handle.seek(0)
     _, suffix, content_type, _ = gisio.FORMATS[fmt]
     stamp = timezone.localdate().strftime("%Y%m%d")

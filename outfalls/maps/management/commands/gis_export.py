@@ -63,22 +63,10 @@ class Command(BaseCommand):
         if filterset.is_bound and not filterset.is_valid():
             problems = "；".join(f"{k}：{'，'.join(v)}" for k, v in filterset.errors.items())
             raise CommandError(f"筛选条件不正确：{problems}")
-        features = [
-            (gis_features.point(o), gis_features.properties(o, fields, labels=True))
-            for o in queryset.iterator(chunk_size=2000)
-        ]
         try:
-            gisio.write(
-                features,
-                output,
-                fmt,
-                fields=[label for _, label, _ in fields],
-                layer="outfalls",
-                name_field=gis_features.LABELS["name"],
-                shapefile_names={label: key for key, label, _ in fields},
-            )
+            count = gis_features.write_outfalls(queryset, fields, output, fmt)
         except gisio.GisError as error:
             raise CommandError(error.message)
         self.stdout.write(
-            self.style.SUCCESS(f"已导出 {len(features)} 个入河排污口到 {output}（{gisio.FORMATS[fmt][3]}）。")
+            self.style.SUCCESS(f"已导出 {count} 个入河排污口到 {output}（{gisio.FORMATS[fmt][3]}）。")
         )
