@@ -418,7 +418,7 @@ def check_detail(request, pk):
         FieldCheck.objects.visible_to(request.user).select_related("point__campaign", "created_by"), pk=pk
     )
     _exif_rows([check])
-    return render(request, "survey/field_check_detail.html", {"check": check, "history": []})
+    return render(request, "survey/field_check_detail.html", {"check": check})
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -194,3 +194,16 @@ def test_campaign_with_open_points_cannot_be_completed(client_for):
     assert "不能将任务标记为已完成" in " ".join(response.context["form"].errors["status"])
     campaign.refresh_from_db()
     assert campaign.status == "active"
+
+
+@pytest.mark.parametrize("model", ["campaign", "pointimport", "suspectedpoint", "fieldcheck", "track"])
+def test_admin_lists_open_with_their_related_rows_in_one_query(
+    client_for, django_assert_max_num_queries, model
+):
+    client = client_for("city_admin")
+    url = reverse(f"admin:survey_{model}_changelist")
+    # Without list_select_related every row fetched its campaign, county, point or user on its own.
+    with django_assert_max_num_queries(15):
+        response = client.get(url)
+    assert response.status_code == 200
+    assert response.context["cl"].result_count > 0 or model == "pointimport"
