@@ -191,7 +191,7 @@ def _plan_context(request, plan, **forms):
         u.photos = [a for a in files if a.is_photo]
         u.documents = [a for a in files if not a.is_photo]
     plan_files = list(attachments_for(plan).order_by("id"))
-    editable = services.can_edit_outfall(user, plan.outfall) and scope_of(user).can_edit_anything
+    editable = services.can_edit_outfall(user, plan.outfall)
     open_for_work = plan.status in services.OPEN_FOR_WORK
     reviewer = services.can_review(user)
     context = {

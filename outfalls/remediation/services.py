@@ -66,11 +66,12 @@ NOT_A_MERGE_TARGET = (LifecycleStatus.REMOVED, LifecycleStatus.MERGED, Lifecycle
 
 # Permissions ---------------------------------------------------------------------------------------------
 def can_edit_outfall(user, outfall):
+    """Plan, edit and report progress: whoever may edit the outfall (editable_by holds only edit grants)."""
     return Outfall.objects.editable_by(user).filter(pk=outfall.pk).exists()
 
 
 def _check_edit(user, outfall):
-    if not scope_of(user).can_edit_anything or not can_edit_outfall(user, outfall):
+    if not can_edit_outfall(user, outfall):
         raise PermissionDenied("您无权修改该排污口的整治方案。")
 
 
