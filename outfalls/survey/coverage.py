@@ -242,7 +242,8 @@ def by_county(coverages):
 
 
 def open_points(campaigns):
-    """Points still pending or escalated, for the map: [{id, number, lon, lat, outcome, campaign}]."""
+    """Points still pending or escalated, for the map: [{id, number, lon, lat, outcome (label), escalated,
+    campaign}]."""
     rows = (
         SuspectedPoint.objects.filter(
             campaign__in=campaigns, outcome__in=(PointOutcome.PENDING, PointOutcome.ESCALATED)
@@ -258,6 +259,7 @@ def open_points(campaigns):
             "lon": r["lon"],
             "lat": r["lat"],
             "outcome": labels[r["outcome"]],
+            "escalated": r["outcome"] == PointOutcome.ESCALATED,
             "campaign": r["campaign__name"],
         }
         for r in rows

@@ -23,7 +23,7 @@
   (data.tracks || []).forEach(function (g) { if (g) tracks.addData(g); });
   var points = L.layerGroup().addTo(map);
   (data.points || []).forEach(function (p) {
-    var colour = p.outcome === "待专家研判" ? "#f0a020" : "#d62728";
+    var colour = p.escalated ? "#f0a020" : "#d62728";
     var marker = L.circleMarker([p.lat, p.lon], { radius: 6, color: colour, fillColor: colour, fillOpacity: 0.8, weight: 1 });
     marker.bindPopup("<strong>" + esc(p.number) + "</strong><br>" + esc(p.outcome) + "<br>" + esc(p.campaign) + '<br><a href="' + data.point_url.replace("/0/", "/" + p.id + "/") + '">疑似点详情</a>');
     marker.addTo(points);

@@ -200,8 +200,10 @@ def test_a_point_without_a_known_outcome_unbalances_its_campaign(constructed, cl
 
 def test_open_points_are_the_pending_and_escalated(constructed):
     campaign, _ = constructed
-    numbers = sorted(p["number"] for p in coverage.open_points(Campaign.objects.filter(pk=campaign.pk)))
-    assert numbers == ["E1", "P0", "P1", "P2", "X1"]
+    points = coverage.open_points(Campaign.objects.filter(pk=campaign.pk))
+    assert sorted(p["number"] for p in points) == ["E1", "P0", "P1", "P2", "X1"]
+    assert [p["number"] for p in points if p["escalated"]] == ["E1"]
+    assert {p["outcome"] for p in points} == {"待核查", "待专家研判"}
 
 
 def test_other_county_sees_nothing(constructed, demo_user):
