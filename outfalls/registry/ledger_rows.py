@@ -196,6 +196,10 @@ class Resolver:
     def unit(self, text):
         return self.units.get(_norm(text))
 
+    def in_scope(self, existing):
+        """True when the user may update this existing outfall (a county user: only in their counties)."""
+        return self.allowed_counties is None or existing.county_id in self.allowed_counties
+
 
 @dataclass
 class RowResult:
@@ -471,15 +475,16 @@ class RowReader:
                     return
         if result.match is not None:
             existing = result.match
-            if r.allowed_counties is not None and existing.county_id not in r.allowed_counties:
+            if not r.in_scope(existing):
                 result.error(f"第 {number} 行：匹配到的排口 {existing.code} 不在您的管辖范围内。")
                 return
             return
-        # No match by code or name: look around for an outfall of the same type.
+        # No match by code or name: look around for an outfall of the same type that the user may update
+        # (another county's outfall is neither shown nor offered; the spatial checks flag it citywide).
         type_code = v.get("type_code", TypeCode.UNDETERMINED)
         if "lon" in v:
             for distance, existing in r.index.near(v["lon"], v["lat"]):
-                if _same_type(type_code, existing.type_code):
+                if _same_type(type_code, existing.type_code) and r.in_scope(existing):
                     result.candidates.append((distance, existing))
             for distance, (row, row_type) in self.new_rows.near(v["lon"], v["lat"]):
                 if _same_type(type_code, row_type):

@@ -293,3 +293,18 @@ def test_only_the_uploader_confirms_and_only_once(tmp_path, client_for, demo_use
     again = owner.post(reverse("registry:import_commit", args=[record.pk]), follow=True).content.decode()
     assert "该导入当前状态为“已导入”，不能确认。" in again
     assert Outfall.objects.filter(name="导入测试1号城镇雨洪排口").count() == 1
+
+
+def test_county_import_neither_shows_nor_updates_another_countys_outfall(tmp_path, demo_user):
+    """A row just across the border from a 云州区 outfall: 平城区's officer is not shown it as a possible
+    duplicate (its code and name are out of scope, and "update" would move it into 平城区); the bureau is."""
+    other = Outfall.objects.filter(county__code="140215", type_code="YH").order_by("id").first()
+    row = new_row(1, "140213", lon=other.lon + 0.0001, lat=other.lat, name="县界旁的新排口")
+    path = ledger_files.messy_xlsx(tmp_path, [row]).path
+    preview = ledger_import.run_preview(make_record(demo_user("pingcheng"), path))
+    (result,) = preview.results
+    assert result.action == "new" and result.candidates == []
+    bureau_preview = ledger_import.run_preview(make_record(demo_user("bureau"), path))
+    (result,) = bureau_preview.results
+    assert result.action == "duplicate"
+    assert other.code in [c["code"] for c in result.as_json()["candidates"] if "code" in c]
