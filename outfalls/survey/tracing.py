@@ -161,9 +161,12 @@ def link_found_unit(case, unit, *, user, role, via_channel="", share_note="", sh
 
 @transaction.atomic
 def create_and_link_unit(case, unit, *, user, role, via_channel="", share_note="", share_percent=None):
-    """Create a unit found on the spot (registry.services.save_unit) and link it; all or nothing."""
+    """Create a unit found on the spot (registry.services.save_unit) and link it; all or nothing. A unit
+    given without a county belongs to the outfall's county."""
     case = _locked_case(case, user)
     _require_open(case)
+    if unit.county_id is None:
+        unit.county_id = case.outfall.county_id
     _check_link_rules(case.outfall, unit, role, via_channel, share_note, share_percent)
     registry_services.save_unit(unit, user=user)
     return link_found_unit(

@@ -12,6 +12,12 @@ from outfalls.registry.models import DischargeUnit, Outfall, WaterBody
 from .choices import CaseStatus
 from .models import TracingCase, TracingStep
 
+# How a tracing case may be concluded (tracing.conclude_case), with the registry's labels.
+CONCLUSION_BASES = [
+    (basis.value, basis.label)
+    for basis in (ResponsibilityBasis.TRACED, ResponsibilityBasis.GOVERNMENT_FALLBACK)
+]
+
 
 def _search_outfall(prefix, value):
     value = value.strip()
@@ -34,10 +40,7 @@ class CaseFilter(ScopedFilterSet):
         empty_label="全部河流",
     )
     basis = django_filters.ChoiceFilter(
-        choices=[
-            (ResponsibilityBasis.TRACED, "溯源确定"),
-            (ResponsibilityBasis.GOVERNMENT_FALLBACK, "政府兜底"),
-        ],
+        choices=CONCLUSION_BASES,
         label="确定方式",
         empty_label="全部",
     )
@@ -161,13 +164,7 @@ class LinkForm(BootstrapMixin, forms.Form):
 
 
 class ConcludeForm(BootstrapMixin, forms.Form):
-    basis = forms.ChoiceField(
-        label="确定方式",
-        choices=[
-            (ResponsibilityBasis.TRACED, "溯源确定"),
-            (ResponsibilityBasis.GOVERNMENT_FALLBACK, "政府兜底"),
-        ],
-    )
+    basis = forms.ChoiceField(label="确定方式", choices=CONCLUSION_BASES)
     entity = forms.ModelChoiceField(
         queryset=DischargeUnit.objects.none(),
         label="责任主体",

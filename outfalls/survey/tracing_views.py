@@ -215,7 +215,6 @@ def _case_action(request, case, action, forms):
                         name=d["new_name"].strip(),
                         kind=d["new_kind"],
                         credit_code=d["new_credit_code"].strip() or None,
-                        county=case.outfall.county,
                     )
                     tracing.create_and_link_unit(case, unit, user=user, **extra)
                     name = unit.name

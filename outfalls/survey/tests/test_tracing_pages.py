@@ -208,6 +208,7 @@ def test_the_case_workflow_by_post(client_for, demo_user):
     )
     assert response.status_code == 302
     created = DischargeUnit.objects.get(name="现场发现的洗车点")
+    assert created.county_id == outfall.county_id
     assert OutfallUnitLink.objects.get(outfall=outfall, unit=created).share_percent == 20
 
     # Traced to the owner.

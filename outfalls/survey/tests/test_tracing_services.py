@@ -209,9 +209,10 @@ def test_government_fallback_defaults_to_the_county_government(officer, case):
 
 
 def test_government_fallback_to_a_new_body_created_on_the_spot(officer, case):
-    body = DischargeUnit(name="平城区住房和城乡建设局", kind=UnitKind.GOVERNMENT, county=case.outfall.county)
+    body = DischargeUnit(name="平城区住房和城乡建设局", kind=UnitKind.GOVERNMENT)  # no county given
     tracing.create_and_link_unit(case, body, user=officer, role=LinkRole.OWNER)
     assert body.pk is not None
+    assert DischargeUnit.objects.get(pk=body.pk).county_id == case.outfall.county_id
     tracing.conclude_case(
         case,
         user=officer,
