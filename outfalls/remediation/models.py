@@ -6,6 +6,7 @@ Scope: every row here belongs to an outfall and is visible to (editable by) whoe
 from django.conf import settings
 from django.core.validators import MaxValueValidator
 from django.db import models
+from django.utils import timezone
 
 from outfalls.registry.choices import RectificationMeasure
 from outfalls.registry.models import Outfall
@@ -197,6 +198,16 @@ class RectificationPlan(models.Model):
 
     def __str__(self):
         return f"{self.outfall}：{self.get_measure_display()}"
+
+    @property
+    def is_overdue(self):
+        """Open (close-out not approved) and past its deadline today; supervision.overdue_q is the same test
+        as a query."""
+        return (
+            self.status != PlanStatus.APPROVED
+            and self.deadline is not None
+            and self.deadline < timezone.localdate()
+        )
 
 
 class ProgressUpdateQuerySet(ByOutfallQuerySet):

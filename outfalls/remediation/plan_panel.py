@@ -1,8 +1,5 @@
 """The 一口一策 panel on the outfall's file (registry.panels, through RemediationConfig.outfall_panel)."""
 
-from django.utils import timezone
-
-from .choices import PlanStatus
 from .models import RectificationPlan
 from .services import TO_RECTIFYING, can_edit_outfall
 
@@ -17,7 +14,7 @@ def outfall_panel(outfall, user):
     can_create = plan is None and outfall.status in TO_RECTIFYING and can_edit_outfall(user, outfall)
     if plan is None and not can_create:
         return None
-    overdue = plan is not None and plan.status != PlanStatus.APPROVED and plan.deadline < timezone.localdate()
+    overdue = plan is not None and plan.is_overdue
     return {
         "template": "remediation/plan_panel.html",
         "plan": plan,

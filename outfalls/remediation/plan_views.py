@@ -44,11 +44,6 @@ class PlanListView(ScopedListView):
     def base_queryset(self):
         return supervision.list_rows(RectificationPlan.objects.all())
 
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["today"] = timezone.localdate()
-        return context
-
 
 CSV_HEADER = [
     "排污口编码",
@@ -77,7 +72,6 @@ def plan_export(request):
     writer = csv.writer(buffer)
     writer.writerow(CSV_HEADER)
     for plan in rows.order_by("outfall__county__code", "deadline", "outfall__code"):
-        overdue = plan.status != PlanStatus.APPROVED and plan.deadline < today
         writer.writerow(
             [
                 plan.outfall.code,
@@ -92,7 +86,7 @@ def plan_export(request):
                 plan.programme.name if plan.programme_id else "",
                 plan.percent_done,
                 plan.get_status_display(),
-                "是" if overdue else "否",
+                "是" if plan.is_overdue else "否",
             ]
         )
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
@@ -206,7 +200,6 @@ def _plan_context(request, plan, **forms):
         "can_submit": open_for_work and services.can_submit(user, plan),
         "can_review": reviewer and plan.status == PlanStatus.SUBMITTED,
         "can_reopen": reviewer and plan.status == PlanStatus.APPROVED,
-        "today": timezone.localdate(),
     }
     if context["can_edit"]:
         context["progress_form"] = forms.get("progress_form") or ProgressForm(
@@ -372,7 +365,6 @@ class ProgrammeDetailView(LoginRequiredMixin, DetailView):
             total=len(plans),
             completed=completed,
             completion_rate=supervision.rate(completed, len(plans)),
-            today=timezone.localdate(),
         )
         return context
 

@@ -144,3 +144,16 @@ def test_outfalls_without_plan(demo_user, client_for):
     assert outfall not in set(supervision.outfalls_without_plan(pingcheng))
     page = client_for("pingcheng").get(reverse("remediation:supervision"))
     assert page.context["without_plan_count"] == len(listed) - 1
+
+
+def test_a_plan_s_overdue_badge_agrees_with_the_overdue_list(scenario, demo_user):
+    # RectificationPlan.is_overdue (pages, CSV, outfall panel) and supervision.overdue_q (lists, rankings,
+    # notice) are one rule: open and past the deadline. Approved plans past their deadline are not overdue.
+    today = date.today()
+    listed = set(supervision.overdue_plans(demo_user("bureau"), today).values_list("pk", flat=True))
+    plans = RectificationPlan.objects.all()
+    assert {p.pk for p in plans if p.is_overdue} == listed
+    assert listed == {p.pk for p in scenario["pingcheng"][2:] + scenario["yunzhou"]}
+    approved = plans.filter(pk__in=[p.pk for p in scenario["pingcheng"][:2]])
+    assert {p.status for p in approved} == {PlanStatus.APPROVED}
+    assert not any(p.is_overdue for p in approved)
