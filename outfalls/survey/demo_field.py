@@ -16,7 +16,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 from shapely import ops
-from shapely.geometry import Point, mapping
+from shapely.geometry import Point
 
 from outfalls.core.models import Jurisdiction
 from outfalls.core.services import record_status_change
@@ -309,13 +309,15 @@ def _track(campaign, river, line, outfalls, rng, user, created):
         (round(x + rng.uniform(-3, 3) / per_lon, 7), round(y + rng.uniform(-3, 3) / per_lon, 7))
         for x, y in shapely.get_coordinates(shapely.segmentize(shifted, 0.002))
     ]
-    Track.objects.create(
-        campaign=campaign,
-        water_body=river,
-        bank=Bank.LEFT,
-        geometry=mapping(shapely.LineString(points)),
-        client_uuid=key,
-        recorded_at=timezone.make_aware(dt.datetime(2023, 4, 12, 8, 30)),
-        recorded_by=user,
+    _, made = services.submit_track(
+        campaign,
+        {
+            "client_uuid": key,
+            "water_body": river,
+            "bank": Bank.LEFT,
+            "recorded_at": timezone.make_aware(dt.datetime(2023, 4, 12, 8, 30)),
+            "coordinates": [list(p) for p in points],
+        },
+        user=user,
     )
-    created["tracks"] += 1
+    created["tracks"] += int(made)
