@@ -157,3 +157,24 @@ def test_a_plan_s_overdue_badge_agrees_with_the_overdue_list(scenario, demo_user
     approved = plans.filter(pk__in=[p.pk for p in scenario["pingcheng"][:2]])
     assert {p.status for p in approved} == {PlanStatus.APPROVED}
     assert not any(p.is_overdue for p in approved)
+
+
+@pytest.mark.parametrize(
+    "name, title",
+    [
+        ("remediation:supervision", "整治督办"),
+        ("remediation:dashboard", None),
+        ("remediation:plan_list", None),
+        ("remediation:programme_list", None),
+        ("remediation:retained_list", None),
+        ("remediation:rule_list", None),
+        ("remediation:proposal_list", None),
+    ],
+)
+def test_page_titles_are_plain_text(client_for, name, title):
+    # The supervision page once carried its whole "without a plan" table inside {% block title %}.
+    html = client_for("bureau").get(reverse(name)).content.decode()
+    head = html[html.index("<title>") + len("<title>") : html.index("</title>")]
+    assert "<" not in head and len(head) < 80, head
+    if title:
+        assert head.startswith(title)
