@@ -31,7 +31,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import shapely
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db import models, transaction
 from shapely.geometry import LineString, MultiLineString, shape
 
@@ -771,7 +771,9 @@ def commit_import(plan, user=None):
                 obj.full_clean()
             except ValidationError as error:
                 where = "、".join(r.label for r in change.rows) or change.target
-                raise GisImportError(f"{where}（{change.target}）：{'；'.join(_messages(error))}")
+                raise GisImportError(
+                    f"{where}（{change.target}）：{'；'.join(_messages(error, change.model))}"
+                )
             if user is not None:
                 obj._history_user = user
             obj.save()
@@ -779,7 +781,16 @@ def commit_import(plan, user=None):
     return {label: counts[label] for label in ("新建", "更新", "跳过")}
 
 
-def _messages(error):
-    if hasattr(error, "message_dict"):
-        return [f"{field}：{'，'.join(messages)}" for field, messages in error.message_dict.items()]
-    return list(error.messages)
+def _messages(error, model):
+    """A model's ValidationError as Chinese lines, each naming its field by the field's verbose name."""
+    if not hasattr(error, "error_dict"):
+        return list(error.messages)
+    lines = []
+    for name, messages in error.message_dict.items():
+        try:
+            label = str(model._meta.get_field(name).verbose_name)
+        except FieldDoesNotExist:
+            label = None  # NON_FIELD_ERRORS or a check across fields
+        text = "，".join(messages)
+        lines.append(f"{label}：{text}" if label else text)
+    return lines

@@ -453,3 +453,29 @@ def test_gis_export_command(tmp_path, demo_user):
         call_command("gis_export", str(tmp_path / "x.dwg"), stdout=out)
     with pytest.raises(CommandError, match="筛选条件不正确"):
         call_command("gis_export", str(path), "--filter", "type_code=NOPE", stdout=out)
+
+
+def test_a_value_the_model_refuses_names_the_field_in_chinese(db):
+    square = {
+        "type": "Polygon",
+        "coordinates": [[[113.3, 40.0], [113.4, 40.0], [113.4, 40.1], [113.3, 40.1], [113.3, 40.0]]],
+    }
+    long_name = "超长名称" * 40  # 160 characters; the model allows 128
+    dataset = gisio.Dataset(
+        features=[gisio.Feature(square, {"名称": long_name, "类型": "一级"}, "a", 1)],
+        fields=["名称", "类型"],
+        layers=[],
+        crs="EPSG:4490",
+        crs_name="",
+        crs_source="file",
+        file_crs="EPSG:4490",
+        driver="",
+    )
+    plan = gis_services.plan_import(
+        dataset, "protected_areas", gis_services.Mapping(name_field="名称", kind_field="类型")
+    )
+    before = ProtectedArea.objects.count()
+    with pytest.raises(gis_services.GisImportError) as caught:
+        gis_services.commit_import(plan)
+    assert "名称：" in caught.value.message and "name：" not in caught.value.message
+    assert ProtectedArea.objects.count() == before
