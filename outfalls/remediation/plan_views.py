@@ -427,8 +427,11 @@ def supervision_page(request):
     }
     without_plan = supervision.outfalls_without_plan(user)
     context["without_plan_count"] = without_plan.count()
-    context["without_plan"] = list(without_plan[:100])
-    context["can_plan"] = scope_of(user).can_edit_anything
+    context["without_plan"] = shown = list(without_plan[:100])
+    # The 制定方案 button only where plan_create would not 404 (one query for the rows shown).
+    context["plannable_ids"] = set(
+        Outfall.objects.editable_by(user).filter(pk__in=[o.pk for o in shown]).values_list("pk", flat=True)
+    )
     return render(request, "remediation/supervision.html", context)
 
 

@@ -144,6 +144,12 @@ def test_outfalls_without_plan(demo_user, client_for):
     assert outfall not in set(supervision.outfalls_without_plan(pingcheng))
     page = client_for("pingcheng").get(reverse("remediation:supervision"))
     assert page.context["without_plan_count"] == len(listed) - 1
+    assert page.context["plannable_ids"] == {o.pk for o in page.context["without_plan"]}
+    assert 'data-testid="without-plan-list"' in page.content.decode()
+    assert "制定方案" in page.content.decode()
+    page = client_for("auditor").get(reverse("remediation:supervision"))
+    assert page.context["without_plan"] and not page.context["plannable_ids"]
+    assert "制定方案" not in page.content.decode()
 
 
 def test_a_plan_s_overdue_badge_agrees_with_the_overdue_list(scenario, demo_user):
