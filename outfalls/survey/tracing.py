@@ -88,13 +88,16 @@ def add_step(case, *, user, kind, date, findings, staff="", files=()):
     for upload in files:
         # Photos (manholes, dye in the pipe...) and documents (permits, drawings) keep their own kind.
         is_photo = Path(upload.name).suffix.lower() in PHOTO_SUFFIXES
-        add_attachment(
-            step,
-            upload,
-            user=user,
-            kind=AttachmentKind.OTHER if is_photo else AttachmentKind.DOCUMENT,
-            title="溯源照片" if is_photo else "溯源资料",
-        )
+        try:
+            add_attachment(
+                step,
+                upload,
+                user=user,
+                kind=AttachmentKind.OTHER if is_photo else AttachmentKind.DOCUMENT,
+                title="溯源照片" if is_photo else "溯源资料",
+            )
+        except ValidationError as error:  # shown beside the step form's file input
+            raise ValidationError({"files": error.messages}) from error
     return step
 
 

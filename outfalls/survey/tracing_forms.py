@@ -4,7 +4,7 @@ import django_filters
 from django import forms
 from django.db.models import Q
 
-from outfalls.core.forms import BootstrapMixin
+from outfalls.core.forms import BootstrapMixin, MultipleFileField
 from outfalls.registry.choices import LinkRole, ResponsibilityBasis, UnitKind
 from outfalls.registry.filters import ScopedFilterSet
 from outfalls.registry.models import DischargeUnit, Outfall, WaterBody
@@ -102,22 +102,6 @@ class BorrowedFilter(AwaitingFilter):
         if not value.strip():
             return queryset
         return queryset.filter(pk__in=Outfall.objects.filter(_search_outfall("", value)).values("pk"))
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput())
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data, initial=None):
-        single = super().clean
-        if isinstance(data, list | tuple):
-            return [single(d, initial) for d in data if d]
-        return [single(data, initial)] if data else []
 
 
 class StepForm(BootstrapMixin, forms.ModelForm):

@@ -125,6 +125,32 @@ def test_case_page_queries_do_not_grow_with_steps(client_for, cases, demo_user, 
     assert len(five) == len(one)
 
 
+def test_step_form_takes_several_files_and_names_a_bad_one(client_for, cases, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    case = cases["140213"]
+    client = client_for("pingcheng")
+    url = reverse("survey:case_detail", args=[case.pk])
+    step = {
+        "action": "step",
+        "kind": StepKind.DOCUMENT_REVIEW,
+        "date": "2023-06-01",
+        "findings": "调阅排水许可",
+    }
+    files = [
+        SimpleUploadedFile("排水许可.pdf", b"%PDF-1.4 a", content_type="application/pdf"),
+        SimpleUploadedFile("管网图.pdf", b"%PDF-1.4 b", content_type="application/pdf"),
+    ]
+    assert client.post(url, {**step, "files": files}).status_code == 302
+    (saved,) = case.steps.all()
+    assert len(tracing.steps_with_files(case)[0].files) == 2
+    response = client.post(url, {**step, "files": [SimpleUploadedFile("脚本.exe", b"MZ")]})
+    assert response.status_code == 400
+    assert "脚本.exe" in response.context["step_form"].errors["files"][0]
+    assert case.steps.count() == 1
+
+
 @pytest.mark.parametrize(
     ("name", "most"), [("survey:coverage", 12), ("survey:reconciliation", 17), ("survey:progress", 12)]
 )
