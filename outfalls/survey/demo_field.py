@@ -261,7 +261,8 @@ def _point(campaign, number, kind, n, outfalls, line, river, rng, user, created)
             PointOutcome.NOT_OUTFALL,
             user=user,
             level=3,
-            note="经专家研判为河道护坡泄水孔，非排口（研判专家：高工、马工）",
+            note="经专家研判为河道护坡泄水孔，非排口",
+            experts="高工、马工",
         )
 
 

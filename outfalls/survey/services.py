@@ -214,13 +214,14 @@ def _confirm(point, *, user, details, level):
 
 
 @transaction.atomic
-def decide_point(point, outcome, *, user, level=2, outfall=None, note="", details=None):
+def decide_point(point, outcome, *, user, level=2, outfall=None, note="", details=None, experts=""):
     """Set a suspected point's outcome.
 
     outcome CONFIRMED creates the ledger entry (details: water_body, landmark, town, village, type_code,
     lon, lat, entry_mode, outlet_description); DUPLICATE needs ``outfall`` (a visible one within
-    DUPLICATE_MAX_M); ESCALATED leaves the point open for an expert (level 3). A point in a final outcome
-    cannot be decided again (see reopen_point).
+    DUPLICATE_MAX_M); ESCALATED leaves the point open for an expert (level 3). A level-3 decision names its
+    experts (``experts``, kept in the note). A point in a final outcome cannot be decided again (see
+    reopen_point).
     """
     point = SuspectedPoint.objects.select_for_update().select_related("campaign__county").get(pk=point.pk)
     check_campaign_editable(point.campaign, user)
@@ -237,6 +238,11 @@ def decide_point(point, outcome, *, user, level=2, outfall=None, note="", detail
         raise ValidationError({"outcome": "只有待专家研判的疑似点才能由专家判定。"})
     if level == 3 and outcome == PointOutcome.ESCALATED:
         raise ValidationError({"outcome": "专家研判须给出最终结论：确认为排口、与已有排口重复或非排口。"})
+    if level == 3:
+        experts = (experts or "").strip()
+        if not experts:
+            raise ValidationError({"experts": "专家研判须填写研判专家姓名。"})
+        note = f"{note}（研判专家：{experts}）"
     details = details or {}
     linked = None
     if outcome == PointOutcome.CONFIRMED:

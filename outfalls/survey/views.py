@@ -371,7 +371,6 @@ def point_decide(request, pk):
     form = DecisionForm(request.POST, point=point, candidates=candidates)
     if form.is_valid():
         data = form.cleaned_data
-        note = f"{data['note']}（研判专家：{data['experts']}）"
         try:
             services.decide_point(
                 point,
@@ -379,7 +378,8 @@ def point_decide(request, pk):
                 user=request.user,
                 level=3,
                 outfall=data.get("duplicate_of"),
-                note=note,
+                note=data["note"],
+                experts=data["experts"],
                 details={
                     "water_body": data.get("water_body"),
                     "landmark": data.get("landmark"),

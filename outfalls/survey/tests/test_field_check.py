@@ -215,7 +215,8 @@ def test_escalated_then_expert_decides_on_the_point_page(client_for, campaign, p
     )
     assert response.status_code == 302
     point.refresh_from_db()
-    assert point.outcome == "not_outfall" and point.decided_level == 3 and "高工、马工" in point.decision_note
+    assert point.outcome == "not_outfall" and point.decided_level == 3
+    assert point.decision_note == "护坡泄水孔（研判专家：高工、马工）"
     # Experts' form keeps what was typed and names the field when incomplete.
     other = campaign.points.filter(outcome="escalated").exclude(pk=point.pk).first()
     if other is None:
@@ -229,6 +230,16 @@ def test_escalated_then_expert_decides_on_the_point_page(client_for, campaign, p
     assert response.status_code == 200
     errors = response.context["decision_form"].errors
     assert "确认为排口时须填写地标或单位名。" in errors["landmark"]
+
+
+def test_expert_decision_names_its_experts(demo_user, point):
+    user = demo_user("pingcheng")
+    services.decide_point(point, "escalated", user=user)
+    with pytest.raises(ValidationError) as error:
+        services.decide_point(point, "not_outfall", user=user, level=3, note="泄水孔", experts=" ")
+    assert error.value.message_dict == {"experts": ["专家研判须填写研判专家姓名。"]}
+    point.refresh_from_db()
+    assert point.outcome == "escalated"
 
 
 def test_final_outcome_cannot_be_decided_again_unless_reopened(demo_user, point):
