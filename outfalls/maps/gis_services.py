@@ -751,13 +751,19 @@ def can_import(user):
     return scope_of(user).can_edit_citywide
 
 
+def check_can_import(user):
+    """PermissionDenied unless the user may import GIS reference data (city administrators, the bureau)."""
+    if not can_import(user):
+        raise PermissionDenied("只有市级管理员和市生态环境局可以导入 GIS 基础数据。")
+
+
 def commit_import(plan, user=None):
     """Apply a plan without errors in one transaction; return {"新建": n, "更新": m, "跳过": k}.
 
     user None is the system (the management command); a user must be a city administrator or bureau.
     """
-    if user is not None and not can_import(user):
-        raise PermissionDenied("只有市级管理员和市生态环境局可以导入 GIS 基础数据。")
+    if user is not None:
+        check_can_import(user)
     if plan.problems or plan.errors:
         raise GisImportError("有错误的文件不能导入，请修正后重新上传。")
     if not plan.changes:

@@ -19,7 +19,6 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -163,11 +162,6 @@ class MappingForm(BootstrapMixin, forms.Form):
         )
 
 
-def _check_permission(request):
-    if not gis_services.can_import(request.user):
-        raise PermissionDenied("只有市级管理员和市生态环境局可以导入 GIS 基础数据。")
-
-
 def _stored(request, token):
     """(path, original file name) of an upload this session made, or Http404."""
     entry = request.session.get(SESSION_KEY, {}).get(token)
@@ -287,7 +281,7 @@ def _options(post):
 @login_required
 def import_page(request):
     """Upload → preview (file facts, attributes, first rows, per-row verdicts) → confirm."""
-    _check_permission(request)
+    gis_services.check_can_import(request.user)
     if request.method != "POST":
         return render(request, "maps/gis_import.html", {"form": UploadForm()})
     if "token" not in request.POST:
