@@ -24,7 +24,7 @@ from . import checks, coding
 from .choices import LifecycleStatus, LinkRole, ResponsibilityBasis
 from .classification import LEVEL2_CODE, TypeCode
 from .ledger_reader import LedgerFileError, read_table
-from .ledger_rows import (  # noqa: F401  (Action, DECISIONS, LedgerImportError are this module's API too)
+from .ledger_rows import (  # noqa: F401  (re-exported: Action, DECISIONS, LedgerImportError, check_can_import)
     DECISIONS,
     FIELD_LABELS,
     Action,
@@ -35,6 +35,7 @@ from .ledger_rows import (  # noqa: F401  (Action, DECISIONS, LedgerImportError 
     RowReader,
     _compare,
     _norm,
+    check_can_import,
 )
 from .models import DischargeUnit, LedgerImport, Outfall, OutfallUnitLink
 

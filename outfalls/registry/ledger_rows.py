@@ -127,13 +127,18 @@ class Existing:
     lat: float
 
 
+def check_can_import(user):
+    """PermissionDenied unless the user may import ledger tables (city-level users and county officers)."""
+    if not scope_of(user).can_import_ledger:
+        raise PermissionDenied("您的角色不能导入台账：只有市级用户和县区/分局用户可以导入。")
+
+
 class Resolver:
     """Names in a file resolved against the database, loaded once per import."""
 
     def __init__(self, user):
+        check_can_import(user)
         scope = scope_of(user)
-        if not scope.can_import_ledger:
-            raise PermissionDenied("您的角色不能导入台账：只有市级用户和县区/分局用户可以导入。")
         self.allowed_counties = None if scope.can_edit_citywide else set(scope.county_ids)
         places = list(Jurisdiction.objects.defer("boundary"))
         self.places = {j.pk: j for j in places}

@@ -15,7 +15,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from outfalls.core.forms import BootstrapMixin
-from outfalls.core.scopes import scope_of
 from outfalls.geo.coords import CRS_CHOICES
 
 from . import ledger_import
@@ -68,8 +67,7 @@ def _in_background(work, record_id):
 
 @login_required
 def import_list(request):
-    if not scope_of(request.user).can_import_ledger:
-        raise PermissionDenied("只有市级用户和县区/分局用户可以导入台账。")
+    ledger_import.check_can_import(request.user)
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]

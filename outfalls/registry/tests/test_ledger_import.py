@@ -308,3 +308,11 @@ def test_county_import_neither_shows_nor_updates_another_countys_outfall(tmp_pat
     (result,) = bureau_preview.results
     assert result.action == "duplicate"
     assert other.code in [c["code"] for c in result.as_json()["candidates"] if "code" in c]
+
+
+@pytest.mark.parametrize(
+    "username, status",
+    [("city_admin", 200), ("bureau", 200), ("pingcheng", 200), ("chengguan", 403), ("enterprise", 403)],
+)
+def test_who_may_open_the_import_page(client_for, username, status):
+    assert client_for(username).get(reverse("registry:import_list")).status_code == status
