@@ -89,10 +89,35 @@ class PlanForm(BootstrapMixin, forms.ModelForm):
         self.fields["programme"].queryset = Programme.objects.all()
 
 
+PERCENT_RANGE = "完成进度须在 0 到 100 之间。"
+
+
 class ProgressForm(BootstrapMixin, forms.Form):
-    date = forms.DateField(label="日期", widget=DATE_INPUT)
-    percent = forms.IntegerField(label="完成进度（%）", min_value=0, max_value=100)
-    note = forms.CharField(label="进展说明", widget=forms.Textarea(attrs={"rows": 3}))
+    # The messages are the service's (services.add_progress), so a field says the same from either side.
+    date = forms.DateField(
+        label="日期",
+        widget=DATE_INPUT,
+        error_messages={
+            "required": "请填写进展日期。",
+            "invalid": "进展日期格式应为 年-月-日，如 2024-05-01。",
+        },
+    )
+    percent = forms.IntegerField(
+        label="完成进度（%）",
+        min_value=0,
+        max_value=100,
+        error_messages={
+            "required": "请填写完成进度。",
+            "invalid": "完成进度须为 0 到 100 的整数。",
+            "min_value": PERCENT_RANGE,
+            "max_value": PERCENT_RANGE,
+        },
+    )
+    note = forms.CharField(
+        label="进展说明",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "请填写进展说明。"},
+    )
     photos = MultipleFileField(label="整治后照片", help_text="可多选；jpg、png、webp")
     documents = MultipleFileField(label="文件资料", help_text="可多选；pdf、doc(x)、xls(x) 等")
 
@@ -103,7 +128,8 @@ class SubmitForm(BootstrapMixin, forms.Form):
 
 
 class ReasonForm(BootstrapMixin, forms.Form):
-    reason = forms.CharField(label="理由", widget=forms.Textarea(attrs={"rows": 2}))
+    # Not required here: the service says which reason is missing (退回理由 or 重新打开的理由).
+    reason = forms.CharField(label="理由", required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class ApproveForm(BootstrapMixin, forms.Form):

@@ -121,6 +121,7 @@ def test_plan_page_steps_and_a_county_approving_gets_403(client_for, demo_user):
         {"date": "2024-05-01", "percent": "120", "note": "太多"},
     )
     assert bad.status_code == 400 and "太多" in bad.content.decode()
+    assert "完成进度须在 0 到 100 之间。" in bad.content.decode()
     ok = county.post(
         reverse("remediation:plan_progress", args=[plan.pk]),
         {"date": "2024-05-01", "percent": "100", "note": "完成", "photos": [png()]},
@@ -141,6 +142,7 @@ def test_plan_page_steps_and_a_county_approving_gets_403(client_for, demo_user):
     assert "approve_form" in page.context and "return_form" in page.context
     empty = bureau.post(reverse("remediation:plan_return", args=[plan.pk]), {"return-reason": ""})
     assert empty.status_code == 400
+    assert "退回销号申请须填写退回理由。" in empty.content.decode()
     assert (
         bureau.post(reverse("remediation:plan_approve", args=[plan.pk]), {"note": "同意销号"}).status_code
         == 302
@@ -152,6 +154,10 @@ def test_plan_page_steps_and_a_county_approving_gets_403(client_for, demo_user):
     assert "reopen_form" in page.context
     body = page.content.decode()
     assert "已申请销号" in body and "已销号" in body  # the status history
+    empty = bureau.post(reverse("remediation:plan_reopen", args=[plan.pk]), {"reopen-reason": " "})
+    assert empty.status_code == 400 and "重新打开销号须填写理由。" in empty.content.decode()
+    plan.refresh_from_db()
+    assert plan.status == PlanStatus.APPROVED
 
 
 def test_list_filters_export_and_query_count(client_for, demo_user, django_assert_max_num_queries):
