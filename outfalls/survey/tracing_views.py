@@ -66,8 +66,13 @@ class CaseListView(ScopedListView):
         return context
 
 
+def _awaiting():
+    """Verified outfalls without a tracing case (unscoped: callers add visible_to)."""
+    return Outfall.objects.filter(status=LifecycleStatus.VERIFIED, tracing_case=None)
+
+
 def awaiting_queryset(user):
-    return Outfall.objects.visible_to(user).filter(status=LifecycleStatus.VERIFIED, tracing_case=None)
+    return _awaiting().visible_to(user)
 
 
 class AwaitingListView(ScopedListView):
@@ -78,11 +83,7 @@ class AwaitingListView(ScopedListView):
     template_name = "survey/case_awaiting.html"
 
     def base_queryset(self):
-        return (
-            Outfall.objects.for_list()
-            .filter(status=LifecycleStatus.VERIFIED, tracing_case=None)
-            .order_by("code")
-        )
+        return _awaiting().for_list().order_by("code")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -253,15 +254,19 @@ def _case_action(request, case, action, forms):
 
 
 # 借道排污 ----------------------------------------------------------------------------------------------
-def borrowed_queryset(user):
+def _borrowed():
+    """Outfalls some unit borrows (借道排污), with their links (unscoped: callers add visible_to)."""
     borrowing = OutfallUnitLink.objects.filter(role=LinkRole.BORROWS).values("outfall_id")
     return (
-        Outfall.objects.visible_to(user)
-        .filter(pk__in=borrowing)
+        Outfall.objects.filter(pk__in=borrowing)
         .for_list()
         .prefetch_related(_links_prefetch())
         .order_by("county__code", "code")
     )
+
+
+def borrowed_queryset(user):
+    return _borrowed().visible_to(user)
 
 
 class BorrowedListView(ScopedListView):
@@ -270,7 +275,7 @@ class BorrowedListView(ScopedListView):
     template_name = "survey/borrowed_list.html"
 
     def base_queryset(self):
-        return borrowed_queryset(self.request.user)
+        return _borrowed()  # ScopedListView adds visible_to(user)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
