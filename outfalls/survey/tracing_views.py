@@ -23,7 +23,7 @@ from outfalls.registry.choices import LifecycleStatus, LinkRole, UnitKind
 from outfalls.registry.models import DischargeUnit, Outfall, OutfallUnitLink
 
 from . import coverage, progress, tracing
-from .choices import CaseStatus, PointOutcome
+from .choices import OPEN_OUTCOMES, CaseStatus, PointOutcome
 from .models import Campaign, TracingCase
 from .tracing_forms import (
     AwaitingFilter,
@@ -397,7 +397,12 @@ def reconciliation_view(request):
         {
             "balances": balances,
             "counties": [
-                (county, [counts[o] for o in PointOutcome.values], total)
+                (
+                    county,
+                    [counts[o] for o in PointOutcome.values],
+                    total,
+                    sum(counts[o] for o in OPEN_OUTCOMES),
+                )
                 for county, counts, total in coverage.balance_by_county(balances)
             ],
             "anomalies": anomalies,

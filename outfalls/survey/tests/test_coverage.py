@@ -11,7 +11,7 @@ from outfalls.core.models import Jurisdiction
 from outfalls.geo.linref import LocalFrame
 from outfalls.registry.models import Outfall, WaterBody
 from outfalls.survey import coverage
-from outfalls.survey.choices import Bank, PointOutcome
+from outfalls.survey.choices import OPEN_OUTCOMES, Bank, PointOutcome
 from outfalls.survey.models import Campaign, CampaignReach, FieldCheck, SuspectedPoint, Track
 
 ORIGIN = (113.3, 40.0)
@@ -194,8 +194,14 @@ def test_a_point_without_a_known_outcome_unbalances_its_campaign(constructed, cl
     assert balance.total == 11
     assert sum(balance.counts) == 10
     assert not balance.balanced
-    page = client_for("pingcheng").get(reverse("survey:reconciliation")).content.decode()
-    assert "不平衡" in page
+    response = client_for("pingcheng").get(reverse("survey:reconciliation"))
+    assert "不平衡" in response.content.decode()
+    # The county row counts the points still open (pending or escalated) over all its campaigns.
+    ((county, _, total, still_open),) = response.context["counties"]
+    county_points = SuspectedPoint.objects.filter(campaign__county=county)
+    assert total == county_points.count()
+    assert still_open == county_points.filter(outcome__in=OPEN_OUTCOMES).count() > 0
+    assert f"{still_open} 个未结论" in response.content.decode()
 
 
 def test_open_points_are_the_pending_and_escalated(constructed):
