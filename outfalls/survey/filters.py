@@ -48,7 +48,7 @@ class CampaignFilter(ScopedFilterSet):
 
 
 class PointFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label="编号")
+    q = django_filters.CharFilter(method="search", label="编号或说明")
     outcome = django_filters.ChoiceFilter(choices=PointOutcome.choices, label="结论", empty_label="全部结论")
     source = django_filters.ChoiceFilter(choices=PointSource.choices, label="来源", empty_label="全部来源")
 

@@ -86,6 +86,11 @@ def test_detail_lists_points_with_outcome_filter_and_counts(client_for):
     number = campaign.points.order_by("number").last().number
     response = client.get(reverse("survey:campaign_detail", args=[campaign.pk]), {"q": number})
     assert [p.number for p in response.context["points"]] == [number]
+    # The same box searches the points' descriptions (its label says so).
+    response = client.get(reverse("survey:campaign_detail", args=[campaign.pk]), {"q": "管道口"})
+    found = [p.description for p in response.context["points"]]
+    assert found and all("管道口" in d for d in found)
+    assert "编号或说明" in response.content.decode()
 
 
 def test_county_officer_creates_in_own_county_only(client_for):
