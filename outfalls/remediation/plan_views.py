@@ -325,12 +325,7 @@ class ProgrammeListView(LoginRequiredMixin, ListView):
         programmes = Programme.objects.annotate(
             total=Count("plans", filter=Q(plans__in=visible)),
             completed=Count("plans", filter=Q(plans__in=visible, plans__status=PlanStatus.APPROVED)),
-            overdue=Count(
-                "plans",
-                filter=Q(plans__in=visible)
-                & ~Q(plans__status=PlanStatus.APPROVED)
-                & Q(plans__deadline__lt=today),
-            ),
+            overdue=Count("plans", filter=Q(plans__in=visible.filter(supervision.overdue_q(today)))),
         )
         # Programmes are citywide; the list shows a county officer those their own plans belong to.
         return programmes if scope_of(self.request.user).citywide else programmes.filter(total__gt=0)

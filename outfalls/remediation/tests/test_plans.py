@@ -200,6 +200,12 @@ def test_programmes_group_plans(client_for, demo_user):
     assert {p.name: p.total for p in listed}["测试专项"] == RectificationPlan.objects.filter(
         programme=programme
     ).count()
+    # Overdue and completed counts per programme follow the plans' own rules (the demo has overdue ones).
+    for p in listed:
+        plans = list(RectificationPlan.objects.filter(programme=p))
+        assert p.overdue == sum(1 for plan in plans if plan.is_overdue)
+        assert p.completed == sum(1 for plan in plans if plan.status == PlanStatus.APPROVED)
+    assert any(p.overdue for p in listed)
 
 
 def test_retained_list_and_export_in_attachment_1_layout(client_for, demo_user):
