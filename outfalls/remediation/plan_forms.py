@@ -3,31 +3,13 @@
 from django import forms
 from django.db.models import Q
 
-from outfalls.core.forms import BootstrapMixin
+from outfalls.core.forms import BootstrapMixin, MultipleFileField
 from outfalls.registry.models import DischargeUnit, Outfall
 
 from .models import Programme, RectificationPlan
 from .services import NOT_A_MERGE_TARGET
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    """Several files in one input; cleans to a list (possibly empty)."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput())
-        kwargs.setdefault("required", False)
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data, initial=None):
-        if isinstance(data, list | tuple):
-            return [super(MultipleFileField, self).clean(item, initial) for item in data if item]
-        return [super().clean(data, initial)] if data else []
 
 
 class OutfallLabelChoiceField(forms.ModelChoiceField):
