@@ -207,6 +207,11 @@ LEDGER_IMPORT_BACKGROUND = env_bool("LEDGER_IMPORT_BACKGROUND", True)
 # receiving water; outfalls closer than SPATIAL_DUPLICATE_M to each other are possible duplicates.
 SPATIAL_RIVER_WARN_M = float(env("SPATIAL_RIVER_WARN_M", "500"))
 SPATIAL_DUPLICATE_M = float(env("SPATIAL_DUPLICATE_M", "30"))
+# A level-2 field check says a suspected point repeats an outfall (survey/services.py): the forms offer the
+# outfalls within SURVEY_DUPLICATE_RADIUS_M, and one farther than SURVEY_DUPLICATE_MAX_M is refused. These are a
+# phone's GPS tolerance for a person's decision; SPATIAL_DUPLICATE_M is what the ledger calls a possible duplicate.
+SURVEY_DUPLICATE_RADIUS_M = float(env("SURVEY_DUPLICATE_RADIUS_M", "100"))
+SURVEY_DUPLICATE_MAX_M = float(env("SURVEY_DUPLICATE_MAX_M", "300"))
 # Rectification rules (remediation/rules.py), from the city's plan: basins where industrial wastewater may not
 # go to municipal plants (matched against WaterBody.basin), the village volume above which a central facility
 # with one outfall is required, and words meaning an irrigation return passes an ecological facility first.

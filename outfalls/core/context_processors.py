@@ -14,5 +14,5 @@ def platform(request):
         "user_scope": scope,
         "user_roles": sorted({Role(g.role).label for g in scope.grants}),
         "upcoming_modules": UPCOMING_MODULES,
-        "can_import": scope.can_import_ledger,
+        "can_import": scope.can_import,
     }

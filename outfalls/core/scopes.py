@@ -46,10 +46,46 @@ class Scope:
     def can_edit_anything(self):
         return any(g.can_edit for g in self.grants)
 
+    # Named action rules: each workflow asks one of these instead of combining grants itself.
     @property
-    def can_import_ledger(self):
-        """Ledger imports are for city editors and county officers (whose rows must be their county's)."""
+    def _county_or_city_editor(self):
         return self.can_edit_citywide or bool(self.county_ids)
+
+    @property
+    def can_import(self):
+        """Ledger imports and suspected-point imports: city editors and county officers (whose rows must be
+        their county's)."""
+        return self._county_or_city_editor
+
+    @property
+    def can_create_campaign(self):
+        """排查 campaigns are set up by city editors and county officers (for their county)."""
+        return self._county_or_city_editor
+
+    @property
+    def can_run_rules(self):
+        """Run the rectification rules: city editors (citywide or a county) and county officers (their own)."""
+        return self._county_or_city_editor
+
+    @property
+    def can_submit_closeout(self):
+        """Submit a plan's completion (申请销号): the county (属地) or the city bureau."""
+        return self._county_or_city_editor
+
+    @property
+    def can_review_closeout(self):
+        """Return, approve and reopen a close-out: the city bureau only."""
+        return self.can_edit_citywide
+
+    @property
+    def can_import_gis(self):
+        """Reference layers (protected areas, rivers, sections, boundaries) come in from the city bureau."""
+        return self.can_edit_citywide
+
+    @property
+    def can_set_approval(self):
+        """The approval fields (登记建档, 审批或登记文号, 批准时间): the city bureau's editors."""
+        return self.can_edit_citywide
 
     @property
     def county_ids(self):

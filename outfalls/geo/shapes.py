@@ -12,6 +12,7 @@ import itertools
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import shapely
 from shapely import affinity
 from shapely.geometry import LineString, Point, shape
@@ -37,11 +38,32 @@ def contains(geom, lon, lat):
 
 
 def metres_per_degree(lat):
-    """(metres per degree of longitude, metres per degree of latitude) at latitude lat."""
-    phi = math.radians(lat)
-    per_lat = 111132.954 - 559.822 * math.cos(2 * phi) + 1.175 * math.cos(4 * phi)
-    per_lon = 111412.84 * math.cos(phi) - 93.5 * math.cos(3 * phi) + 0.118 * math.cos(5 * phi)
+    """(metres per degree of longitude, metres per degree of latitude) at latitude lat (a number or a numpy
+    array of them)."""
+    if np.ndim(lat) == 0:
+        phi = math.radians(lat)
+        cos = math.cos
+    else:
+        phi = np.radians(lat)
+        cos = np.cos
+    per_lat = 111132.954 - 559.822 * cos(2 * phi) + 1.175 * cos(4 * phi)
+    per_lon = 111412.84 * cos(phi) - 93.5 * cos(3 * phi) + 0.118 * cos(5 * phi)
     return per_lon, per_lat
+
+
+def distance_m(lon1, lat1, lon2, lat2):
+    """Metres between nearby points (numbers or numpy arrays), with the scale at their middle latitude: the
+    one distance every part of the platform uses (imports, spatial checks, survey decisions)."""
+    per_lon, per_lat = metres_per_degree((lat1 + lat2) / 2)
+    if np.ndim(per_lat) == 0:
+        return math.hypot((lon2 - lon1) * per_lon, (lat2 - lat1) * per_lat)
+    return np.hypot((lon2 - lon1) * per_lon, (lat2 - lat1) * per_lat)
+
+
+def degrees_around(lat, metres):
+    """(degrees of longitude, degrees of latitude) that cover `metres` at latitude lat: a box to prefilter by."""
+    per_lon, per_lat = metres_per_degree(lat)
+    return metres / max(per_lon, 1.0), metres / per_lat
 
 
 def reference_latitude(geom):

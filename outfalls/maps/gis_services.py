@@ -748,7 +748,7 @@ def _plan_boundaries(plan, pairs):
 
 
 def can_import(user):
-    return scope_of(user).can_edit_citywide
+    return scope_of(user).can_import_gis
 
 
 def check_can_import(user):

@@ -33,7 +33,7 @@ from simple_history.utils import bulk_update_with_history
 
 from outfalls.core.choices import COUNTY_LEVELS, JurisdictionLevel
 from outfalls.core.models import Jurisdiction
-from outfalls.geo import shapes
+from outfalls.geo import coords, shapes
 from outfalls.geo.index import GeometryIndex
 from outfalls.geo.linref import LocalFrame, RiverLine
 
@@ -60,6 +60,52 @@ def river_warn_m():
 
 def duplicate_m():
     return float(getattr(settings, "SPATIAL_DUPLICATE_M", 30))
+
+
+# The city's extent, for refusing coordinates outside it: its boundary's bounding box widened by this many
+# degrees (about 5 km), the same for forms and imports.
+CITY_MARGIN_DEG = 0.05
+
+
+@dataclass(frozen=True)
+class CityBounds:
+    name: str
+    bbox: tuple | None  # (min_lon, min_lat, max_lon, max_lat), None when the city has no boundary
+
+    def problem(self, lon, lat):
+        """A Chinese message when (lon, lat) lies outside the city, else None."""
+        if self.bbox is None:
+            return None
+        return coords.check_in_bbox(lon, lat, self.bbox, region=self.name, margin=CITY_MARGIN_DEG)
+
+
+def city_bounds():
+    """The city this install serves (the city-level jurisdiction), read once per call."""
+    row = (
+        Jurisdiction.objects.filter(level=JurisdictionLevel.CITY)
+        .order_by("code")
+        .values_list("name", "boundary")
+        .first()
+    )
+    if row is None:
+        return CityBounds("本市", None)
+    name, boundary = row
+    geom = _geometry(boundary) if boundary else None
+    return CityBounds(name, geom.bounds if geom is not None and not geom.is_empty else None)
+
+
+def outside_city(lon, lat, city=None):
+    """A Chinese message when the point lies outside the city (forms and imports refuse it), else None."""
+    return (city or city_bounds()).problem(lon, lat)
+
+
+# Findings that ask a person to confirm a new or moved point before it is saved (save_outfall).
+PLACEMENT_KINDS = (FindingKind.COUNTY_MISMATCH, FindingKind.FAR_FROM_RIVER)
+
+
+def placement_warnings(computation):
+    """The messages of a computation's county and river findings (see PLACEMENT_KINDS)."""
+    return [message for _, kind, message, *_ in computation.findings if kind in PLACEMENT_KINDS]
 
 
 def interval_text(upstream, downstream):
@@ -439,7 +485,14 @@ def _check_rivers(computation, targets, points_m, waters, old_filled):
                 message = f"受纳水体“{water.name}”未设考核断面，无断面区间"
             current = current_values[n]
             previous = old_filled.get(outfall_id)
-            if current == "" or (previous is not None and current == previous):  # the check's to fill
+            if d > limit:  # too far from the river for its position along it to mean anything
+                if previous is not None and current == previous and current:
+                    intervals[outfall_id] = ""  # the check's own earlier value, now wrong
+                data["filled"] = None
+                if current:
+                    data["ledger_value"] = current
+                message += f"；距河道超过 {limit_text}，不自动填写断面区间"
+            elif current == "" or (previous is not None and current == previous):  # the check's to fill
                 if interval != current:
                     intervals[outfall_id] = interval
                     if interval:
@@ -489,10 +542,7 @@ def _check_duplicates(computation, targets, pool, frame):
     a_ids, b_ids = targets.ids[ti], pool_ids[pj]
     keep = a_ids != b_ids
     ti, pj, a_ids, b_ids = ti[keep], pj[keep], a_ids[keep], b_ids[keep]
-    per_lon, per_lat = _metres_per_degree(0.5 * (targets.lat[ti] + pool_lat[pj]))
-    dx = (targets.lon[ti] - pool_lon[pj]) * per_lon
-    dy = (targets.lat[ti] - pool_lat[pj]) * per_lat
-    distance = np.hypot(dx, dy)
+    distance = shapes.distance_m(targets.lon[ti], targets.lat[ti], pool_lon[pj], pool_lat[pj])
     keep = distance <= limit
     a_ids, b_ids, distance = a_ids[keep], b_ids[keep], distance[keep]
     if not len(a_ids):
@@ -507,13 +557,6 @@ def _check_duplicates(computation, targets, pool, frame):
         message = f"{limit:.0f} 米内另有入河排污口（相距约 {d:.0f} 米），可能为重复排口"
         data = {"other_id": b, "distance_m": round(d, 1), "limit_m": limit}
         computation.findings.append((a, FindingKind.DUPLICATE, message, data, None, b))
-
-
-def _metres_per_degree(lats):
-    phi = np.radians(lats)
-    per_lat = 111132.954 - 559.822 * np.cos(2 * phi) + 1.175 * np.cos(4 * phi)
-    per_lon = 111412.84 * np.cos(phi) - 93.5 * np.cos(3 * phi) + 0.118 * np.cos(5 * phi)
-    return per_lon, per_lat
 
 
 # Writing -----------------------------------------------------------------------------------------------

@@ -53,7 +53,8 @@ class LifecycleStatus(models.TextChoices):
     CLOSED = "closed", "已销号"
 
 
-# The lifecycle's allowed steps (DESIGN.md). Each is made through registry.services.change_status.
+# The lifecycle's allowed steps (DESIGN.md). Every change of an outfall's state goes through
+# registry.services.set_outfall_state, which finds the path through this table.
 LIFECYCLE_TRANSITIONS = {
     LifecycleStatus.SUSPECTED: (LifecycleStatus.VERIFIED,),
     LifecycleStatus.VERIFIED: (LifecycleStatus.TRACED,),
@@ -68,6 +69,76 @@ LIFECYCLE_TRANSITIONS = {
 }
 
 
+class Workflow(models.TextChoices):
+    """Who may make a lifecycle step (registry.services.set_outfall_state(workflow=...))."""
+
+    LEDGER = "ledger", "台账状态变更"
+    TRACING = "tracing", "溯源结案"
+    REMEDIATION = "remediation", "一口一策整治方案"
+    CLOSEOUT = "closeout", "销号审核"
+
+
+# The workflow that owns each step. Steps owned by no workflow (LEDGER) are the only ones the generic
+# status change on the outfall's page offers; the others are reached only through their workflow's service:
+# traced only by concluding a tracing case, rectifying only by a plan (or a reopened close-out), and the
+# outcomes (kept, merged, removed, closed) only by an approved close-out.
+STEP_OWNER = {
+    (LifecycleStatus.SUSPECTED, LifecycleStatus.VERIFIED): Workflow.LEDGER,
+    (LifecycleStatus.VERIFIED, LifecycleStatus.TRACED): Workflow.TRACING,
+    (LifecycleStatus.TRACED, LifecycleStatus.CLASSIFIED): Workflow.LEDGER,
+    (LifecycleStatus.CLASSIFIED, LifecycleStatus.RECTIFYING): Workflow.REMEDIATION,
+    (LifecycleStatus.CLASSIFIED, LifecycleStatus.KEPT): Workflow.CLOSEOUT,
+    (LifecycleStatus.RECTIFYING, LifecycleStatus.KEPT): Workflow.CLOSEOUT,
+    (LifecycleStatus.RECTIFYING, LifecycleStatus.MERGED): Workflow.CLOSEOUT,
+    (LifecycleStatus.RECTIFYING, LifecycleStatus.REMOVED): Workflow.CLOSEOUT,
+    (LifecycleStatus.KEPT, LifecycleStatus.RECTIFYING): Workflow.REMEDIATION,
+    (LifecycleStatus.KEPT, LifecycleStatus.CLOSED): Workflow.CLOSEOUT,
+    (LifecycleStatus.MERGED, LifecycleStatus.CLOSED): Workflow.CLOSEOUT,
+    (LifecycleStatus.MERGED, LifecycleStatus.RECTIFYING): Workflow.REMEDIATION,
+    (LifecycleStatus.REMOVED, LifecycleStatus.CLOSED): Workflow.CLOSEOUT,
+    (LifecycleStatus.REMOVED, LifecycleStatus.RECTIFYING): Workflow.REMEDIATION,
+    (LifecycleStatus.CLOSED, LifecycleStatus.RECTIFYING): Workflow.REMEDIATION,
+}
+
+
+def ledger_steps(status):
+    """The steps from `status` that belong to no workflow (offered by the generic status change)."""
+    return tuple(
+        to
+        for to in LIFECYCLE_TRANSITIONS[LifecycleStatus(status)]
+        if STEP_OWNER[status, to] == Workflow.LEDGER
+    )
+
+
+def workflow_steps(status):
+    """[(next status, the workflow that makes the step)] for the steps from `status` that a workflow owns
+    (shown on the outfall's page beside the generic status change, so people know where to go)."""
+    return [
+        (LifecycleStatus(to), Workflow(STEP_OWNER[status, to]))
+        for to in LIFECYCLE_TRANSITIONS[LifecycleStatus(status)]
+        if STEP_OWNER[status, to] != Workflow.LEDGER
+    ]
+
+
+# Groupings of the lifecycle, named once for every app.
+NOT_TRACED = (LifecycleStatus.SUSPECTED, LifecycleStatus.VERIFIED)
+TRACED_OR_LATER = tuple(s for s in LifecycleStatus if s not in NOT_TRACED)
+# Outfalls that no longer discharge on their own (merged into another, removed, closed out): they are not
+# rectified again unless a close-out is reopened, and another outfall cannot be merged into them.
+FINISHED = (LifecycleStatus.MERGED, LifecycleStatus.REMOVED, LifecycleStatus.CLOSED)
+# Verified and not finished: what the rectification rules look at.
+ACTIVE = (
+    LifecycleStatus.VERIFIED,
+    LifecycleStatus.TRACED,
+    LifecycleStatus.CLASSIFIED,
+    LifecycleStatus.RECTIFYING,
+    LifecycleStatus.KEPT,
+)
+# States a new outfall may start in: a ledger entry starts suspected or verified; the later states are reached
+# through their workflows.
+INITIAL = (LifecycleStatus.SUSPECTED, LifecycleStatus.VERIFIED)
+
+
 class RectificationStatus(models.TextChoices):
     NOT_STARTED = "not_started", "未整治"
     IN_PROGRESS = "in_progress", "正在整治"
@@ -80,6 +151,34 @@ class RectificationMeasure(models.TextChoices):
     MERGE = "merge", "清理合并"
     REGULARISE = "regularise", "规范整治"
     NONE = "none", "无需整治"
+
+
+# 实施方案（十）: "严禁合并、封堵城镇雨洪排口，防止影响汛期排水防涝安全".
+STORM_FORBIDDEN_MEASURES = (RectificationMeasure.REMOVE, RectificationMeasure.MERGE)
+
+
+def storm_measure_error(type_code, measure):
+    """The plan's rule for storm outfalls: a Chinese refusal when `measure` would remove or merge a 城镇雨洪排口,
+    else None. The model (clean), the state service, plan validation and the rules all ask this."""
+    if type_code == TypeCode.YH and measure in STORM_FORBIDDEN_MEASURES:
+        return (
+            f"城镇雨洪排口严禁合并、封堵（实施方案（十）），整治措施不能为“{RectificationMeasure(measure).label}”；"
+            "旱天有污水排放的，应溯源治理后规范整治。"
+        )
+    return None
+
+
+# What an approved close-out (销号) leaves, per measure (docs/architecture.md): 取缔 → removed and closed out
+# (the outfall no longer exists: 整治中 → 取缔 → 已销号 in one step); 合并 → merged into the plan's target
+# (merged_into); 规范整治 and 无需整治 → kept (保留, on the retained list), registered by the approver.
+CLOSEOUT_STATUS = {
+    RectificationMeasure.REMOVE: LifecycleStatus.CLOSED,
+    RectificationMeasure.MERGE: LifecycleStatus.MERGED,
+    RectificationMeasure.REGULARISE: LifecycleStatus.KEPT,
+    RectificationMeasure.NONE: LifecycleStatus.KEPT,
+}
+# The state a close-out passes through on its way (a removal is recorded as removed, then closed out).
+CLOSEOUT_VIA = {RectificationMeasure.REMOVE: LifecycleStatus.REMOVED}
 
 
 class EntryMode(models.TextChoices):

@@ -91,3 +91,19 @@ def parse(code):
     if "water_body" in names:
         result["water_body"] = rest
     return result
+
+
+class CodeAllocator:
+    """Local codes for new outfalls, one place for a single save and an import of many: the highest sequence
+    per prefix is read once (existing(prefix) gives the codes starting with it), then counted up."""
+
+    def __init__(self, existing):
+        self.existing = existing
+        self.next = {}
+
+    def code(self, prefix):
+        if prefix not in self.next:
+            self.next[prefix] = sequence_of(next_code(self.existing(prefix), prefix), prefix)
+        seq = self.next[prefix]
+        self.next[prefix] = seq + 1
+        return format_code(prefix, seq)

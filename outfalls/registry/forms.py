@@ -3,12 +3,14 @@
 from django import forms
 
 from outfalls.core.choices import AttachmentKind
-from outfalls.core.forms import BootstrapMixin
+from outfalls.core.forms import BootstrapMixin, style_form
 from outfalls.core.models import Jurisdiction
+from outfalls.core.scopes import scope_of
 from outfalls.geo.coords import CRS, CRS_CHOICES, CoordinateError, parse_point, to_cgcs2000
 
-from .choices import LifecycleStatus, LinkRole
+from .choices import INITIAL, LinkRole
 from .models import DischargeUnit, Outfall, WaterBody
+from .services import APPROVAL_FIELDS, APPROVAL_SOURCE, STATE_FIELD_SOURCE
 
 
 def _place_choices(user, level):
@@ -95,6 +97,7 @@ class OutfallForm(TypedCoordinatesMixin, BootstrapMixin, forms.ModelForm):
                 "lat",
                 "coord_text",
                 "coord_crs",
+                "confirm_placement",
                 "entry_mode",
                 "outlet_position",
                 "outlet_description",
@@ -109,8 +112,6 @@ class OutfallForm(TypedCoordinatesMixin, BootstrapMixin, forms.ModelForm):
         (
             "整治与管理",
             [
-                "rectification_measure",
-                "rectification_status",
                 "registered",
                 "approval_date",
                 "approval_number",
@@ -124,6 +125,11 @@ class OutfallForm(TypedCoordinatesMixin, BootstrapMixin, forms.ModelForm):
     village = PlaceLabelChoiceField(queryset=Jurisdiction.objects.none(), required=False, label="村（社区）")
     coord_text = coord_text_field()
     coord_crs = coord_crs_field()
+    confirm_placement = forms.BooleanField(
+        label="坐标已核实，仍按此保存",
+        required=False,
+        help_text="坐标不在所填县区内或距所填受纳水体较远时须勾选；空间检查结果仍记入一口一档",
+    )
 
     class Meta:
         model = Outfall
@@ -152,8 +158,6 @@ class OutfallForm(TypedCoordinatesMixin, BootstrapMixin, forms.ModelForm):
             "responsibility_basis",
             "responsibility_note",
             "status",
-            "rectification_measure",
-            "rectification_status",
             "registered",
             "approval_date",
             "approval_number",
@@ -183,18 +187,50 @@ class OutfallForm(TypedCoordinatesMixin, BootstrapMixin, forms.ModelForm):
             "name"
         ].help_text = "勾选“按规则自动命名”时按 HJ 1235 由行政区划名＋地标或单位名＋编号＋类型名生成"
         if self.instance.pk:
-            # The lifecycle status moves only through its workflow step (the status form on the detail page).
+            # The lifecycle status moves only through its workflows (see state_rows).
             del self.fields["status"]
         else:
-            self.fields["status"].choices = [
-                (s.value, s.label)
-                for s in (
-                    LifecycleStatus.SUSPECTED,
-                    LifecycleStatus.VERIFIED,
-                    LifecycleStatus.TRACED,
-                    LifecycleStatus.CLASSIFIED,
-                )
-            ]
+            self.fields["status"].choices = [(s.value, s.label) for s in INITIAL]
+        if not scope_of(user).can_set_approval:
+            for name in APPROVAL_FIELDS:  # kept as they are; only the city bureau changes them
+                self.fields[name].disabled = True
+                self.fields[name].help_text = APPROVAL_SOURCE
+        if not self._placement_asked():
+            # Offered only once the service has asked for it (a point outside its county or far from its river).
+            del self.fields["confirm_placement"]
+
+    def _placement_asked(self):
+        return self.is_bound and "confirm_placement" in self.data
+
+    def ask_placement(self, messages):
+        """Show the confirmation box with the service's findings (the view calls this on its refusal)."""
+        if "confirm_placement" not in self.fields:
+            self.fields["confirm_placement"] = type(self).base_fields["confirm_placement"]
+            style_form(self)
+        for message in messages:
+            self.add_error("confirm_placement", message)
+
+    def state_rows(self):
+        """The state the workflows own, read-only on the form: (label, value, where it changes)."""
+        outfall = self.instance
+        if outfall.pk is None:
+            return []
+        rows = [
+            ("生命周期状态", outfall.get_status_display(), STATE_FIELD_SOURCE["status"]),
+            (
+                "整治类型",
+                outfall.get_rectification_measure_display() or "—",
+                STATE_FIELD_SOURCE["rectification_measure"],
+            ),
+            (
+                "整治进展",
+                outfall.get_rectification_status_display(),
+                STATE_FIELD_SOURCE["rectification_status"],
+            ),
+        ]
+        if outfall.merged_into_id:
+            rows.append(("并入排口", str(outfall.merged_into), STATE_FIELD_SOURCE["merged_into"]))
+        return rows
 
     def clean(self):
         cleaned = super().clean()

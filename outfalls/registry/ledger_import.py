@@ -12,17 +12,14 @@ has an error or an undecided duplicate, and writes everything in one transaction
 carry the import's number.
 """
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from outfalls.core.models import StatusChange
 from outfalls.geo import coords
 
-from . import checks, coding
-from .choices import LifecycleStatus, LinkRole, ResponsibilityBasis
-from .classification import LEVEL2_CODE, TypeCode
+from . import services
+from .choices import LifecycleStatus, ResponsibilityBasis
 from .ledger_reader import LedgerFileError, read_table
 from .ledger_rows import (  # noqa: F401  (re-exported: Action, DECISIONS, LedgerImportError, check_can_import)
     DECISIONS,
@@ -36,15 +33,23 @@ from .ledger_rows import (  # noqa: F401  (re-exported: Action, DECISIONS, Ledge
     _compare,
     _norm,
     check_can_import,
+    reported_notes,
 )
-from .models import DischargeUnit, LedgerImport, Outfall, OutfallUnitLink
+from .models import DischargeUnit, LedgerImport, Outfall
 
 PROGRESS_EVERY = 500
 BATCH = 2000
 
 
-def interpret(file, *, filename, user, crs="cgcs2000", progress=None):
-    """Read a file and judge every row. Raises LedgerImportError for a file that cannot be read at all."""
+def interpret(file, *, filename, user, crs="cgcs2000", progress=None, validate=True):
+    """Read a file and judge every row. Raises LedgerImportError for a file that cannot be read at all.
+
+    With `validate` (the preview), every row that would be written is checked by the registry's own rules
+    (services.validate_outfall: the model's clean(), the state only workflows change, the approval fields
+    only the city sets, coordinates inside the city), and national codes are checked across the file and the
+    ledger; what fails becomes the row's error naming its column. The commit leaves that to
+    services.save_outfalls, which applies the same rules once more before anything is written.
+    """
     try:
         table = read_table(file, filename=filename)
     except LedgerFileError as error:
@@ -64,13 +69,98 @@ def interpret(file, *, filename, user, crs="cgcs2000", progress=None):
         chunk = matched[start : start + BATCH]
         outfalls = Outfall.objects.for_list().in_bulk([r.match.id for r in chunk])
         for result in chunk:
-            result.changes = _compare(result, outfalls[result.match.id])
+            outfall = outfalls[result.match.id]
+            result.changes = _compare(result, outfall)
             result.action = Action.UPDATE if result.changes else Action.UNCHANGED
+            reported_notes(reader, result, outfall)
+            if validate and result.action == Action.UPDATE:
+                _check_row(reader, result, *_updated_outfall(result, outfall), user=user, city=resolver.city)
+    for result in results:
+        if result.action in (Action.NEW, Action.DUPLICATE):
+            reported_notes(reader, result)
+            if validate:
+                _check_row(reader, result, _new_outfall(result, None), None, user=user, city=resolver.city)
+    if validate:
+        _check_national_codes(reader, results)
     counts = {action: 0 for action in Action.LABELS}
     for result in results:
         counts[result.action] += 1
     counts["rows"] = len(results)
     return Preview(results, counts, table)
+
+
+# Which column a model field's message belongs to (the attachment-1 column keys of ledger_template).
+FIELD_COLUMNS = {
+    "county": "county",
+    "town": "town",
+    "village": "village",
+    "water_body": "water_body",
+    "section_interval": "section_interval",
+    "name": "name",
+    "lon": "location",
+    "lat": "location",
+    "entry_mode": "entry_mode",
+    "outlet_position": "outlet",
+    "outlet_description": "outlet",
+    "conveyance": "conveyance",
+    "responsible_entity": "responsible_entity",
+    "responsibility_note": "responsible_entity",
+    "responsibility_basis": "responsible_entity",
+    "type_code": "classification",
+    "type_level2": "classification",
+    "type_level3": "classification",
+    "rectification_status": "rectification",
+    "registered": "registered",
+    "approval_date": "approval_date",
+    "permit_number": "permit_number",
+    "national_code": "national_code",
+    "code": "code",
+}
+
+
+def _where(reader, number, field):
+    key = FIELD_COLUMNS.get(field)
+    if key is None:
+        label = FIELD_LABELS.get(field) or str(Outfall._meta.get_field(field).verbose_name)
+        return f"第 {number} 行 {label}"
+    if key == "location" and key not in reader.table.columns and "lon" in reader.table.columns:
+        key = "lon"
+    return reader.where(number, key)
+
+
+def _check_row(reader, result, outfall, old, *, user, city):
+    """The registry's rules for the outfall a row would write; each failure is the row's error."""
+    for field, message in services.validate_outfall(
+        outfall, user=user, old=old, unique=False, city=city
+    ).items():
+        result.error(f"{_where(reader, result.number, field)}：{message}")
+
+
+def _check_national_codes(reader, results):
+    """A national code the database would refuse, caught in the preview: used by two rows of the file, or
+    by another outfall of the ledger than the one the row updates (named only when the user may see it)."""
+    seen = {}
+    for result in results:
+        code = result.values.get("national_code")
+        if not code or result.action == Action.ERROR:
+            continue
+        if code in seen:
+            result.error(
+                f"{_where(reader, result.number, 'national_code')}：国家统一编码 {code} 与第 {seen[code]} 行重复。"
+            )
+            continue
+        seen[code] = result.number
+        owner = reader.resolver.by_national.get(code)
+        if owner is not None and (result.match is None or owner.id != result.match.id):
+            shown = f"排口 {owner.code}" if reader.resolver.in_scope(owner) else "其他辖区的排口"
+            result.error(
+                f"{_where(reader, result.number, 'national_code')}：国家统一编码 {code} 已由{shown}使用。"
+            )
+
+
+def report_rows(results):
+    """What the import page lists: every row but those unchanged without a note."""
+    return [r.as_json() for r in results if r.action != Action.UNCHANGED or r.notes]
 
 
 def _save_progress(record):
@@ -96,27 +186,10 @@ def run_preview(record, *, user=None):
     record.status = LedgerImport.Status.PREVIEWED
     record.rows_total = record.rows_done = len(preview.results)
     record.counts = preview.counts
-    record.report = [r.as_json() for r in preview.results if r.action != Action.UNCHANGED]
+    record.report = report_rows(preview.results)
     record.error = ""
     record.save(update_fields=["status", "rows_total", "rows_done", "counts", "report", "error"])
     return preview
-
-
-class CodeAllocator:
-    """Local codes for many new outfalls at once: one query per code prefix, then counting up."""
-
-    def __init__(self):
-        self.next = {}
-
-    def code(self, outfall):
-        prefix = outfall.code_prefix()
-        if prefix not in self.next:
-            existing = Outfall.objects.filter(code__startswith=prefix).values_list("code", flat=True)
-            last = coding.sequence_of(coding.next_code(existing, prefix), prefix)
-            self.next[prefix] = last
-        seq = self.next[prefix]
-        self.next[prefix] = seq + 1
-        return coding.format_code(prefix, seq)
 
 
 def normalise_decisions(decisions):
@@ -159,7 +232,7 @@ def commit(record, user, decisions=None):
     """Write the whole import, or nothing. decisions: {row number: "new" | "update" | "skip"} for duplicates."""
     decisions = normalise_decisions(decisions)
     with record.file.open("rb") as handle:
-        preview = interpret(handle, filename=record.filename, user=user, crs=record.crs)
+        preview = interpret(handle, filename=record.filename, user=user, crs=record.crs, validate=False)
     if preview.errors:
         raise LedgerImportError(f"有 {len(preview.errors)} 行错误，未导入任何数据。请修改文件后重新上传。")
     check_decisions([r.number for r in preview.duplicates], decisions)
@@ -178,12 +251,20 @@ def commit(record, user, decisions=None):
             result.match = target
             result.action = Action.UPDATE
             result.changes = _compare(result, Outfall.objects.for_list().get(pk=target.id))
-    with transaction.atomic():
-        _apply(record, user, preview)
+    try:
+        with transaction.atomic():
+            _apply(record, user, preview)
+    except ValidationError as error:
+        lines = error.messages
+        shown = "；".join(lines[:20]) + (f"；等共 {len(lines)} 处" if len(lines) > 20 else "")
+        raise LedgerImportError(f"未导入任何数据：{shown}") from None
     return preview
 
 
 def _apply(record, user, preview):
+    """Write the judged rows through the registry's services: new units (services.create_units), new and
+    updated outfalls (services.save_outfalls: the same rules as the form, one code allocator, bulk writes with
+    history rows naming the import, status-change rows, owner links, spatial checks)."""
     reason = record.history_reason
     now = timezone.now()
     # Units named in the file that the platform does not know yet.
@@ -200,117 +281,80 @@ def _apply(record, user, preview):
                     lat=result.unit["lat"],
                 )
     if new_units:
-        bulk_create_with_history(list(new_units.values()), DischargeUnit, batch_size=BATCH, default_user=user,
-                                 default_change_reason=reason)  # fmt: skip
-        created = {
-            _norm(u.name): u
-            for u in DischargeUnit.objects.filter(name__in=[u.name for u in new_units.values()])
-        }
-        new_units = {k: created[k] for k in new_units}
+        services.create_units(list(new_units.values()), user=user, reason=reason)
 
     def entity_of(result):
         if result.unit is not None:
             return new_units[_norm(result.unit["name"])]
         return result.values.get("responsible_entity")
 
-    # New outfalls, a batch at a time (memory stays flat however long the file).
-    allocator = CodeAllocator()
-    content_type = _outfall_type()
-    new_results = [r for r in preview.results if r.action == Action.NEW]
-    created_ids = []
-    for start in range(0, len(new_results), BATCH):
-        batch = [_new_outfall(r, entity_of(r), allocator) for r in new_results[start : start + BATCH]]
-        saved = bulk_create_with_history(batch, Outfall, default_user=user, default_change_reason=reason)
-        _create_links(
-            [
-                OutfallUnitLink(outfall_id=o.pk, unit_id=o.responsible_entity_id, role=LinkRole.OWNER)
-                for o in saved
-                if o.responsible_entity_id
-            ],
-            user,
-            reason,
-        )
-        StatusChange.objects.bulk_create(
-            [
-                StatusChange(content_type=content_type, object_id=o.pk, from_value="", to_value=o.status,
-                             reason=reason, changed_by=user)
-                for o in saved
-            ]
-        )  # fmt: skip
-        created_ids += [o.pk for o in saved]
-
-    # Updates.
+    labels, owners, new = {}, {}, []
+    for result in preview.results:
+        if result.action != Action.NEW:
+            continue
+        outfall = _new_outfall(result, entity_of(result))
+        labels[id(outfall)] = f"第 {result.number} 行"
+        owners[id(outfall)] = outfall.responsible_entity
+        new.append(outfall)
     updating = [r for r in preview.results if r.action == Action.UPDATE]
-    changed_fields = set()
-    updated = []
+    updates, changed_fields = [], set()
     for start in range(0, len(updating), BATCH):
         chunk = updating[start : start + BATCH]
-        outfalls = Outfall.objects.in_bulk([r.match.id for r in chunk])
+        outfalls = Outfall.objects.for_list().in_bulk([r.match.id for r in chunk])
         for result in chunk:
-            outfall = outfalls[result.match.id]
-            for name, value in result.values.items():
-                if name == "responsibility_note":
-                    continue
-                setattr(outfall, name, value)
-                changed_fields.add(name)
-            entity = entity_of(result)
-            if result.unit is not None and entity is not None:
-                outfall.responsible_entity = entity
-                changed_fields.add("responsible_entity")
-            if any(label == FIELD_LABELS["name"] for label, _, _ in result.changes):
-                outfall.name_auto = False  # a name typed in the file wins over the generated one
-                changed_fields.add("name_auto")
-            outfall.updated_at = now
-            updated.append(outfall)
-    if updated:
-        fields = sorted(changed_fields | {"updated_at"})
-        bulk_update_with_history(
-            updated, Outfall, fields, batch_size=BATCH, default_user=user, default_change_reason=reason
-        )
-
-    # The spatial checks for every outfall written (findings; 断面区间 where empty).
-    checks.check_outfalls(created_ids + [o.id for o in updated], user=user)
+            outfall, old = _updated_outfall(result, outfalls[result.match.id], entity_of(result))
+            changed_fields |= outfall._import_fields
+            labels[id(outfall)] = f"第 {result.number} 行"
+            updates.append((outfall, old))
+    written = services.save_outfalls(
+        new, updates, user=user, reason=reason, update_fields=changed_fields, owners=owners, labels=labels
+    )
 
     record.status = LedgerImport.Status.COMMITTED
     record.committed_at = now
-    record.created_ids = created_ids
-    record.updated_ids = [o.id for o in updated]
+    record.created_ids = [o.pk for o in written.created]
+    record.updated_ids = [o.pk for o in written.updated]
     record.created_unit_ids = [u.id for u in new_units.values()]
     counts = {action: 0 for action in Action.LABELS}
     for result in preview.results:
         counts[result.action] += 1
     counts["rows"] = len(preview.results)
     record.counts = counts
-    record.report = [r.as_json() for r in preview.results if r.action != Action.UNCHANGED]
+    record.report = report_rows(preview.results)
     record.save()
 
 
-def _new_outfall(result, entity, allocator):
+def _new_outfall(result, entity):
+    """The outfall a new row describes (not saved; services.save_outfalls names and codes it)."""
     values = {
         k: v for k, v in result.values.items() if k not in ("responsible_entity", "responsibility_note")
     }
     outfall = Outfall(status=LifecycleStatus.VERIFIED, **values)
+    entity = entity if entity is not None else result.values.get("responsible_entity")
     if entity is not None:
         outfall.responsible_entity = entity
         outfall.responsibility_basis = ResponsibilityBasis.DECLARED
         outfall.landmark = entity.name
+    elif result.unit is not None:
+        outfall.responsibility_note = result.unit["name"]
     outfall.name_auto = "name" not in values
-    if outfall.name_auto:
-        outfall.name = outfall.generated_name()
-    if outfall.type_level2 and outfall.type_code in (TypeCode.UNDETERMINED, ""):
-        outfall.type_code = LEVEL2_CODE[outfall.type_level2]
-    outfall.code = allocator.code(outfall)
     return outfall
 
 
-def _create_links(links, user, reason):
-    if links:
-        bulk_create_with_history(
-            links, OutfallUnitLink, batch_size=BATCH, default_user=user, default_change_reason=reason
-        )
-
-
-def _outfall_type():
-    from django.contrib.contenttypes.models import ContentType
-
-    return ContentType.objects.get_for_model(Outfall)
+def _updated_outfall(result, outfall, entity=None):
+    """(the outfall with the row's cells applied, its snapshot before); the fields set are in _import_fields."""
+    old = services.snapshot(outfall)
+    fields = set()
+    for name, value in result.values.items():
+        if name == "responsibility_note":
+            continue
+        setattr(outfall, name, value)
+        fields.add(name)
+    if result.unit is not None and entity is not None:
+        outfall.responsible_entity = entity
+        fields.add("responsible_entity")
+    if any(label == FIELD_LABELS["name"] for label, _, _ in result.changes):
+        outfall.name_auto = False  # a name typed in the file wins over the generated one
+        fields.add("name_auto")
+    outfall._import_fields = fields
+    return outfall, old

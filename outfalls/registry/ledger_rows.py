@@ -1,25 +1,22 @@
 """One row of an attachment-1 table, judged: names resolved against the database, values parsed, and the row
 matched with the ledger (by code, then name, then distance). Used by ledger_import."""
 
-import math
 import unicodedata
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied
-from shapely.geometry import shape
 
 from outfalls.core.choices import COUNTY_LEVELS, JurisdictionLevel
 from outfalls.core.models import Jurisdiction
 from outfalls.core.scopes import scope_of
 from outfalls.geo import coords
+from outfalls.geo.shapes import distance_m
 
-from . import ledger_values
+from . import checks, ledger_values
 from .choices import UnitKind
 from .classification import TypeCode
 from .models import DischargeUnit, Outfall, WaterBody
 from .validators import permit_number_errors
-
-DUPLICATE_DISTANCE_M = 30.0
 
 
 class Action:
@@ -42,6 +39,10 @@ class Action:
 
 # What a person may decide for a possible duplicate.
 DECISIONS = {"new": "作为新排口导入", "update": "更新已有排口", "skip": "跳过本行"}
+
+
+# Columns of the approval fields (是否完成登记建档, 设置审批或排污许可批准时间): the city bureau's to write.
+APPROVAL_COLUMNS = ("registered", "approval_date")
 
 
 class LedgerImportError(Exception):
@@ -80,16 +81,8 @@ TOWN_SUFFIXES = ("街道办事处", "办事处", "街道", "镇", "乡")
 VILLAGE_SUFFIXES = ("村民委员会", "居民委员会", "村委会", "居委会", "社区", "村")
 
 
-def distance_m(lon1, lat1, lon2, lat2):
-    """Metres between two nearby points (equirectangular; exact enough below a few km)."""
-    k = 111_320.0
-    dx = (lon2 - lon1) * k * math.cos(math.radians((lat1 + lat2) / 2))
-    dy = (lat2 - lat1) * 110_574.0
-    return math.hypot(dx, dy)
-
-
 class ProximityIndex:
-    """Outfalls on a grid of ~100 m cells, to find those within 30 m of a point."""
+    """Outfalls on a grid of ~100 m cells, to find those within SPATIAL_DUPLICATE_M (at most a cell) of a point."""
 
     CELL = 0.001
 
@@ -97,12 +90,14 @@ class ProximityIndex:
         self.cells = {}
 
     def _key(self, lon, lat):
-        return (int(lon // self.CELL), int(lat // self.CELL))
+        cell = max(self.CELL, checks.duplicate_m() / 60_000)  # a cell is never narrower than the distance
+        return (int(lon // cell), int(lat // cell))
 
     def add(self, item, lon, lat):
         self.cells.setdefault(self._key(lon, lat), []).append((item, lon, lat))
 
-    def near(self, lon, lat, metres=DUPLICATE_DISTANCE_M):
+    def near(self, lon, lat, metres=None):
+        metres = checks.duplicate_m() if metres is None else metres
         kx, ky = self._key(lon, lat)
         found = []
         for dx in (-1, 0, 1):
@@ -129,7 +124,7 @@ class Existing:
 
 def check_can_import(user):
     """PermissionDenied unless the user may import ledger tables (city-level users and county officers)."""
-    if not scope_of(user).can_import_ledger:
+    if not scope_of(user).can_import:
         raise PermissionDenied("您的角色不能导入台账：只有市级用户和县区/分局用户可以导入。")
 
 
@@ -158,12 +153,8 @@ class Resolver:
             elif j.level == JurisdictionLevel.VILLAGE:
                 for form in _variants(j.name, VILLAGE_SUFFIXES):
                     self.villages.setdefault((j.parent_id, form), j)
-        self.city_bbox = None
-        self.city_name = city.name if city else "本市"
-        if city is not None:
-            boundary = Jurisdiction.objects.filter(pk=city.pk).values_list("boundary", flat=True).first()
-            if boundary:
-                self.city_bbox = shape(boundary).bounds
+        self.city = checks.city_bounds()
+        self.can_set_approval = scope.can_set_approval
         self.waters = {}
         for water in WaterBody.objects.defer("geometry"):
             self.waters.setdefault(_norm(water.name), water)
@@ -217,6 +208,9 @@ class RowResult:
     match: Existing | None = None
     candidates: list = field(default_factory=list)  # [(distance_m, Existing or row number)]
     changes: list = field(default_factory=list)  # [(label, old, new)]
+    # Cells of state the file reports but the import does not write: Outfall field -> value (see reported_notes).
+    reported: dict = field(default_factory=dict)
+    notes: list = field(default_factory=list)  # what the reader should know, not errors
 
     def error(self, message):
         self.messages.append(message)
@@ -238,6 +232,7 @@ class RowResult:
                 for d, c in self.candidates
             ],
             "changes": [list(change) for change in self.changes],
+            "notes": self.notes,
         }
 
 
@@ -373,7 +368,9 @@ class RowReader:
             elif key == "classification":
                 v["type_code"], v["type_level2"], v["type_level3"] = parsed
             elif key == "rectification":
-                v["rectification_status"] = parsed
+                result.reported["rectification_status"] = parsed  # the workflows' to set (reported_notes)
+            elif key in APPROVAL_COLUMNS and not r.can_set_approval:
+                result.reported[key] = parsed  # the city's to set (reported_notes)
             elif key != "unit_kind":
                 v[key] = parsed
         if get("permit_number") is not None:
@@ -430,10 +427,8 @@ class RowReader:
             key = one if one in columns else (lon_key if lon_key in columns else one)
             result.error(f"{self.where(number, key)}：{error.message}")
             return None
-        if self.resolver.city_bbox and required:
-            problem = coords.check_in_bbox(
-                lon, lat, self.resolver.city_bbox, region=self.resolver.city_name, margin=0.05
-            )
+        if required:
+            problem = checks.outside_city(lon, lat, self.resolver.city)
             if problem:
                 key = one if one in columns else lon_key
                 result.error(f"{self.where(number, key)}：{problem}")
@@ -471,7 +466,7 @@ class RowReader:
                 result.match = same[0]
             elif len(same) > 1:
                 near = sorted((distance_m(v["lon"], v["lat"], e.lon, e.lat), e) for e in same if "lon" in v)
-                if near and near[0][0] <= DUPLICATE_DISTANCE_M:
+                if near and near[0][0] <= checks.duplicate_m():
                     result.match = near[0][1]
                 else:
                     result.error(
@@ -497,6 +492,34 @@ class RowReader:
             self.new_rows.add((number, type_code), v["lon"], v["lat"])
         if result.candidates:
             result.action = Action.DUPLICATE
+
+
+def reported_notes(reader, result, outfall=None):
+    """Notes for the cells of state a row reports but the import does not write, where they differ from the
+    platform (outfall: the one it updates; None for a new outfall): 整治进展 changes only through plans and
+    close-outs, and the approval fields only by the city bureau. Shown on the row; the rest of it imports."""
+    for name, value in result.reported.items():
+        current = (
+            getattr(outfall, name) if outfall is not None else Outfall._meta.get_field(name).get_default()
+        )
+        if value == current or (value in (None, "") and current in (None, "")):
+            continue
+        key = "rectification" if name == "rectification_status" else name
+        if name == "rectification_status":
+            why = "整治进展由一口一策方案和销号审核产生"
+        else:
+            why = "登记建档和批准时间只能由市生态环境局填写"
+        result.notes.append(
+            f"{reader.where(result.number, key)}：{why}，平台中为“{_field_display(name, current)}”，"
+            f"本列“{_field_display(name, value)}”不导入。"
+        )
+
+
+def _field_display(name, value):
+    field = Outfall._meta.get_field(name)
+    if field.choices and value:
+        return dict(field.choices).get(value, value)
+    return _display(value)
 
 
 def _same_type(a, b):

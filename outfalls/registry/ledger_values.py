@@ -148,19 +148,50 @@ RECTIFICATION_ALIASES = {
     RectificationStatus.NOT_NEEDED: ("无需", "不需整治", "不需要整治", "无须整治", "不需"),
 }
 
+# The words of the city's plan (同政办发〔2023〕8号) for the units behind outfalls are among these: 工矿企业,
+# 工业企业, 化工类工业企业, 园区污水集中处理设施, 城镇污水处理厂, 规模化畜禽养殖, 水产养殖, 公共企事业单位,
+# 住宅小区, 农村生活污水集中处理设施, 港口码头, and the governments and 经开区管委会 of 政府兜底.
 UNIT_KIND_ALIASES = {
-    UnitKind.INDUSTRIAL: ("工业", "企业", "工业企业单位", "工厂"),
-    UnitKind.MINE: ("矿山", "矿", "煤矿", "矿企"),
-    UnitKind.PARK_WWTP: ("园区污水厂", "工业园区污水处理厂", "园区污水处理站"),
+    UnitKind.INDUSTRIAL: ("工业", "企业", "工业企业单位", "工厂", "工矿企业", "化工企业", "化工类工业企业"),
+    UnitKind.MINE: ("矿山", "矿", "煤矿", "矿企", "尾矿库"),
+    UnitKind.PARK_WWTP: (
+        "园区污水厂",
+        "工业园区污水处理厂",
+        "园区污水处理站",
+        "园区污水集中处理设施",
+        "工业及其他各类园区污水处理厂",
+        "开发区污水集中处理设施",
+    ),
     UnitKind.MUNICIPAL_WWTP: ("城镇污水厂", "城市污水处理厂", "市政污水处理厂"),
-    UnitKind.LIVESTOCK: ("畜禽养殖", "养殖场", "畜禽养殖企业"),
-    UnitKind.AQUACULTURE: ("水产养殖", "渔场"),
+    UnitKind.LIVESTOCK: ("畜禽养殖", "养殖场", "畜禽养殖企业", "规模化畜禽养殖场", "规模化畜禽养殖"),
+    UnitKind.AQUACULTURE: ("水产养殖", "渔场", "规模化水产养殖场", "规模化水产养殖"),
     UnitKind.HOSPITAL: ("医院", "卫生院", "诊所", "医疗"),
     UnitKind.COMMERCIAL: ("商业", "服务业", "商业服务", "餐饮"),
     UnitKind.RESIDENTIAL: ("小区", "居民小区", "住宅"),
-    UnitKind.INSTITUTION: ("机关", "事业单位", "机关单位", "学校"),
-    UnitKind.RURAL_FACILITY: ("农村污水处理站", "农村污水处理设施运维单位", "农村污水设施"),
-    UnitKind.GOVERNMENT: ("政府", "政府部门", "政府兜底", "人民政府", "县区政府", "乡镇政府"),
+    UnitKind.INSTITUTION: ("机关", "事业单位", "机关单位", "学校", "公共企事业单位", "企事业单位"),
+    UnitKind.RURAL_FACILITY: (
+        "农村污水处理站",
+        "农村污水处理设施运维单位",
+        "农村污水设施",
+        "农村生活污水集中处理设施",
+        "集中式农村生活污水处理设施",
+    ),
+    UnitKind.GOVERNMENT: (
+        "政府",
+        "政府部门",
+        "政府兜底",
+        "人民政府",
+        "县区政府",
+        "县区人民政府",
+        "县人民政府",
+        "区人民政府",
+        "乡镇政府",
+        "乡镇人民政府",
+        "经开区管委会",
+        "大同经开区管委会",
+        "管委会",
+    ),
+    UnitKind.OTHER: ("港口码头", "码头", "港口"),
 }
 
 OUTLET_POSITION_ALIASES = {
@@ -318,8 +349,22 @@ _UNDETERMINED = {normalise(w) for w in (TypeCode.UNDETERMINED.label, *UNDETERMIN
 TYPE_CODES = tuple(c for c in TypeCode if c != TypeCode.UNDETERMINED)
 _CODE_TOKEN = re.compile(r"(?<![a-z])(" + "|".join(c.value.lower() for c in TYPE_CODES) + r")(?![a-z])")
 _NOISE = re.compile(r"[()\[\]【】<>《》{}\-—–_/\\|:;,、·.]")
+# Names for level-2 types that the city's plan and county ledgers write besides HJ 1312's own labels.
+LEVEL2_ALIASES = {
+    Level2.IRRIGATION: ("大中型灌区口",),  # attachment 2 of the plan writes it so
+    Level2.PARK_WWTP: ("工业及其他园区污水处理厂排污口", "园区污水处理厂排污口", "工业园区污水处理厂排污口"),
+    Level2.PARK_WWTP_STORM: (
+        "工业及其他园区污水处理厂雨洪排口",
+        "园区污水处理厂雨洪排口",
+        "工业园区雨洪排口",
+    ),
+    Level2.AQUACULTURE_SMALL: ("中小型水产养殖散排口", "水产养殖散排口"),
+    Level2.RURAL_FACILITY: ("农村生活污水处理设施排污口", "集中式农村生活污水处理设施排污口"),
+}
 _LEVEL3 = {normalise(c.label): c for c in Level3}
-_LEVEL2 = {normalise(c.label): c for c in Level2}
+_LEVEL2 = {normalise(c.label): c for c in Level2} | {
+    normalise(alias): level2 for level2, aliases in LEVEL2_ALIASES.items() for alias in aliases
+}
 _LEVEL1 = {normalise(c.label): c for c in TYPE_CODES}
 
 

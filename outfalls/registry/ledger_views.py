@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from outfalls.core.forms import BootstrapMixin
 from outfalls.geo.coords import CRS_CHOICES
 
-from . import ledger_import
+from . import checks, ledger_import
 from .models import LedgerImport
 
 logger = logging.getLogger(__name__)
@@ -107,6 +107,7 @@ def import_detail(request, pk):
         "filters": [(a, ledger_import.Action.LABELS[a], record.counts.get(a, 0)) for a in ACTION_FILTERS],
         "decisions": ledger_import.DECISIONS,
         "duplicates": duplicates,
+        "duplicate_m": checks.duplicate_m(),
         "can_commit": record.status == LedgerImport.Status.PREVIEWED and not record.counts.get("error"),
         "busy": record.status
         in (LedgerImport.Status.PENDING, LedgerImport.Status.RUNNING, LedgerImport.Status.COMMITTING),

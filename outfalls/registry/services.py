@@ -1,16 +1,56 @@
-"""Ledger workflow steps. Views, the API, commands and imports all call these."""
+"""Ledger workflow steps. Views, the API, commands, imports and the workflow apps all call these.
+
+The outfall's state (lifecycle status, rectification measure, rectification progress, merge target, and the
+registration a close-out confirms) has one writer: ``set_outfall_state``. It finds the path through
+``LIFECYCLE_TRANSITIONS``, refuses a step that belongs to another workflow (``STEP_OWNER``), saves the outfall
+once (one history row) and leaves one status-change row per field that really changed. ``save_outfall``
+(forms, survey confirmation, tracing conclusion) and ``save_outfalls`` (imports) write everything else and
+refuse to touch the state.
+"""
+
+from collections import deque
+from dataclasses import dataclass, field
+from itertools import pairwise
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from outfalls.core.models import StatusChange
 from outfalls.core.scopes import scope_of
 from outfalls.core.services import record_status_change
 
-from . import checks
-from .choices import LIFECYCLE_TRANSITIONS, LifecycleStatus
+from . import checks, coding
+from .choices import (
+    INITIAL,
+    LIFECYCLE_TRANSITIONS,
+    STEP_OWNER,
+    LifecycleStatus,
+    LinkRole,
+    RectificationMeasure,
+    RectificationStatus,
+    Workflow,
+    ledger_steps,
+    storm_measure_error,
+)
 from .models import DischargeUnit, Outfall, OutfallUnitLink
 
 OUT_OF_SCOPE = "该记录不在您的管辖范围内，不能保存。"
+
+# Fields only set_outfall_state writes (forms show them read-only, imports may not change them).
+STATE_FIELDS = ("status", "rectification_measure", "rectification_status", "merged_into")
+# Where each of them changes, for the read-only line on the forms and the refusal messages.
+STATE_FIELD_SOURCE = {
+    "status": "生命周期状态经核实（台账状态变更）、溯源结案、一口一策方案和销号审核变更",
+    "rectification_measure": "整治类型经整治建议的采纳或改定、一口一策方案确定",
+    "rectification_status": "整治进展随一口一策方案推进，经销号审核通过后为“已完成”",
+    "merged_into": "并入排口经清理合并方案的销号审核确定",
+}
+# Approval fields: set by the city bureau's editors only (later also by the setup-review workflow).
+APPROVAL_FIELDS = ("registered", "approval_date", "approval_number")
+APPROVAL_SOURCE = "登记建档、审批或登记文号和批准时间只能由市生态环境局修改"
+BATCH = 2000
 
 
 def _check_editable(queryset, obj, user):
@@ -23,58 +63,433 @@ def _check_may_edit(user):
         raise PermissionDenied("您的角色只能查看，不能修改台账。")
 
 
+def _history(outfall, user, reason):
+    outfall._change_reason = (reason or "")[:100]
+    if user is not None and user.is_authenticated:
+        outfall._history_user = user
+
+
+# The outfall's state ------------------------------------------------------------------------------------
+def lifecycle_path(from_status, to_status, via=None):
+    """The shortest list of states after from_status that leads to to_status through LIFECYCLE_TRANSITIONS
+    (passing through `via` when given), or None when there is no path. [] when they are equal."""
+    if via is not None and via not in (from_status, to_status):
+        first, rest = lifecycle_path(from_status, via), lifecycle_path(via, to_status)
+        return None if first is None or rest is None else first + rest
+    start, goal = LifecycleStatus(from_status), LifecycleStatus(to_status)
+    came_from = {start: None}
+    queue = deque([start])
+    while queue:
+        current = queue.popleft()
+        if current == goal:
+            path = []
+            while current != start:
+                path.append(current)
+                current = came_from[current]
+            return path[::-1]
+        for following in LIFECYCLE_TRANSITIONS[current]:
+            if following not in came_from:
+                came_from[following] = current
+                queue.append(following)
+    return None
+
+
+def _path_error(outfall, to_status, workflow, via=None):
+    """The Chinese refusal for a status the workflow may not reach from the outfall's status, or None."""
+    current = LifecycleStatus(outfall.status)
+    target = LifecycleStatus(to_status)
+    path = lifecycle_path(current, target, via)
+    if path is None:
+        return f"状态不能从“{current.label}”变为“{target.label}”。"
+    for step_from, step_to in pairwise([current, *path]):
+        owner = STEP_OWNER[step_from, step_to]
+        if owner not in (Workflow.LEDGER, workflow):
+            return f"“{step_from.label}”到“{step_to.label}”只能经{Workflow(owner).label}完成。"
+    return None
+
+
+UNSET = object()
+
+
 @transaction.atomic
-def save_outfall(outfall, *, user, reason=""):
-    """Create or update an outfall; it must lie within what the user may edit, before and after."""
+def set_outfall_state(
+    outfall,
+    *,
+    user,
+    workflow,
+    reason,
+    status=None,
+    measure=UNSET,
+    rectification_status=UNSET,
+    merged_into=UNSET,
+    registered=UNSET,
+    via=None,
+    check_user=True,
+):
+    """The one writer of an outfall's state. Sets whichever of status, measure, rectification progress, merge
+    target and registration are given, together: one save (one history row) and one status-change row per
+    field that changed (status, rectification_measure). Returns the saved outfall.
+
+    The status may move several steps (traced → classified → rectifying) along LIFECYCLE_TRANSITIONS, through
+    `via` when given (a removal: rectifying → removed → closed); each step must belong to no workflow or to
+    `workflow` (STEP_OWNER); the status-change row names the states passed through. The calling workflow has checked its own
+    permission; this checks again that the user may edit the outfall (check_user=False for system runs).
+    """
+    workflow = Workflow(workflow)
+    locked = Outfall.objects.select_for_update().get(pk=outfall.pk)
+    if check_user:
+        _check_editable(Outfall.objects, locked, user)
+    errors = {}
+    old_status, old_measure = locked.status, locked.rectification_measure
+    changed = []
+    if status is not None and status != locked.status:
+        problem = _path_error(locked, status, workflow, via)
+        if problem:
+            errors["status"] = problem
+        else:
+            locked.status = LifecycleStatus(status)
+            changed.append("status")
+    if measure is not UNSET and measure != locked.rectification_measure:
+        if measure and measure not in RectificationMeasure.values:
+            errors["rectification_measure"] = f"整治措施“{measure}”无效。"
+        else:
+            locked.rectification_measure = measure
+            changed.append("rectification_measure")
+    problem = storm_measure_error(locked.type_code, locked.rectification_measure)
+    if problem and "rectification_measure" in changed:
+        errors["rectification_measure"] = problem
+    if rectification_status is not UNSET and rectification_status != locked.rectification_status:
+        if rectification_status == RectificationStatus.COMPLETED and workflow != Workflow.CLOSEOUT:
+            errors["rectification_status"] = "整治进展“已完成”只能经销号审核通过产生。"
+        locked.rectification_status = RectificationStatus(rectification_status)
+        changed.append("rectification_status")
+    if merged_into is not UNSET:
+        target_id = merged_into.pk if merged_into is not None else None
+        if target_id != locked.merged_into_id:
+            if target_id is not None and (
+                workflow != Workflow.CLOSEOUT or locked.status != LifecycleStatus.MERGED
+            ):
+                errors["merged_into"] = "并入排口只能经清理合并方案的销号审核确定。"
+            locked.merged_into = merged_into
+            changed.append("merged_into")
+    if locked.status != LifecycleStatus.MERGED and locked.merged_into_id is not None:
+        locked.merged_into = None
+        if "merged_into" not in changed:
+            changed.append("merged_into")
+    if registered is not UNSET and registered != locked.registered:
+        if not scope_of(user).can_edit_citywide:
+            errors["registered"] = APPROVAL_SOURCE + "。"
+        locked.registered = registered
+        changed.append("registered")
+    if errors:
+        raise ValidationError(errors)
+    if not changed:
+        return locked
+    _history(locked, user, reason)
+    locked.save(update_fields=[*changed, "updated_at"])
+    if "status" in changed:
+        path = lifecycle_path(old_status, locked.status, via)
+        via = "、".join(s.label for s in path[:-1])
+        record_status_change(
+            locked,
+            user=user,
+            from_value=old_status,
+            to_value=locked.status,
+            reason=f"{reason}（经：{via}）" if via else reason,
+        )
+    if "rectification_measure" in changed:
+        record_status_change(
+            locked,
+            user=user,
+            from_value=old_measure,
+            to_value=locked.rectification_measure,
+            reason=reason,
+            field="rectification_measure",
+        )
+    return locked
+
+
+@transaction.atomic
+def change_status(outfall, to_status, *, user, reason=""):
+    """The generic status change on the outfall's page: only the steps that belong to no workflow
+    (registry.choices.ledger_steps); the others are made by tracing, plans and close-out."""
+    locked = Outfall.objects.select_for_update().get(pk=outfall.pk)
+    _check_editable(Outfall.objects, locked, user)
+    allowed = ledger_steps(locked.status)
+    if to_status not in allowed:
+        names = "、".join(LifecycleStatus(s).label for s in allowed) or "无"
+        problem = (
+            _path_error(locked, to_status, Workflow.LEDGER) if to_status in LifecycleStatus.values else None
+        )
+        raise ValidationError(
+            {
+                "status": (problem or f"状态不能从“{locked.get_status_display()}”变为“{to_status}”。")
+                + f"此处可选：{names}。"
+            }
+        )
+    return set_outfall_state(locked, user=user, workflow=Workflow.LEDGER, reason=reason, status=to_status)
+
+
+def set_rectification_measure(outfall, measure, *, user, reason, workflow=Workflow.REMEDIATION):
+    """Record the outfall's decided rectification measure (整治类型) through set_outfall_state, and leave a
+    status-change row also when a decision confirms the measure it already had (a decided proposal is an
+    event on the outfall's measure history). The caller has checked permission (the rectification services)."""
+    old = outfall.rectification_measure
+    saved = set_outfall_state(outfall, user=user, workflow=workflow, reason=reason, measure=measure)
+    if old == measure:
+        record_status_change(
+            saved, user=user, from_value=old, to_value=measure, reason=reason, field="rectification_measure"
+        )
+    return saved
+
+
+# Everything else about an outfall ------------------------------------------------------------------------
+# Relations: always set from rows the caller read (form choices limited to the user's scope, resolved import
+# names, survey and tracing objects), so clean_fields need not query each of them again.
+RELATIONS = ("county", "town", "village", "water_body", "responsible_entity", "merged_into")
+PLACEMENT_FIELDS = ("lon", "lat", "county_id", "water_body_id")
+SNAPSHOT_FIELDS = (
+    *(f"{n}_id" if n == "merged_into" else n for n in STATE_FIELDS),
+    *APPROVAL_FIELDS,
+    *PLACEMENT_FIELDS,
+)
+
+
+def snapshot(outfall):
+    """The values validate_outfall compares a change against, read from an instance not yet changed."""
+    return None if outfall.pk is None else {name: getattr(outfall, name) for name in SNAPSHOT_FIELDS}
+
+
+def _stored(outfall):
+    if outfall.pk is None:
+        return None
+    return Outfall.objects.filter(pk=outfall.pk).values(*SNAPSHOT_FIELDS).first()
+
+
+def _approval_errors(outfall, old, user, errors):
+    if scope_of(user).can_edit_citywide:
+        return
+    for name in APPROVAL_FIELDS:
+        new_value = getattr(outfall, name)
+        old_value = old[name] if old is not None else Outfall._meta.get_field(name).get_default()
+        if (new_value or None) != (old_value or None):
+            errors[name] = APPROVAL_SOURCE + "。"
+
+
+def _state_errors(outfall, old, errors):
+    """A save outside set_outfall_state may not change the state; a new outfall starts at the beginning."""
+    if old is None:
+        if outfall.status not in INITIAL:
+            names = "、".join(LifecycleStatus(s).label for s in INITIAL)
+            errors["status"] = f"新建排口的状态只能是{names}；之后的状态经溯源、整治和销号流程产生。"
+        starts = {
+            "rectification_measure": "",
+            "rectification_status": RectificationStatus.NOT_STARTED,
+            "merged_into_id": None,
+        }
+        for attname, start in starts.items():
+            if (getattr(outfall, attname) or None) != (start or None):
+                name = attname.removesuffix("_id")
+                errors[name] = STATE_FIELD_SOURCE[name] + "；新建的排口不能直接填写。"
+        return
+    for name in STATE_FIELDS:
+        attname = f"{name}_id" if name == "merged_into" else name
+        if (getattr(outfall, attname) or None) != (old[attname] or None):
+            errors[name] = STATE_FIELD_SOURCE[name] + "，不能在此修改。"
+
+
+def validate_outfall(outfall, *, user, old=UNSET, unique=True, city=None):
+    """Every rule an outfall keeps when it is saved, as {field: message} (empty when it may be saved): the
+    model's field checks and clean(), the state that only workflows change, the approval fields only the city
+    sets, and coordinates inside the city. save_outfall (forms, survey, tracing) and the imports (per row, so
+    the message names the row and column) ask the same function. old: snapshot() of the outfall before the
+    change (read from the database when not given); unique=False leaves uniqueness to the caller (an import
+    checks it for the whole file at once); city: checks.city_bounds(), read once by a caller of many."""
+    if old is UNSET:
+        old = _stored(outfall)
+    errors = {}
+    outfall.normalise()
+    exclude = [*RELATIONS, *([] if outfall.code else ["code"])]
+    try:
+        outfall.full_clean(exclude=exclude, validate_unique=unique)
+    except ValidationError as error:
+        errors.update({name: " ".join(messages) for name, messages in error.message_dict.items()})
+    if outfall.county_id is None:
+        errors.setdefault("county", "请选择县区。")
+    if outfall.water_body_id is None:
+        errors.setdefault("water_body", "请选择受纳水体。")
+    _state_errors(outfall, old, errors)
+    _approval_errors(outfall, old, user, errors)
+    if "lon" not in errors and "lat" not in errors and outfall.lon is not None and outfall.lat is not None:
+        problem = checks.outside_city(outfall.lon, outfall.lat, city)
+        if problem:
+            errors["lon"] = problem + "，请核对坐标和坐标系。"
+    return errors
+
+
+def placement_changed(outfall, old):
+    return old is None or any(getattr(outfall, name) != old[name] for name in PLACEMENT_FIELDS)
+
+
+@transaction.atomic
+def save_outfall(outfall, *, user, reason="", confirm_placement=False):
+    """Create or update an outfall (not its state: see set_outfall_state). It must lie within what the user
+    may edit, before and after, and inside the city. A new or moved point outside its declared county or
+    farther than SPATIAL_RIVER_WARN_M from its declared river is saved only with confirm_placement; the
+    findings stay on the outfall's file either way."""
     _check_may_edit(user)
     creating = outfall.pk is None
-    old_measure = (
-        ""
-        if creating
-        else Outfall.objects.filter(pk=outfall.pk).values_list("rectification_measure", flat=True)[0]
-    )
-    outfall.full_clean(exclude=None if outfall.code else ["code"])
+    old = _stored(outfall)
+    errors = validate_outfall(outfall, user=user, old=old)
+    if errors:
+        raise ValidationError(errors)
+    _history(outfall, user, reason)
     outfall.save()
     _check_editable(Outfall.objects, outfall, user)
     if creating:
         record_status_change(
             outfall, user=user, from_value="", to_value=outfall.status, reason=reason or "新建"
         )
-    if outfall.rectification_measure != old_measure:
-        # Edited on the ledger form: the measure's history has a row like a decided proposal's.
-        record_status_change(
-            outfall,
-            user=user,
-            from_value=old_measure,
-            to_value=outfall.rectification_measure,
-            reason=reason or "编辑台账",
-            field="rectification_measure",
-        )
-    checks.check_outfall(outfall, user=user)  # spatial findings, and 断面区间 when the check may fill it
+    computation = checks.compute([outfall.pk])
+    warnings = checks.placement_warnings(computation)
+    if warnings and not confirm_placement and placement_changed(outfall, old):
+        raise ValidationError({"confirm_placement": warnings}, code="placement")
+    checks.write(computation, user=user)
+    if outfall.pk in computation.intervals:
+        outfall.section_interval = computation.intervals[outfall.pk]
     return outfall
+
+
+# Many outfalls at once (imports) -------------------------------------------------------------------------
+@dataclass
+class BulkResult:
+    created: list = field(default_factory=list)
+    updated: list = field(default_factory=list)
+
+
+def prepare_new_outfall(outfall):
+    """The HJ 1235 name of a new outfall whose name was not typed (save() does the same for one outfall)."""
+    outfall.normalise()
+    if outfall.name_auto or not outfall.name:
+        outfall.name = outfall.generated_name()
+    return outfall
+
+
+def error_lines(errors, label=""):
+    """{field: message} from validate_outfall as lines naming the field in Chinese (for commands and logs)."""
+    names = {f.name: str(f.verbose_name) for f in Outfall._meta.fields}
+    return [f"{label}{names.get(k, k)}：{v}" for k, v in errors.items()]
 
 
 @transaction.atomic
-def change_status(outfall, to_status, *, user, reason=""):
-    """Move an outfall along its lifecycle (DESIGN.md), leaving a status-change row."""
-    outfall = Outfall.objects.select_for_update().get(pk=outfall.pk)
-    _check_editable(Outfall.objects, outfall, user)
-    allowed = LIFECYCLE_TRANSITIONS[LifecycleStatus(outfall.status)]
-    if to_status not in allowed:
-        names = "、".join(LifecycleStatus(s).label for s in allowed) or "无"
-        raise ValidationError(
-            {
-                "status": f"状态不能从“{outfall.get_status_display()}”变为“{LifecycleStatus(to_status).label}”，可选：{names}。"
-            }
+def save_outfalls(new=(), updates=(), *, user, reason, update_fields=(), owners=None, labels=None):
+    """Create and update many outfalls in one transaction (imports), under the rules of save_outfall.
+
+    new: unsaved Outfall instances; updates: (outfall, old) pairs, old being snapshot() taken before the
+    caller changed `update_fields`. Every outfall goes through validate_outfall (labels: {id(outfall):
+    "第 12 行"} names it in a refusal), national codes are checked across the batch and the ledger, local codes
+    come from one allocator, inserts and updates are bulk with history rows carrying `reason`, each new
+    outfall gets a status-change row and its owner link (owners: {id(new outfall): unit}), and everything
+    written gets the spatial checks. The state fields are never written here (set_outfall_state).
+    """
+    _check_may_edit(user)
+    new, updates = list(new), list(updates)
+    fields = sorted({*update_fields, "updated_at"})
+    written_state = set(fields) & {f"{n}_id" if n == "merged_into" else n for n in STATE_FIELDS} | (
+        set(fields) & set(STATE_FIELDS)
+    )
+    if written_state:
+        raise ValueError(f"save_outfalls does not write the state fields {sorted(written_state)}")
+    labels = labels or {}
+
+    def label(outfall):
+        return labels.get(id(outfall)) or outfall.name or outfall.code or "新排口"
+
+    problems = []
+    city = checks.city_bounds()
+    for outfall, old in [*((o, None) for o in new), *updates]:
+        errors = validate_outfall(outfall, user=user, old=old, unique=False, city=city)
+        if errors:
+            problems += error_lines(errors, f"{label(outfall)}：")
+    problems += _national_code_conflicts([*new, *(o for o, _ in updates)], label)
+    if problems:
+        raise ValidationError(problems)
+    result = BulkResult()
+    allocator = coding.CodeAllocator(Outfall.codes_with_prefix)
+    content_type = _outfall_type()
+    for start in range(0, len(new), BATCH):
+        batch = new[start : start + BATCH]
+        for outfall in batch:
+            prepare_new_outfall(outfall)
+            outfall.code = outfall.code or allocator.code(outfall.code_prefix())
+        bulk_create_with_history(batch, Outfall, default_user=user, default_change_reason=reason[:100])
+        saved = batch  # both databases return the new ids onto the instances
+        StatusChange.objects.bulk_create(
+            [
+                StatusChange(content_type=content_type, object_id=o.pk, from_value="", to_value=o.status,
+                             reason=reason, changed_by=user)
+                for o in saved
+            ]
+        )  # fmt: skip
+        links = [
+            OutfallUnitLink(outfall_id=o.pk, unit_id=owners[id(o)].pk, role=LinkRole.OWNER)
+            for o in saved
+            if owners and owners.get(id(o)) is not None
+        ]
+        if links:
+            bulk_create_with_history(
+                links,
+                OutfallUnitLink,
+                batch_size=BATCH,
+                default_user=user,
+                default_change_reason=reason[:100],
+            )
+        result.created += saved
+    if updates:
+        now = timezone.now()
+        changed = [o for o, _ in updates]
+        for outfall in changed:
+            outfall.updated_at = now
+        bulk_update_with_history(
+            changed, Outfall, fields, batch_size=BATCH, default_user=user, default_change_reason=reason[:100]
         )
-    from_status = outfall.status
-    outfall.status = to_status
-    outfall._change_reason = reason
-    outfall.save(update_fields=["status", "updated_at"])
-    record_status_change(outfall, user=user, from_value=from_status, to_value=to_status, reason=reason)
-    return outfall
+        result.updated = changed
+    written = [o.pk for o in result.created] + [o.pk for o in result.updated]
+    editable = Outfall.objects.editable_by(user)
+    for start in range(0, len(written), BATCH):
+        chunk = written[start : start + BATCH]
+        if editable.filter(pk__in=chunk).count() != len(set(chunk)):
+            raise PermissionDenied(OUT_OF_SCOPE)
+    checks.check_outfalls(written, user=user)
+    return result
 
 
+def _national_code_conflicts(outfalls, label):
+    """National codes used twice in the batch, or already used by another outfall of the ledger."""
+    problems, seen = [], {}
+    for outfall in outfalls:
+        code = outfall.national_code
+        if not code:
+            continue
+        if code in seen:
+            problems.append(f"{label(outfall)}：国家统一编码 {code} 与{label(seen[code])}重复。")
+        seen[code] = outfall
+    codes = list(seen)
+    for start in range(0, len(codes), BATCH):
+        rows = Outfall.objects.filter(national_code__in=codes[start : start + BATCH])
+        for pk, code in rows.values_list("pk", "national_code"):
+            if seen[code].pk != pk:
+                problems.append(f"{label(seen[code])}：国家统一编码 {code} 已被台账中另一排口使用。")
+    return problems
+
+
+def _outfall_type():
+    from django.contrib.contenttypes.models import ContentType
+
+    return ContentType.objects.get_for_model(Outfall)
+
+
+# Units and links -----------------------------------------------------------------------------------------
 @transaction.atomic
 def save_unit(unit, *, user):
     _check_may_edit(user)
@@ -82,6 +497,24 @@ def save_unit(unit, *, user):
     unit.save()
     _check_editable(DischargeUnit.objects, unit, user)
     return unit
+
+
+@transaction.atomic
+def create_units(units, *, user, reason):
+    """Many new units at once (imports), under the model's rules (clean() and field checks), with history."""
+    _check_may_edit(user)
+    problems = []
+    for unit in units:
+        try:
+            unit.full_clean(exclude=["county", "town"], validate_unique=False)
+        except ValidationError as error:
+            problems += [f"排污单位“{unit.name}”：{m}" for m in error.messages]
+    if problems:
+        raise ValidationError(problems)
+    bulk_create_with_history(
+        units, DischargeUnit, batch_size=BATCH, default_user=user, default_change_reason=reason[:100]
+    )
+    return units
 
 
 @transaction.atomic
@@ -99,20 +532,3 @@ def link_unit(outfall, unit, *, user, role, via_channel="", share_note=""):
 def unlink_unit(link, *, user):
     _check_editable(Outfall.objects, link.outfall, user)
     link.delete()
-
-
-def set_rectification_measure(outfall, measure, *, user, reason):
-    """Record the outfall's decided rectification measure (整治类型) and leave a status-change row (field
-    "rectification_measure"), also when a decision confirms the measure it already had. The caller has
-    checked permission (the rectification services)."""
-    old = outfall.rectification_measure
-    if old != measure:
-        outfall.rectification_measure = measure
-        outfall._change_reason = reason[:100]
-        if user is not None and user.is_authenticated:
-            outfall._history_user = user
-        outfall.save(update_fields=["rectification_measure", "updated_at"])
-    record_status_change(
-        outfall, user=user, from_value=old, to_value=measure, reason=reason, field="rectification_measure"
-    )
-    return outfall

@@ -20,7 +20,7 @@ from outfalls.core.services import add_attachment, attachments_for, labelled_sta
 from outfalls.core.views import ScopedDetailView, ScopedListView, apply_filter
 
 from . import ledger_export, services
-from .choices import LIFECYCLE_TRANSITIONS, LifecycleStatus, RectificationMeasure
+from .choices import LifecycleStatus, RectificationMeasure, ledger_steps, workflow_steps
 from .filters import (
     DischargeUnitFilter,
     OutfallAsOfFilter,
@@ -141,8 +141,9 @@ class OutfallDetailView(ScopedDetailView):
             panels=outfall_panels(outfall, user),
         )
         if editable:
-            choices = LIFECYCLE_TRANSITIONS[LifecycleStatus(outfall.status)]
+            choices = ledger_steps(outfall.status)
             context["status_form"] = StatusForm(choices=choices) if choices else None
+            context["workflow_steps"] = workflow_steps(outfall.status)
             context["link_form"] = UnitLinkForm(user=user)
             context["attachment_form"] = AttachmentForm()
         return context
@@ -154,8 +155,11 @@ class ServiceFormView(LoginRequiredMixin, View):
 
     model = form_class = template_name = detail_url = None
 
-    def save(self, obj, user):
+    def save(self, obj, user, form):
         raise NotImplementedError
+
+    def service_error(self, form, error):
+        add_service_errors(form, error)
 
     def get_object(self, request, pk):
         if pk is None:
@@ -177,9 +181,9 @@ class ServiceFormView(LoginRequiredMixin, View):
         form = self.form_class(request.POST, instance=obj, user=request.user)
         if form.is_valid():
             try:
-                saved = self.save(form.instance, request.user)
+                saved = self.save(form.instance, request.user, form)
             except ValidationError as error:
-                add_service_errors(form, error)
+                self.service_error(form, error)
             except PermissionDenied as error:
                 form.add_error(None, str(error))
             else:
@@ -194,8 +198,17 @@ class OutfallFormView(ServiceFormView):
     template_name = "registry/outfall_form.html"
     detail_url = "registry:outfall_detail"
 
-    def save(self, obj, user):
-        return services.save_outfall(obj, user=user)
+    def save(self, obj, user, form):
+        confirm = bool(form.cleaned_data.get("confirm_placement"))
+        return services.save_outfall(obj, user=user, confirm_placement=confirm)
+
+    def service_error(self, form, error):
+        if hasattr(error, "error_dict") and "confirm_placement" in error.error_dict:
+            form.ask_placement(error.message_dict["confirm_placement"])
+            error = ValidationError({k: v for k, v in error.error_dict.items() if k != "confirm_placement"})
+            if not error.error_dict:
+                return
+        add_service_errors(form, error)
 
 
 def _editable_outfall(request, pk):
@@ -206,7 +219,7 @@ def _editable_outfall(request, pk):
 @require_POST
 def outfall_change_status(request, pk):
     outfall = _editable_outfall(request, pk)
-    form = StatusForm(request.POST, choices=LIFECYCLE_TRANSITIONS[LifecycleStatus(outfall.status)])
+    form = StatusForm(request.POST, choices=ledger_steps(outfall.status))
     if form.is_valid():
         try:
             services.change_status(
@@ -319,7 +332,7 @@ class DischargeUnitFormView(ServiceFormView):
     template_name = "registry/unit_form.html"
     detail_url = "registry:unit_detail"
 
-    def save(self, obj, user):
+    def save(self, obj, user, form):
         return services.save_unit(obj, user=user)
 
 

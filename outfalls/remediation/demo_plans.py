@@ -56,7 +56,7 @@ ACTIONS = {
     RectificationMeasure.NONE: "维持现状，纳入日常监管",
 }
 OPEN_COUNT = 30
-APPROVED_COUNTS = {LifecycleStatus.KEPT: 10, LifecycleStatus.MERGED: 5, LifecycleStatus.REMOVED: 6}
+APPROVED_COUNTS = {LifecycleStatus.KEPT: 10, LifecycleStatus.MERGED: 5, LifecycleStatus.CLOSED: 6}
 
 
 def load_demo(stdout):
@@ -264,14 +264,19 @@ def _approved_plans(programmes, user):
     for status, limit in APPROVED_COUNTS.items():
         candidates = _candidates(status, limit * 3)
         if status == LifecycleStatus.KEPT:
-            candidates = [o for o in candidates if o.rectification_measure == RectificationMeasure.REGULARISE]
+            # Kept and registered: what an approved 规范整治 close-out leaves (registry CLOSEOUT_STATUS).
+            candidates = [
+                o
+                for o in candidates
+                if o.rectification_measure == RectificationMeasure.REGULARISE and o.registered
+            ]
         for outfall in candidates[:limit]:
             if RectificationPlan.objects.filter(outfall=outfall).exists():
                 continue
             measure = {
                 LifecycleStatus.KEPT: RectificationMeasure.REGULARISE,
                 LifecycleStatus.MERGED: RectificationMeasure.MERGE,
-                LifecycleStatus.REMOVED: RectificationMeasure.REMOVE,
+                LifecycleStatus.CLOSED: RectificationMeasure.REMOVE,
             }[status]
             extra = {}
             if measure == RectificationMeasure.MERGE:

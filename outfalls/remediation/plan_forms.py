@@ -116,3 +116,21 @@ class ReasonForm(BootstrapMixin, forms.Form):
 
 class ApproveForm(BootstrapMixin, forms.Form):
     note = forms.CharField(label="审核意见", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    register = forms.BooleanField(
+        label="同时完成登记建档",
+        required=False,
+        initial=True,
+        help_text="规范整治、无需整治的排口销号后保留，一并登记建档",
+    )
+    accept_gaps = forms.BooleanField(
+        label="已知悉上述未完成事项，仍予销号",
+        required=False,
+        help_text="须在审核意见中说明理由",
+    )
+
+    def __init__(self, *args, keeps, gaps, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not keeps:
+            del self.fields["register"]  # only a kept outfall is registered with its close-out
+        if not gaps:
+            del self.fields["accept_gaps"]

@@ -209,7 +209,8 @@ def _plan_context(request, plan, **forms):
         context["submit_form"] = forms.get("submit_form") or SubmitForm()
     if context["can_review"]:
         context["return_form"] = forms.get("return_form") or ReasonForm(prefix="return")
-        context["approve_form"] = forms.get("approve_form") or ApproveForm()
+        context["closeout_gaps"] = services.closeout_gaps(plan)
+        context["approve_form"] = forms.get("approve_form") or ApproveForm(**_approve_kwargs(plan))
     if context["can_reopen"]:
         context["reopen_form"] = forms.get("reopen_form") or ReasonForm(prefix="reopen")
     return context
@@ -237,10 +238,17 @@ def plan_detail(request, pk):
     return render(request, "remediation/plan_detail.html", _plan_context(request, plan))
 
 
-def _step(request, pk, form_class, call, form_key, success, *, prefix=None, files=False):
-    """One POSTed workflow step: bind the form, call the service, show errors on the plan page (400)."""
+def _approve_kwargs(plan):
+    return {"keeps": services.closeout_keeps(plan), "gaps": bool(services.closeout_gaps(plan))}
+
+
+def _step(request, pk, form_class, call, form_key, success, *, prefix=None, files=False, form_kwargs=None):
+    """One POSTed workflow step: bind the form, call the service, show errors on the plan page (400).
+    form_kwargs(plan): more arguments for the form."""
     plan = _visible_plan(request, pk)
     kwargs = {"prefix": prefix} if prefix else {}
+    if form_kwargs is not None:
+        kwargs.update(form_kwargs(plan))
     form = form_class(request.POST, request.FILES if files else None, **kwargs)
     if form.is_valid():
         try:
@@ -298,9 +306,15 @@ def plan_return(request, pk):
 @require_POST
 def plan_approve(request, pk):
     def call(plan, data):
-        services.approve_closeout(plan, user=request.user, note=data["note"])
+        services.approve_closeout(
+            plan,
+            user=request.user,
+            note=data["note"],
+            register=data.get("register", False),
+            accept_gaps=data.get("accept_gaps", False),
+        )
 
-    return _step(request, pk, ApproveForm, call, "approve_form", "已通过销号。")
+    return _step(request, pk, ApproveForm, call, "approve_form", "已通过销号。", form_kwargs=_approve_kwargs)
 
 
 @login_required

@@ -33,8 +33,7 @@ BATCH = 1000
 
 
 def can_run_rules(user):
-    scope = scope_of(user)
-    return scope.can_edit_citywide or bool(scope.county_ids)
+    return scope_of(user).can_run_rules
 
 
 def _county(county):

@@ -27,25 +27,21 @@ from django.conf import settings
 
 from outfalls.geo.index import GeometryIndex
 from outfalls.registry.choices import (
+    ACTIVE,
     Conveyance,
     LifecycleStatus,
     LinkRole,
     ProtectedAreaKind,
     RectificationMeasure,
     UnitKind,
+    storm_measure_error,
 )
-from outfalls.registry.classification import Level2
+from outfalls.registry.classification import LEVEL2_CODE, Level2, TypeCode
 
 Measure = RectificationMeasure
 
-# The lifecycle states the rules look at (see the module docstring).
-ACTIVE_STATUSES = (
-    LifecycleStatus.VERIFIED,
-    LifecycleStatus.TRACED,
-    LifecycleStatus.CLASSIFIED,
-    LifecycleStatus.RECTIFYING,
-    LifecycleStatus.KEPT,
-)
+# The lifecycle states the rules look at (see the module docstring): registry.choices.ACTIVE.
+ACTIVE_STATUSES = ACTIVE
 
 # Strength of a measure when several rules hit one outfall: the highest wins.
 MEASURE_RANK = {Measure.NONE: 0, Measure.REGULARISE: 1, Measure.MERGE: 2, Measure.REMOVE: 3}
@@ -114,6 +110,7 @@ class OutfallFacts:
     water_body_id: int | None = None
     lon: float = 0.0
     lat: float = 0.0
+    type_code: str = ""
     type_level2: str = ""
     status: str = LifecycleStatus.VERIFIED
     conveyance: str = ""
@@ -124,6 +121,10 @@ class OutfallFacts:
     approved: bool = False  # has an approval date, approval number or permit number
     text: str = ""  # notes and outlet description, for the word checks
     links: list = field(default_factory=list)
+
+    def __post_init__(self):
+        if not self.type_code and self.type_level2:
+            self.type_code = LEVEL2_CODE[self.type_level2]
 
     @property
     def label(self):
@@ -229,6 +230,7 @@ def load_context(outfalls):
         "water_body_id",
         "lon",
         "lat",
+        "type_code",
         "type_level2",
         "status",
         "conveyance",
@@ -252,6 +254,7 @@ def load_context(outfalls):
         water_id,
         lon,
         lat,
+        type_code,
         level2,
         status,
         conveyance,
@@ -274,6 +277,7 @@ def load_context(outfalls):
             water_body_id=water_id,
             lon=lon,
             lat=lat,
+            type_code=type_code,
             type_level2=level2,
             status=status,
             conveyance=conveyance,
@@ -415,9 +419,18 @@ def _keep_first(outfalls, prefer=()):
     measure=Measure.REMOVE,
 )
 def protected_area(context):
-    """An outfall whose point lies inside a special protection area (特殊保护区域)."""
+    """An outfall whose point lies inside a special protection area (特殊保护区域). A storm outfall
+    (城镇雨洪排口) is never removed or blocked (实施方案（十）): inside an area it gets 规范整治 with the tracing
+    of dry-weather sewage that the plan asks for."""
     hits = {}
     for outfall_id, area in context.inside(context.protected_areas).items():
+        if context.outfalls[outfall_id].type_code == TypeCode.YH:
+            hits[outfall_id] = (
+                Measure.REGULARISE,
+                f"城镇雨洪排口位于{area.name}（{area.kind_label}）内：严禁合并、封堵城镇雨洪排口（实施方案（十）），"
+                "应开展旱天污水直排溯源治理，截断混入的污水，规范整治。",
+            )
+            continue
         hits[outfall_id] = (
             Measure.REMOVE,
             f"位于{area.name}（{area.kind_label}）内，应依法取缔。",
@@ -722,6 +735,10 @@ def evaluate(context, rules=None):
         found = current(context)
         counts[current.name] = len(found)
         for outfall_id, (measure, reason) in found.items():
+            if storm_measure_error(context.outfalls[outfall_id].type_code, measure):
+                # 严禁合并、封堵城镇雨洪排口: whatever a rule says, a storm outfall is regularised.
+                measure = Measure.REGULARISE
+                reason = reason.rstrip("。") + "；但城镇雨洪排口严禁合并、封堵，改为规范整治。"
             collected[outfall_id].append((current.name, measure, reason))
     fallback = RULES[FALLBACK](context)
     counts[FALLBACK] = 0

@@ -1,13 +1,13 @@
 """一口一策 and 销号: the workflow steps of a rectification plan.
 
 Each step checks permission and state, changes rows inside transaction.atomic and leaves a status-change
-row: on the plan (field "status") for every step, and on the outfall (through registry.services.change_status)
-whenever its lifecycle status moves. Messages are Chinese and name the field.
+row: on the plan (field "status") for every step; the outfall's state (status, measure, progress, merge
+target) changes through registry.services.set_outfall_state, one save per step. Messages are Chinese and name the field.
 
 Who does what:
 - create_plan / update_plan / add_progress / submit_closeout: whoever may edit the outfall (a county
   officer in their county, a city editor; submit_closeout only county officers and city editors);
-- return_closeout / approve_closeout / reopen_closeout: the city bureau only (Scope.can_edit_citywide).
+- return_closeout / approve_closeout / reopen_closeout: the city bureau only (Scope.can_review_closeout).
   A county officer cannot approve its own close-out.
 """
 
@@ -20,9 +20,19 @@ from outfalls.core.choices import AttachmentKind, Milestone
 from outfalls.core.models import Attachment, Deadline
 from outfalls.core.scopes import scope_of
 from outfalls.core.services import add_attachment, record_status_change, validate_upload
-from outfalls.registry.choices import LifecycleStatus, RectificationMeasure, RectificationStatus
+from outfalls.registry.choices import (
+    CLOSEOUT_STATUS,
+    CLOSEOUT_VIA,
+    FINISHED,
+    TRACED_OR_LATER,
+    LifecycleStatus,
+    RectificationMeasure,
+    RectificationStatus,
+    Workflow,
+    storm_measure_error,
+)
 from outfalls.registry.models import DischargeUnit, Outfall
-from outfalls.registry.services import change_status, set_rectification_measure
+from outfalls.registry.services import set_outfall_state
 
 from .choices import PlanStatus
 from .models import MeasureProposal, ProgressUpdate, RectificationPlan
@@ -43,25 +53,8 @@ PLAN_FIELDS = (
 )
 # Plans whose content may still change and which take progress updates.
 OPEN_FOR_WORK = (PlanStatus.IN_PROGRESS, PlanStatus.RETURNED)
-# Lifecycle steps an outfall takes to reach rectification.
-TO_RECTIFYING = {
-    LifecycleStatus.TRACED: (LifecycleStatus.CLASSIFIED, LifecycleStatus.RECTIFYING),
-    LifecycleStatus.CLASSIFIED: (LifecycleStatus.RECTIFYING,),
-    LifecycleStatus.RECTIFYING: (),
-    LifecycleStatus.KEPT: (LifecycleStatus.RECTIFYING,),
-    LifecycleStatus.MERGED: (LifecycleStatus.RECTIFYING,),
-    LifecycleStatus.REMOVED: (LifecycleStatus.RECTIFYING,),
-    LifecycleStatus.CLOSED: (LifecycleStatus.RECTIFYING,),
-}
-# Where an approved close-out leaves the outfall.
-OUTCOME = {
-    RectificationMeasure.REMOVE: LifecycleStatus.REMOVED,
-    RectificationMeasure.MERGE: LifecycleStatus.MERGED,
-    RectificationMeasure.REGULARISE: LifecycleStatus.KEPT,
-    RectificationMeasure.NONE: LifecycleStatus.KEPT,
-}
-# An outfall in one of these states cannot take another one merged into it.
-NOT_A_MERGE_TARGET = (LifecycleStatus.REMOVED, LifecycleStatus.MERGED, LifecycleStatus.CLOSED)
+# An outfall in one of these states cannot take another one merged into it (registry.choices.FINISHED).
+NOT_A_MERGE_TARGET = FINISHED
 
 
 # Permissions ---------------------------------------------------------------------------------------------
@@ -76,13 +69,12 @@ def _check_edit(user, outfall):
 
 
 def can_submit(user, plan):
-    scope = scope_of(user)
-    return (scope.can_edit_citywide or bool(scope.county_ids)) and can_edit_outfall(user, plan.outfall)
+    return scope_of(user).can_submit_closeout and can_edit_outfall(user, plan.outfall)
 
 
 def can_review(user):
     """Return, approve and reopen a close-out: the city bureau only."""
-    return scope_of(user).can_edit_citywide
+    return scope_of(user).can_review_closeout
 
 
 def _check_review(user):
@@ -136,6 +128,8 @@ def _validate(plan, user):
         errors["measure"] = "请选择整治措施。"
     elif plan.measure not in RectificationMeasure.values:
         errors["measure"] = f"整治措施“{plan.measure}”无效。"
+    elif storm_measure_error(plan.outfall.type_code, plan.measure):
+        errors["measure"] = storm_measure_error(plan.outfall.type_code, plan.measure)
     if not (plan.actions or "").strip():
         errors["actions"] = "请填写具体整治措施。"
     plan.responsible_org = (plan.responsible_org or "").strip()
@@ -178,23 +172,24 @@ def _validate(plan, user):
 
 
 def _outfall_into_rectification(outfall, *, user, measure, reason):
-    status = LifecycleStatus(outfall.status)
-    if status not in TO_RECTIFYING:
+    """The outfall enters 整治中 with the plan's measure (traced or classified outfalls, or kept/finished ones
+    whose rectification starts again); suspected and verified ones must be traced first."""
+    if outfall.status not in TRACED_OR_LATER:
         raise ValidationError(
             {
-                "outfall": f"排污口状态为“{outfall.get_status_display()}”，须先完成核实、溯源后才能制定整治方案。"
+                "outfall": f"排污口状态为“{outfall.get_status_display()}”，须先完成核实、溯源（溯源结案）后才能制定整治方案。"
             }
         )
-    for step in TO_RECTIFYING[status]:
-        outfall = change_status(outfall, step, user=user, reason=reason)
-    if outfall.rectification_measure != measure:
-        outfall = set_rectification_measure(outfall, measure, user=user, reason=reason)
-    outfall.rectification_status = RectificationStatus.IN_PROGRESS
-    if outfall.merged_into_id is not None:
-        outfall.merged_into = None
-    outfall._change_reason = reason
-    outfall.save(update_fields=["rectification_status", "merged_into", "updated_at"])
-    return outfall
+    return set_outfall_state(
+        outfall,
+        user=user,
+        workflow=Workflow.REMEDIATION,
+        reason=reason,
+        status=LifecycleStatus.RECTIFYING,
+        measure=measure,
+        rectification_status=RectificationStatus.IN_PROGRESS,
+        merged_into=None,
+    )
 
 
 @transaction.atomic
@@ -240,8 +235,12 @@ def update_plan(plan, *, user, **fields):
     plan.save()
     outfall = plan.outfall
     if outfall.rectification_measure != plan.measure:
-        set_rectification_measure(
-            outfall, plan.measure, user=user, reason=f"修改整治方案：{plan.get_measure_display()}"
+        set_outfall_state(
+            outfall,
+            user=user,
+            workflow=Workflow.REMEDIATION,
+            reason=f"修改整治方案：{plan.get_measure_display()}",
+            measure=plan.measure,
         )
     return plan
 
@@ -342,15 +341,39 @@ def return_closeout(plan, *, user, reason):
     return plan
 
 
+def closeout_keeps(plan):
+    """True when the approved close-out leaves the outfall kept (规范整治, 无需整治)."""
+    return CLOSEOUT_STATUS[RectificationMeasure(plan.measure)] == LifecycleStatus.KEPT
+
+
+def closeout_gaps(plan, *, register=False):
+    """What the plan promised that the ledger does not record yet, as Chinese lines (shown to the approver
+    before the approval): for an outfall that is kept (规范整治, 无需整治), its sign and its registration
+    (登记建档; `register`: the approver registers it with the approval)."""
+    outfall = plan.outfall
+    gaps = []
+    if closeout_keeps(plan):
+        if not outfall.sign_installed:
+            gaps.append("未设置标识牌（台账中“已设置标识牌”未勾选，须由县区在台账中更新）")
+        if not outfall.registered and not register:
+            gaps.append("未完成登记建档（可在审核时一并登记）")
+    return gaps
+
+
 @transaction.atomic
-def approve_closeout(plan, *, user, note=""):
-    """The city bureau approves: the outfall is removed, merged into the plan's target, or kept."""
+def approve_closeout(plan, *, user, note="", register=False, accept_gaps=False):
+    """The city bureau approves (销号): what it means per measure is CLOSEOUT_STATUS (registry.choices):
+    取缔 → removed and closed out; 合并 → merged into the plan's target; 规范整治 / 无需整治 → kept (and
+    registered when `register`). The outfall's state changes in one step (registry.set_outfall_state).
+    Promises the ledger does not record yet (closeout_gaps) stop the approval unless `accept_gaps`, with a
+    note saying why."""
     _check_review(user)
     plan = _locked(plan)
     _check_state(plan, (PlanStatus.SUBMITTED,), "审核通过")
     outfall = plan.outfall
-    target_status = OUTCOME[RectificationMeasure(plan.measure)]
-    if plan.measure == RectificationMeasure.MERGE:
+    measure = RectificationMeasure(plan.measure)
+    target = None
+    if measure == RectificationMeasure.MERGE:
         target = plan.merge_target
         if target is None:
             raise ValidationError({"merge_target": "方案未填写并入排口，请退回后修改方案。"})
@@ -361,17 +384,25 @@ def approve_closeout(plan, *, user, note=""):
                     "不能再并入，请退回后修改方案。"
                 }
             )
-    reason = (note or "").strip() or f"销号：{plan.get_measure_display()}"
-    if outfall.status != LifecycleStatus.RECTIFYING:
-        for step in TO_RECTIFYING.get(LifecycleStatus(outfall.status), ()):
-            outfall = change_status(outfall, step, user=user, reason="销号前转入整治中")
-    outfall = change_status(outfall, target_status, user=user, reason=reason)
-    if outfall.rectification_measure != plan.measure:
-        outfall = set_rectification_measure(outfall, plan.measure, user=user, reason=reason)
-    outfall.rectification_status = RectificationStatus.COMPLETED
-    outfall.merged_into = plan.merge_target if plan.measure == RectificationMeasure.MERGE else None
-    outfall._change_reason = reason
-    outfall.save(update_fields=["rectification_status", "merged_into", "updated_at"])
+    note = (note or "").strip()
+    register = bool(register) and closeout_keeps(plan)
+    gaps = closeout_gaps(plan, register=register)
+    if gaps and not accept_gaps:
+        raise ValidationError({"gaps": "尚未完成：" + "；".join(gaps) + "。请退回方案，或确认后仍予销号。"})
+    if gaps and not note:
+        raise ValidationError({"note": "存在未完成事项仍予销号时，须在审核意见中说明理由。"})
+    reason = note or f"销号：{plan.get_measure_display()}"
+    state = {
+        "status": CLOSEOUT_STATUS[measure],
+        "measure": measure,
+        "rectification_status": RectificationStatus.COMPLETED,
+        "merged_into": target,
+    }
+    if register:
+        state["registered"] = True
+    set_outfall_state(
+        outfall, user=user, workflow=Workflow.CLOSEOUT, reason=reason, via=CLOSEOUT_VIA.get(measure), **state
+    )
     plan.approved_at = timezone.now()
     plan.approved_by = user
     _set_status(plan, PlanStatus.APPROVED, user=user, reason=reason)
@@ -388,15 +419,15 @@ def reopen_closeout(plan, *, user, reason):
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": "重新打开销号须填写理由。"})
-    outfall = plan.outfall
-    if outfall.status != LifecycleStatus.RECTIFYING:
-        outfall = change_status(
-            outfall, LifecycleStatus.RECTIFYING, user=user, reason=f"销号重新打开：{reason}"
-        )
-    outfall.rectification_status = RectificationStatus.IN_PROGRESS
-    outfall.merged_into = None
-    outfall._change_reason = reason
-    outfall.save(update_fields=["rectification_status", "merged_into", "updated_at"])
+    set_outfall_state(
+        plan.outfall,
+        user=user,
+        workflow=Workflow.REMEDIATION,
+        reason=f"销号重新打开：{reason}",
+        status=LifecycleStatus.RECTIFYING,
+        rectification_status=RectificationStatus.IN_PROGRESS,
+        merged_into=None,
+    )
     plan.approved_at = None
     plan.approved_by = None
     _set_status(plan, PlanStatus.IN_PROGRESS, user=user, reason=reason)

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from outfalls.core.choices import COUNTY_LEVELS
 from outfalls.core.models import Department, Jurisdiction
-from outfalls.registry.choices import LifecycleStatus, RectificationMeasure
+from outfalls.registry.choices import NOT_TRACED, LifecycleStatus, RectificationMeasure
 from outfalls.registry.models import Outfall
 
 from .choices import PlanStatus
@@ -186,7 +186,7 @@ def outfalls_without_plan(user):
         .visible_to(user)
         .filter(rectification_plan__isnull=True)
         .filter(Q(status=LifecycleStatus.RECTIFYING) | Q(pk__in=decided))
-        .exclude(status__in=[LifecycleStatus.SUSPECTED, LifecycleStatus.VERIFIED])
+        .exclude(status__in=NOT_TRACED)
         .order_by("county__code", "code")
     )
 

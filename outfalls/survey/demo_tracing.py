@@ -24,7 +24,13 @@ from django.utils import timezone
 
 from outfalls.core.models import StatusChange
 from outfalls.core.services import record_status_change
-from outfalls.registry.choices import LifecycleStatus, LinkRole, ResponsibilityBasis, UnitKind
+from outfalls.registry.choices import (
+    TRACED_OR_LATER,
+    LifecycleStatus,
+    LinkRole,
+    ResponsibilityBasis,
+    UnitKind,
+)
 from outfalls.registry.models import DischargeUnit, Outfall, OutfallUnitLink
 
 from . import tracing
@@ -165,13 +171,10 @@ def _live_cases(user):
 
 def _record_cases(user):
     """Concluded cases for outfalls already traced (or later) in the ledger demo."""
-    later = [
-        s for s in LifecycleStatus.values if s not in (LifecycleStatus.SUSPECTED, LifecycleStatus.VERIFIED)
-    ]
     candidates = (
         Outfall.objects.filter(
             source_key__startswith="DEMO-",
-            status__in=later,
+            status__in=TRACED_OR_LATER,
             responsibility_basis__in=list(RECORD_PER_COUNTY),
         )
         .exclude(responsible_entity=None)

@@ -22,15 +22,11 @@ from django.utils import timezone
 
 from outfalls.core.choices import COUNTY_LEVELS, Milestone
 from outfalls.core.models import Deadline, Jurisdiction
-from outfalls.registry.choices import LifecycleStatus, ResponsibilityBasis
+from outfalls.registry.choices import TRACED_OR_LATER, ResponsibilityBasis
 from outfalls.registry.models import Outfall
 
 from .choices import OPEN_OUTCOMES, CaseStatus, PointOutcome
 from .models import Campaign, SuspectedPoint, TracingCase
-
-TRACED_OR_LATER = [
-    s for s in LifecycleStatus.values if s not in (LifecycleStatus.SUSPECTED, LifecycleStatus.VERIFIED)
-]
 
 
 @dataclass

@@ -5,9 +5,9 @@ Every step checks permission (the campaign must be editable by the user) and sta
 phone's upload endpoint, the management command and the demo data all call these functions.
 """
 
-import math
 import uuid as uuidlib
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -16,6 +16,7 @@ from outfalls.core.choices import PHOTO_KINDS
 from outfalls.core.photos import read_exif
 from outfalls.core.scopes import scope_of
 from outfalls.core.services import add_attachment, record_status_change
+from outfalls.geo.shapes import degrees_around, distance_m
 from outfalls.registry.choices import LifecycleStatus
 from outfalls.registry.classification import TypeCode
 from outfalls.registry.models import Outfall
@@ -24,11 +25,18 @@ from outfalls.registry.services import save_outfall
 from .choices import FINAL_OUTCOMES, OPEN_OUTCOMES, CampaignStatus, PointOutcome, PointSource
 from .models import Campaign, FieldCheck, SuspectedPoint, Track
 
-# The forms offer the outfalls within DUPLICATE_RADIUS_M (metres) of a point as what it repeats; one farther
-# than DUPLICATE_MAX_M is refused (a GPS fix under trees or a bridge can be off by more than the radius).
-DUPLICATE_RADIUS_M = 100
-DUPLICATE_MAX_M = 300
 MIN_STAFF = 2
+
+
+def duplicate_radius_m():
+    """The forms offer the outfalls this close to a point as what it repeats (SURVEY_DUPLICATE_RADIUS_M)."""
+    return settings.SURVEY_DUPLICATE_RADIUS_M
+
+
+def duplicate_max_m():
+    """A point said to repeat an outfall farther than this is refused (SURVEY_DUPLICATE_MAX_M: a GPS fix
+    under trees or a bridge can be off by more than the offered radius)."""
+    return settings.SURVEY_DUPLICATE_MAX_M
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -42,21 +50,12 @@ def can_create_campaign_in(user, county):
 
 
 def may_create_campaigns(user):
-    scope = scope_of(user)
-    return scope.can_edit_citywide or bool(scope.county_ids)
+    return scope_of(user).can_create_campaign
 
 
 def check_campaign_editable(campaign, user):
     if not Campaign.objects.editable_by(user).filter(pk=campaign.pk).exists():
         raise PermissionDenied("无权修改该排查任务。")
-
-
-def distance_m(lon1, lat1, lon2, lat2):
-    """Great-circle distance in metres (haversine on a 6 371 km sphere)."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * 6371000 * math.asin(min(1.0, math.sqrt(a)))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -166,10 +165,11 @@ def delete_reach(reach, *, user):
 # ---------------------------------------------------------------------------------------------------------
 
 
-def nearby_outfalls(user, lon, lat, radius_m=DUPLICATE_RADIUS_M, county_id=None):
-    """Visible outfalls within radius_m of (lon, lat), nearest first, each with .distance_m."""
-    dlat = radius_m / 111000
-    dlon = radius_m / (111000 * max(0.1, math.cos(math.radians(lat))))
+def nearby_outfalls(user, lon, lat, radius_m=None, county_id=None):
+    """Visible outfalls within radius_m (default duplicate_radius_m()) of (lon, lat), nearest first, each with
+    .distance_m."""
+    radius_m = duplicate_radius_m() if radius_m is None else radius_m
+    dlon, dlat = degrees_around(lat, radius_m)
     rows = Outfall.objects.visible_to(user).filter(
         lon__range=(lon - dlon, lon + dlon), lat__range=(lat - dlat, lat + dlat)
     )
@@ -219,7 +219,7 @@ def decide_point(point, outcome, *, user, level=2, outfall=None, note="", detail
 
     outcome CONFIRMED creates the ledger entry (details: water_body, landmark, town, village, type_code,
     lon, lat, entry_mode, outlet_description); DUPLICATE needs ``outfall`` (a visible one within
-    DUPLICATE_MAX_M); ESCALATED leaves the point open for an expert (level 3). A level-3 decision names its
+    duplicate_max_m()); ESCALATED leaves the point open for an expert (level 3). A level-3 decision names its
     experts (``experts``, kept in the note). A point in a final outcome cannot be decided again (see
     reopen_point).
     """
@@ -253,7 +253,7 @@ def decide_point(point, outcome, *, user, level=2, outfall=None, note="", detail
         if not Outfall.objects.visible_to(user).filter(pk=outfall.pk).exists():
             raise ValidationError({"duplicate_of": "所选排口不存在或不在您的权限范围内。"})
         far = distance_m(point.lon, point.lat, outfall.lon, outfall.lat)
-        if far > DUPLICATE_MAX_M:
+        if far > duplicate_max_m():
             raise ValidationError(
                 {"duplicate_of": f"所选排口距疑似点约 {far:.0f} 米，过远，不能判定为重复。"}
             )

@@ -17,7 +17,7 @@ from outfalls.core.choices import AttachmentKind
 from outfalls.core.models import Attachment
 from outfalls.core.services import PHOTO_SUFFIXES, add_attachment, record_status_change
 from outfalls.registry import services as registry_services
-from outfalls.registry.choices import LifecycleStatus, LinkRole, ResponsibilityBasis, UnitKind
+from outfalls.registry.choices import LifecycleStatus, LinkRole, ResponsibilityBasis, UnitKind, Workflow
 from outfalls.registry.models import DischargeUnit, Outfall, OutfallUnitLink
 
 from .choices import CaseStatus
@@ -246,7 +246,9 @@ def conclude_case(case, *, user, basis, entity=None, note=""):
     outfall._change_reason = "溯源结案"
     registry_services.save_outfall(outfall, user=user, reason="溯源结案")
     if outfall.status == LifecycleStatus.VERIFIED:
-        registry_services.change_status(outfall, LifecycleStatus.TRACED, user=user, reason="溯源结案")
+        registry_services.set_outfall_state(
+            outfall, user=user, workflow=Workflow.TRACING, reason="溯源结案", status=LifecycleStatus.TRACED
+        )
     case.outfall = Outfall.objects.get(pk=outfall.pk)
     return case
 

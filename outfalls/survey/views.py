@@ -15,12 +15,13 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from outfalls.core.basemap import base_layers
 from outfalls.core.choices import AttachmentKind
 from outfalls.core.forms import add_service_errors
 from outfalls.core.models import Attachment, Jurisdiction
 from outfalls.core.services import labelled_status_changes
 from outfalls.core.views import ScopedListView, apply_filter
-from outfalls.maps.config import base_layers
+from outfalls.geo.shapes import distance_m
 from outfalls.registry.choices import EntryMode
 from outfalls.registry.classification import TypeCode
 from outfalls.registry.models import Outfall, WaterBody
@@ -331,7 +332,7 @@ def _exif_rows(checks):
         check.photos = by_check.get(check.pk, [])
         for photo in check.photos:
             photo.distance_m = (
-                services.distance_m(check.lon, check.lat, photo.exif_lon, photo.exif_lat)
+                distance_m(check.lon, check.lat, photo.exif_lon, photo.exif_lat)
                 if photo.exif_lon is not None
                 else None
             )
@@ -476,7 +477,7 @@ def field_config(campaign, user):
         "waterBodies": list(campaign.water_bodies.values("id", "name")),
         "towns": [p for p in places if p["level"] == "town"],
         "villages": [p for p in places if p["level"] == "village"],
-        "duplicateRadius": services.DUPLICATE_RADIUS_M,
+        "duplicateRadius": services.duplicate_radius_m(),
         "colours": {k.value: v for k, v in OUTCOME_COLOURS.items()},
         "rivers": reverse("maps:api_rivers"),
         "baseLayers": base_layers(),

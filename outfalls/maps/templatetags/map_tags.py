@@ -3,7 +3,8 @@
 from django import template
 from django.urls import reverse
 
-from ..config import base_layers
+from outfalls.core.basemap import base_layers
+
 from ..layers import extent
 
 register = template.Library()

@@ -64,7 +64,11 @@ def test_dms_text_overrides_the_number_boxes_and_is_saved(client_for):
     response = client.post(
         reverse("registry:outfall_edit", args=[outfall.pk]),
         outfall_data(
-            outfall, lon="not a number", coord_text="北纬40°05′24″，东经113°18′45″", coord_crs="cgcs2000"
+            outfall,
+            lon="not a number",
+            coord_text="北纬40°05′24″，东经113°18′45″",
+            coord_crs="cgcs2000",
+            confirm_placement="on",  # a point this test chose, not one on the outfall's river
         ),
     )
     assert response.status_code == 302, response.content.decode()[:2000]
@@ -123,6 +127,7 @@ def test_a_new_outfall_from_typed_coordinates(client_for, demo_user):
         coord_text="E113.30 N40.10",
         coord_crs="wgs84",
         status="verified",
+        confirm_placement="on",
     )
     response = client.post(reverse("registry:outfall_create"), data)
     assert response.status_code == 302, response.context["form"].errors

@@ -200,7 +200,7 @@ LOOSE_STATUSES = {"suspected": 12, "verified": 25, "traced": 9, "classified": 14
                   "merged": 3, "removed": 3}
 UNDETERMINED_STATUSES = {"suspected": 55, "verified": 45}
 MEASURES = {  # preferred measures by level 2 (default: regularise mostly)
-    "urban_storm": {"regularise": 80, "merge": 20},
+    "urban_storm": {"regularise": 100},  # 严禁合并、封堵城镇雨洪排口 (实施方案（十）)
     "urban_domestic_scattered": {"merge": 60, "remove": 25, "regularise": 15},
     "rural_domestic_scattered": {"merge": 55, "remove": 30, "regularise": 15},
     "livestock_small": {"remove": 50, "regularise": 50},

@@ -4,6 +4,7 @@ and duplicate numbers, drawn from the same random.Random after every unit and ou
 from datetime import date, timedelta
 
 from ..choices import (
+    FINISHED,
     Conveyance,
     EntryMode,
     LifecycleStatus,
@@ -62,6 +63,12 @@ class StatesMixin:
             status = _weighted(rng, UNDETERMINED_STATUSES)
         else:
             status = _weighted(rng, UNIT_STATUSES if plan.responsible else LOOSE_STATUSES)
+        if status == LifecycleStatus.REMOVED:
+            status = (
+                LifecycleStatus.CLOSED
+            )  # a removal's close-out leaves the outfall closed (CLOSEOUT_STATUS)
+        if plan.category == "urban_storm" and status in FINISHED:
+            status = LifecycleStatus.KEPT  # storm outfalls are never merged or blocked
         f["status"] = status
         if status in (LifecycleStatus.SUSPECTED, LifecycleStatus.VERIFIED):
             plan.responsible = None  # not traced yet
@@ -96,7 +103,7 @@ class StatesMixin:
         elif status == LifecycleStatus.REMOVED:
             measure, rect = RectificationMeasure.REMOVE, RectificationStatus.COMPLETED
         elif status == LifecycleStatus.CLOSED:
-            rect = RectificationStatus.COMPLETED
+            measure, rect = RectificationMeasure.REMOVE, RectificationStatus.COMPLETED
         plan.fields.update(rectification_measure=measure, rectification_status=rect)
 
     def _paperwork(self, plan, unit, type_code, level2):

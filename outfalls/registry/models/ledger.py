@@ -22,6 +22,7 @@ from ..choices import (
     UnitKind,
     WaterBodyKind,
     WaterClass,
+    storm_measure_error,
 )
 from ..classification import LEVEL2_CODE, LEVEL3_PARENT, Level2, Level3, TypeCode
 from ..validators import validate_credit_code, validate_permit_number
@@ -418,7 +419,21 @@ class Outfall(models.Model):
         return self.name or self.code
 
     # Rules -------------------------------------------------------------------------------------------
+    def normalise(self):
+        """What every outfall gets before it is checked and saved (form, survey, tracing, imports): the level-2
+        type from the level-3 one, the type code from the level-2 one, an empty national code as none and
+        the permit number in upper case. Inconsistent types are left for clean() to report."""
+        if self.type_level3 and not self.type_level2:
+            self.type_level2 = LEVEL3_PARENT[self.type_level3]
+        if self.type_level2 and self.type_code in (TypeCode.UNDETERMINED, ""):
+            self.type_code = LEVEL2_CODE[self.type_level2]
+        if self.national_code is not None:
+            self.national_code = self.national_code.strip() or None
+        if self.permit_number:
+            self.permit_number = self.permit_number.strip().upper()
+
     def clean(self):
+        self.normalise()
         errors = {}
         county = self.county if self.county_id else None
         check_place(errors, county, self.town, self.village)
@@ -426,18 +441,15 @@ class Outfall(models.Model):
             parent = LEVEL3_PARENT[self.type_level3]
             if self.type_level2 and self.type_level2 != parent:
                 errors["type_level3"] = f"三级分类“{Level3(self.type_level3).label}”不属于所选二级分类。"
-            self.type_level2 = parent
         if self.type_level2:
             code = LEVEL2_CODE[self.type_level2]
             if self.type_code not in (code, TypeCode.UNDETERMINED, ""):
                 errors["type_level2"] = (
                     f"二级分类“{Level2(self.type_level2).label}”属于{code.label}（{code.value}），与一级分类不一致。"
                 )
-            self.type_code = code
-        if self.permit_number:
-            self.permit_number = self.permit_number.strip().upper()
-        if self.national_code == "":
-            self.national_code = None
+        storm = storm_measure_error(self.type_code, self.rectification_measure)
+        if storm:
+            errors["type_code"] = storm
         if self.responsibility_basis == ResponsibilityBasis.GOVERNMENT_FALLBACK and not (
             self.responsible_entity_id or self.responsibility_note
         ):
@@ -468,18 +480,17 @@ class Outfall(models.Model):
             type_code=self.type_code,
         )
 
+    @staticmethod
+    def codes_with_prefix(prefix):
+        return Outfall.objects.filter(code__startswith=prefix).values_list("code", flat=True)
+
     def generated_code(self):
-        prefix = self.code_prefix()
-        existing = Outfall.objects.filter(code__startswith=prefix).values_list("code", flat=True)
-        return coding.next_code(existing, prefix)
+        return coding.CodeAllocator(Outfall.codes_with_prefix).code(self.code_prefix())
 
     def save(self, *args, **kwargs):
-        if self.type_level2 and self.type_code in (TypeCode.UNDETERMINED, ""):
-            self.type_code = LEVEL2_CODE[self.type_level2]
+        self.normalise()
         if self.name_auto or not self.name:
             self.name = self.generated_name()
-        if self.national_code == "":
-            self.national_code = None
         if self.code:
             return super().save(*args, **kwargs)
         # A fresh local code: retry if another save took the same sequence number meanwhile.

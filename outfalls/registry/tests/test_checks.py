@@ -6,6 +6,7 @@ import io
 import math
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import override_settings
@@ -21,6 +22,7 @@ from outfalls.registry.demo.data import ZONE
 from outfalls.registry.models import Outfall, ProtectedArea, SpatialFinding, WaterBody
 
 from . import ledger_files
+from .helpers import copy_as_new
 
 pytestmark = pytest.mark.django_db
 
@@ -215,12 +217,12 @@ def test_a_typed_section_interval_is_never_overwritten(demo_user):
     outfall = outfall_in("140212", water="御河")
     outfall.lon, outfall.lat = point_on("御河", 0.30)
     outfall.section_interval = ""
-    services.save_outfall(outfall, user=user)
+    services.save_outfall(outfall, user=user, confirm_placement=True)
     assert outfall.section_interval == "孤山—艾庄"  # filled by the check on save
     # Moved downstream through the form (the filled value posted back unchanged): refilled.
     outfall = Outfall.objects.get(pk=outfall.pk)
     outfall.lon, outfall.lat = point_on("御河", 0.70)
-    services.save_outfall(outfall, user=user)
+    services.save_outfall(outfall, user=user, confirm_placement=True)
     assert Outfall.objects.get(pk=outfall.pk).section_interval == "艾庄—利仁皂"
     # A person types a value: kept, now and after the next move.
     outfall = Outfall.objects.get(pk=outfall.pk)
@@ -228,7 +230,7 @@ def test_a_typed_section_interval_is_never_overwritten(demo_user):
     services.save_outfall(outfall, user=user)
     outfall = Outfall.objects.get(pk=outfall.pk)
     outfall.lon, outfall.lat = point_on("御河", 0.30)
-    services.save_outfall(outfall, user=user)
+    services.save_outfall(outfall, user=user, confirm_placement=True)
     assert Outfall.objects.get(pk=outfall.pk).section_interval == "艾庄下游（人工核定）"
     (finding,) = kinds(outfall, FindingKind.SECTION_INTERVAL)
     assert finding.data["interval"] == "孤山—艾庄" and finding.data["filled"] is None
@@ -283,11 +285,9 @@ def test_near_its_river_no_warning():
 
 # Duplicates --------------------------------------------------------------------------------------------
 def clone_near(outfall, east_m, user):
-    copy = Outfall.objects.get(pk=outfall.pk)
-    copy.pk = copy.id = None
-    copy.code, copy.national_code, copy.source_key = "", None, None
+    copy = copy_as_new(outfall)
     copy.lon = outfall.lon + east_m / shapes.metres_per_degree(outfall.lat)[0]
-    return services.save_outfall(copy, user=user)
+    return services.save_outfall(copy, user=user, confirm_placement=True)
 
 
 def test_duplicates_within_30_m_on_both_sides(demo_user):
@@ -301,11 +301,11 @@ def test_duplicates_within_30_m_on_both_sides(demo_user):
     assert mine.message == "30 米内另有入河排污口（相距约 12 米），可能为重复排口"
     # Moved 40 m away: both findings go.
     copy.lon = original.lon + 40 / shapes.metres_per_degree(original.lat)[0]
-    services.save_outfall(copy, user=user)
+    services.save_outfall(copy, user=user, confirm_placement=True)
     assert kinds(copy, FindingKind.DUPLICATE) == [] and kinds(original, FindingKind.DUPLICATE) == []
     # The batch finds the same as the save hook.
     copy.lon = original.lon + 25 / shapes.metres_per_degree(original.lat)[0]
-    services.save_outfall(copy, user=user)
+    services.save_outfall(copy, user=user, confirm_placement=True)
     checks.check_outfalls()
     assert [f.other_outfall_id for f in kinds(original, FindingKind.DUPLICATE)] == [copy.pk]
     assert [f.other_outfall_id for f in kinds(copy, FindingKind.DUPLICATE)] == [original.pk]
@@ -319,7 +319,11 @@ def test_editing_coordinates_updates_findings(demo_user):
     assert kinds(outfall, FindingKind.COUNTY_MISMATCH) == []
     point = shapes.shape_of(county(YUNZHOU).boundary).representative_point()
     outfall.lon, outfall.lat = point.x, point.y
-    services.save_outfall(outfall, user=user)
+    with pytest.raises(ValidationError) as refusal:  # moved into another county: asks first
+        services.save_outfall(outfall, user=user)
+    assert "云州区" in refusal.value.message_dict["confirm_placement"][0]
+    assert Outfall.objects.get(pk=outfall.pk).lon == home[0]  # nothing saved
+    services.save_outfall(outfall, user=user, confirm_placement=True)
     assert [f.data["actual"]["name"] for f in kinds(outfall, FindingKind.COUNTY_MISMATCH)] == ["云州区"]
     outfall.lon, outfall.lat = home
     services.save_outfall(outfall, user=user)

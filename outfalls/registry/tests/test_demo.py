@@ -141,7 +141,8 @@ def test_types_statuses_and_responsibility():
     types = Counter(o.type_code for o in outfalls)
     assert set(types) == {*TypeCode.values}
     assert 0.03 <= types[TypeCode.UNDETERMINED] / len(outfalls) <= 0.08
-    assert {o.status for o in outfalls} == set(LifecycleStatus.values)
+    # Every state but 取缔, which a removal only passes through on its way to 已销号 (CLOSEOUT_VIA).
+    assert {o.status for o in outfalls} == set(LifecycleStatus.values) - {LifecycleStatus.REMOVED}
     assert len({o.rectification_status for o in outfalls}) == 4
     assert {True, False} == {o.registered for o in outfalls} == {o.sign_installed for o in outfalls}
     for o in outfalls:
@@ -300,3 +301,22 @@ def test_existing_user_password_is_kept():
     demo.load_demo(stdout=io.StringIO())
     user.refresh_from_db()
     assert user.check_password("changed-by-owner")
+
+
+def test_no_storm_outfall_is_removed_merged_or_blocked():
+    """实施方案（十）: 严禁合并、封堵城镇雨洪排口 — in the ledger, the proposals, the plans and their actions."""
+    from outfalls.registry.choices import FINISHED, STORM_FORBIDDEN_MEASURES
+    from outfalls.remediation.models import MeasureProposal, RectificationPlan
+
+    storm = Outfall.objects.filter(type_code=TypeCode.YH)
+    assert storm.count() > 50
+    assert not storm.filter(rectification_measure__in=STORM_FORBIDDEN_MEASURES).exists()
+    assert not storm.filter(status__in=FINISHED).exists()
+    proposals = MeasureProposal.objects.filter(outfall__type_code=TypeCode.YH)
+    assert proposals.exists()
+    assert not proposals.filter(measure__in=STORM_FORBIDDEN_MEASURES).exists()
+    assert not proposals.filter(decided_measure__in=STORM_FORBIDDEN_MEASURES).exists()
+    plans = RectificationPlan.objects.filter(outfall__type_code=TypeCode.YH)
+    assert plans.exists()
+    assert not plans.filter(measure__in=STORM_FORBIDDEN_MEASURES).exists()
+    assert not plans.filter(actions__contains="封堵").exists()

@@ -47,6 +47,8 @@ from outfalls.registry.ledger_values import (
 )
 from outfalls.registry.models import DischargeUnit, Outfall, OutfallUnitLink
 
+from .helpers import copy_as_new
+
 pytestmark = pytest.mark.django_db
 
 PINGCHENG = "140213"
@@ -475,9 +477,8 @@ def test_as_of_export_shows_the_ledger_as_it_stood(client_for, demo_user):
     unit.name = "改名后的单位有限公司"
     services.save_unit(unit, user=user)
     newcomer = Outfall.objects.get(pk=outfall.pk)
-    newcomer.pk = newcomer.id = None
-    newcomer.code, newcomer.national_code, newcomer.source_key = "", None, None
-    services.save_outfall(newcomer, user=user)
+    newcomer = copy_as_new(newcomer)
+    services.save_outfall(newcomer, user=user, confirm_placement=True)
 
     yesterday = timezone.localdate() - timedelta(days=1)
     client = client_for("bureau")

@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 
 from outfalls.core.models import Jurisdiction
 from outfalls.geo import coords
-from outfalls.registry import ledger_export, ledger_import
+from outfalls.registry import ledger_export, ledger_import, services
 from outfalls.registry.models import DischargeUnit, LedgerImport, Outfall
 
 from . import ledger_files
@@ -220,7 +220,8 @@ def test_fault_in_the_middle_of_commit_leaves_nothing(tmp_path, demo_user, monke
     def boom(*args, **kwargs):
         raise RuntimeError("injected fault")
 
-    monkeypatch.setattr(ledger_import, "_create_links", boom)
+    # The last step of the write (the spatial checks, after every insert and update) fails.
+    monkeypatch.setattr(services.checks, "check_outfalls", boom)
     with pytest.raises(RuntimeError):
         ledger_import.commit(record, user)
     assert (Outfall.objects.count(), DischargeUnit.objects.count(), Outfall.history.count()) == before

@@ -1,13 +1,12 @@
 """Ledger pages: search, filters, sorting, forms with Chinese messages, history, status steps."""
 
 import pytest
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from outfalls.core.models import Jurisdiction, StatusChange
 from outfalls.registry import services
-from outfalls.registry.choices import LifecycleStatus
 from outfalls.registry.models import DischargeUnit, Outfall, WaterBody
 
 pytestmark = pytest.mark.django_db
@@ -43,8 +42,6 @@ def form_data(outfall, **changes):
         "responsible_entity": outfall.responsible_entity_id or "",
         "responsibility_basis": outfall.responsibility_basis,
         "responsibility_note": outfall.responsibility_note,
-        "rectification_measure": outfall.rectification_measure,
-        "rectification_status": outfall.rectification_status,
         "registered": "on" if outfall.registered else "",
         "approval_date": outfall.approval_date.isoformat() if outfall.approval_date else "",
         "approval_number": outfall.approval_number,
@@ -217,7 +214,7 @@ def test_create_generates_code_and_hj1235_name(client_for):
         "water_body": water.id,
         "responsibility_basis": "unknown",
         "status": "verified",
-        "rectification_status": "not_started",
+        "confirm_placement": "on",  # 2 km from the demo's approximate 御河 line
     }
     response = client.post(reverse("registry:outfall_create"), data)
     assert response.status_code == 302, response.context["form"].errors
@@ -235,37 +232,6 @@ def test_service_refuses_out_of_scope_create(demo_user):
     assert not Outfall.objects.filter(
         lon=113.5, lat=40.0, county__code="140215", water_body=water, landmark=""
     ).exists()
-
-
-def test_status_follows_the_lifecycle(demo_user):
-    user = demo_user("bureau")
-    outfall = Outfall.objects.filter(status=LifecycleStatus.VERIFIED).first()
-    with pytest.raises(ValidationError) as info:
-        services.change_status(outfall, LifecycleStatus.CLOSED, user=user)
-    assert "不能从“已核实”变为“已销号”" in info.value.messages[0]
-    services.change_status(outfall, LifecycleStatus.TRACED, user=user, reason="溯源完成")
-    outfall.refresh_from_db()
-    assert outfall.status == LifecycleStatus.TRACED
-    change = StatusChange.objects.filter(object_id=outfall.id).first()
-    assert (change.from_value, change.to_value, change.reason) == ("verified", "traced", "溯源完成")
-
-
-def test_a_measure_edited_on_the_ledger_form_leaves_a_status_change_row(client_for):
-    outfall = pingcheng_outfall()
-    old = outfall.rectification_measure
-    new = "merge" if old != "merge" else "regularise"
-    client = client_for("pingcheng")
-    response = client.post(
-        reverse("registry:outfall_edit", args=[outfall.id]), form_data(outfall, rectification_measure=new)
-    )
-    assert response.status_code == 302
-    change = StatusChange.objects.filter(object_id=outfall.id, field="rectification_measure").first()
-    assert (change.from_value, change.to_value, change.changed_by.username) == (old, new, "pingcheng")
-    # Saving again without a change adds no row.
-    client.post(
-        reverse("registry:outfall_edit", args=[outfall.id]), form_data(outfall, rectification_measure=new)
-    )
-    assert StatusChange.objects.filter(object_id=outfall.id, field="rectification_measure").count() == 1
 
 
 def test_photo_upload_and_type_check(client_for):

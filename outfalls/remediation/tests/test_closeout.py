@@ -8,6 +8,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from outfalls.core.services import status_changes_for
 from outfalls.registry.choices import LifecycleStatus, RectificationMeasure, RectificationStatus
+from outfalls.registry.classification import TypeCode
+from outfalls.registry.models import Outfall
 from outfalls.remediation import services
 from outfalls.remediation.choices import PlanStatus, ProposalStatus
 from outfalls.remediation.models import RectificationPlan
@@ -69,8 +71,9 @@ def test_full_path_regularise_ends_in_the_retained_list(demo_user):
     outfall.refresh_from_db()
     assert outfall.status == LifecycleStatus.RECTIFYING
     assert outfall.rectification_status == RectificationStatus.IN_PROGRESS
-    # TRACED → CLASSIFIED → RECTIFYING, one row each
-    assert outfall_steps(outfall)[-2:] == [("traced", "classified"), ("classified", "rectifying")]
+    # TRACED → CLASSIFIED → RECTIFYING: one real change, one row naming the state passed through
+    assert outfall_steps(outfall)[-1] == ("traced", "rectifying")
+    assert "经：已分类" in status_changes_for(outfall).filter(field="status").first().reason
 
     services.add_progress(plan, user=county, date=date.today(), percent=40, note="检查井施工")
     update = finish(plan, county)
@@ -83,12 +86,27 @@ def test_full_path_regularise_ends_in_the_retained_list(demo_user):
     plan.refresh_from_db()
     assert plan.status == PlanStatus.RETURNED and plan.return_reason == "缺少标识牌照片"
     services.submit_closeout(plan, user=county, files=[png("标识牌.png")])
-    services.approve_closeout(plan, user=bureau)
+    # The plan promised a sign and a registration; the ledger records neither yet.
+    outfall.refresh_from_db()
+    assert not outfall.sign_installed and not outfall.registered
+    assert len(services.closeout_gaps(plan)) == 2
+    with pytest.raises(ValidationError) as error:
+        services.approve_closeout(plan, user=bureau)
+    assert "未设置标识牌" in error.value.message_dict["gaps"][0]
+    assert "未完成登记建档" in error.value.message_dict["gaps"][0]
+    outfall.sign_installed = True  # the county updates its ledger entry
+    from outfalls.registry.services import save_outfall
+
+    save_outfall(outfall, user=county)
+    plan.refresh_from_db()
+    assert services.closeout_gaps(plan, register=True) == []
+    services.approve_closeout(plan, user=bureau, register=True)
 
     plan.refresh_from_db()
     outfall.refresh_from_db()
     assert plan.status == PlanStatus.APPROVED and plan.approved_by == bureau
     assert outfall.status == LifecycleStatus.KEPT
+    assert outfall.registered  # 规范整治 → kept and registered
     assert outfall.rectification_status == RectificationStatus.COMPLETED
     assert outfall.merged_into is None
     assert plan_steps(plan) == [
@@ -149,15 +167,35 @@ def test_approval_refuses_a_merge_target_closed_out_meanwhile(demo_user):
     assert plan.status == PlanStatus.SUBMITTED and outfall.status == LifecycleStatus.RECTIFYING
 
 
-def test_remove_ends_removed(demo_user):
+def non_storm(**kwargs):
+    return free_outfall(exclude=list(Outfall.objects.filter(type_code=TypeCode.YH)), **kwargs)
+
+
+def test_remove_ends_removed_and_closed_out(demo_user):
     county, bureau = demo_user("pingcheng"), demo_user("bureau")
-    outfall = free_outfall()
+    outfall = non_storm()
     plan = plan_for(outfall, county, measure=RectificationMeasure.REMOVE)
     finish(plan, county)
     services.submit_closeout(plan, user=county)
-    services.approve_closeout(plan, user=bureau)
+    services.approve_closeout(plan, user=bureau)  # nothing for the ledger to record: no gaps
     outfall.refresh_from_db()
-    assert outfall.status == LifecycleStatus.REMOVED
+    assert outfall.status == LifecycleStatus.CLOSED
+    assert outfall.rectification_status == RectificationStatus.COMPLETED
+    row = status_changes_for(outfall).filter(field="status").first()
+    assert (row.from_value, row.to_value) == ("rectifying", "closed") and "经：取缔" in row.reason
+
+
+def test_an_approval_with_open_gaps_needs_a_reason(demo_user):
+    county, bureau = demo_user("pingcheng"), demo_user("bureau")
+    plan = plan_for(free_outfall(), county, measure=RectificationMeasure.REGULARISE)
+    finish(plan, county)
+    services.submit_closeout(plan, user=county)
+    with pytest.raises(ValidationError) as error:
+        services.approve_closeout(plan, user=bureau, accept_gaps=True)
+    assert "note" in error.value.message_dict
+    services.approve_closeout(plan, user=bureau, accept_gaps=True, note="标识牌已订制，待安装；先行销号")
+    plan.outfall.refresh_from_db()
+    assert plan.outfall.status == LifecycleStatus.KEPT and not plan.outfall.registered
 
 
 def test_a_county_cannot_review_its_own_closeout(demo_user):
@@ -194,7 +232,7 @@ def test_another_county_cannot_plan_or_submit(demo_user):
 
 def test_plan_rules(demo_user):
     county = demo_user("pingcheng")
-    outfall = free_outfall()
+    outfall = non_storm()
 
     def refused(**fields):
         with pytest.raises(ValidationError) as error:
@@ -209,7 +247,7 @@ def test_plan_rules(demo_user):
     assert "merge_target" in refused(
         **{**base, "measure": RectificationMeasure.MERGE, "responsible_org": "某局", "merge_target": outfall}
     )
-    removed = free_outfall(status=LifecycleStatus.REMOVED)
+    removed = free_outfall(status=LifecycleStatus.CLOSED)
     assert (
         "并入排口"
         in refused(

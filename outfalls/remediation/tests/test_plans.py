@@ -143,13 +143,18 @@ def test_plan_page_steps_and_a_county_approving_gets_403(client_for, demo_user):
     empty = bureau.post(reverse("remediation:plan_return", args=[plan.pk]), {"return-reason": ""})
     assert empty.status_code == 400
     assert "退回销号申请须填写退回理由。" in empty.content.decode()
-    assert (
-        bureau.post(reverse("remediation:plan_approve", args=[plan.pk]), {"note": "同意销号"}).status_code
-        == 302
-    )
+    page = bureau.get(detail)
+    if page.context["closeout_gaps"]:  # the page shows what the ledger does not record yet
+        assert "台账尚未记录方案承诺的以下事项" in page.content.decode()
+        refused = bureau.post(reverse("remediation:plan_approve", args=[plan.pk]), {"note": "同意销号"})
+        assert refused.status_code == 400 and "尚未完成" in refused.content.decode()
+        assert "同意销号" in refused.content.decode()  # what the approver typed is kept
+    approval = {"note": "同意销号，标识牌待补", "register": "on", "accept_gaps": "on"}
+    assert bureau.post(reverse("remediation:plan_approve", args=[plan.pk]), approval).status_code == 302
     plan.refresh_from_db()
     plan.outfall.refresh_from_db()
     assert plan.status == PlanStatus.APPROVED and plan.outfall.status == LifecycleStatus.KEPT
+    assert plan.outfall.registered
     page = bureau.get(detail)
     assert "reopen_form" in page.context
     body = page.content.decode()

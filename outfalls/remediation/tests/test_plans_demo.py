@@ -5,11 +5,12 @@ from datetime import date
 
 import pytest
 
+from outfalls.registry.choices import CLOSEOUT_STATUS as OUTCOME
 from outfalls.registry.choices import LifecycleStatus, RectificationMeasure
 from outfalls.remediation import demo_plans, supervision
 from outfalls.remediation.choices import PlanStatus
 from outfalls.remediation.models import Programme, RectificationPlan
-from outfalls.remediation.services import OUTCOME, evidence_for
+from outfalls.remediation.services import evidence_for
 
 pytestmark = pytest.mark.django_db
 

@@ -61,6 +61,37 @@ def test_protected_area_hits_an_outfall_inside_and_names_the_area():
     assert "御河水源地一级保护区" in reason and "饮用水水源一级保护区" in reason
 
 
+def test_a_storm_outfall_in_a_protected_area_is_traced_and_regularised_not_removed():
+    """实施方案（十）: 严禁合并、封堵城镇雨洪排口; 开展城镇雨洪排口旱天污水直排的溯源治理."""
+    area = AreaFacts("御河水源地一级保护区", box(113.0, 40.0, 113.1, 40.1), "饮用水水源一级保护区")
+    ctx = context(
+        outfall(1, Level2.URBAN_STORM, lon=113.05, lat=40.05),
+        outfall(2, Level2.INDUSTRIAL_MINING_STORM, lon=113.06, lat=40.05),  # an enterprise's: removed
+        protected=[area],
+    )
+    hits = run("protected_area", ctx)
+    assert hits[1][0] == M.REGULARISE
+    assert "旱天污水直排溯源" in hits[1][1] and "严禁合并、封堵" in hits[1][1]
+    assert hits[2][0] == M.REMOVE
+    proposal = rules.evaluate(ctx).proposals[1]
+    assert proposal.measure == M.REGULARISE
+    assert proposal.hits[0]["rule"] == "protected_area"
+
+
+def test_no_rule_proposes_remove_or_merge_for_a_storm_outfall(monkeypatch):
+    """Whatever a rule returns for a 城镇雨洪排口, the combined proposal never removes or merges it."""
+
+    def blunt(context):
+        return {o.id: (M.MERGE, "合并。") for o in context.ordered}
+
+    monkeypatch.setitem(rules.RULES, "blunt", rules.Rule("blunt", "t", "s", M.MERGE, blunt))
+    ctx = context(outfall(1, Level2.URBAN_STORM), outfall(2, Level2.URBAN_DOMESTIC_SCATTERED))
+    proposals = rules.evaluate(ctx, rules=["blunt"]).proposals
+    assert proposals[1].measure == M.REGULARISE
+    assert "严禁合并、封堵" in proposals[1].reason
+    assert proposals[2].measure == M.MERGE
+
+
 def test_protected_area_without_areas_hits_nothing():
     assert run("protected_area", context(outfall(1, lon=113.05, lat=40.05))) == {}
 

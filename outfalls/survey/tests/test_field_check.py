@@ -155,7 +155,7 @@ def test_duplicate_links_the_nearby_outfall(client_for, demo_user, campaign, poi
 
 def test_duplicate_of_a_far_outfall_is_refused_and_nothing_changes(client_for, campaign, point):
     existing = Outfall.objects.filter(county=campaign.county).order_by("code").first()
-    # About 400 m east of the outfall: beyond DUPLICATE_MAX_M.
+    # About 400 m east of the outfall: beyond SURVEY_DUPLICATE_MAX_M.
     SuspectedPoint.objects.filter(pk=point.pk).update(lon=existing.lon + 0.0047, lat=existing.lat)
     point.refresh_from_db()
     data = record(point, "duplicate", duplicate_of=existing.pk)

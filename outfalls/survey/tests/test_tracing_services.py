@@ -68,7 +68,9 @@ def test_open_case_leaves_a_status_row_and_refuses_a_second(officer, case):
 
 
 def test_open_case_needs_a_verified_outfall_in_scope(demo_user):
-    traced = Outfall.objects.filter(county__code="140213", status=LifecycleStatus.TRACED).first()
+    traced = Outfall.objects.filter(
+        county__code="140213", status=LifecycleStatus.TRACED, tracing_case__isnull=True
+    ).first()
     with pytest.raises(ValidationError) as err:
         tracing.open_case(traced, user=demo_user("pingcheng"))
     assert "已核实" in str(err.value)

@@ -53,6 +53,9 @@ class Command(BaseCommand):
         for result in preview.errors:
             for message in result.messages:
                 self.stdout.write(message)
+        for result in preview.results:
+            for note in result.notes:
+                self.stdout.write(f"提示：{note}")
         if preview.errors:
             raise CommandError(f"有 {len(preview.errors)} 行错误，未写入任何数据。")
         duplicates = preview.duplicates
