@@ -165,6 +165,10 @@ class OutfallForm(TypedCoordinatesMixin, BootstrapMixin, forms.ModelForm):
             "sign_installed",
             "notes",
         ]
+        error_messages = {
+            "national_code": {"unique": "该国家统一编码已被台账中另一排口使用，请核对。"},
+            "code": {"unique": "该排污口编码已被台账中另一排口使用。"},
+        }
         widgets = {
             "approval_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "notes": forms.Textarea(attrs={"rows": 3}),

@@ -154,7 +154,7 @@ def _check_national_codes(reader, results):
         if owner is not None and (result.match is None or owner.id != result.match.id):
             shown = f"排口 {owner.code}" if reader.resolver.in_scope(owner) else "其他辖区的排口"
             result.error(
-                f"{_where(reader, result.number, 'national_code')}：国家统一编码 {code} 已由{shown}使用。"
+                f"{_where(reader, result.number, 'national_code')}：国家统一编码 {code} 已被{shown}使用。"
             )
 
 

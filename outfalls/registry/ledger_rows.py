@@ -476,7 +476,12 @@ class RowReader:
         if result.match is not None:
             existing = result.match
             if not r.in_scope(existing):
-                result.error(f"第 {number} 行：匹配到的排口 {existing.code} 不在您的管辖范围内。")
+                # Named by nothing the reader may not see (another county's code, name or place).
+                how = "国家统一编码" if national and not code else "编码" if code else "名称"
+                result.error(
+                    f"第 {number} 行：按{how}匹配到的排口属于其他辖区，不在您的管辖范围内，不能导入本行。"
+                )
+                result.match = None
                 return
             return
         # No match by code or name: look around for an outfall of the same type that the user may update

@@ -28,7 +28,7 @@ from outfalls.registry import ledger_export
 from outfalls.registry.choices import LifecycleStatus, RectificationMeasure
 from outfalls.registry.models import Outfall
 
-from . import notice, services, supervision
+from . import notice, proposals, services, supervision
 from .choices import PlanStatus
 from .models import Programme, ProgressUpdate, RectificationPlan
 from .plan_filters import PlanFilter, RetainedFilter
@@ -95,6 +95,12 @@ def plan_export(request):
 
 
 # Create and edit ---------------------------------------------------------------------------------------------
+def _scoped(proposal, user):
+    if proposal is not None:
+        proposals.scoped_reasons([proposal], user)
+    return proposal
+
+
 def _plan_fields(form):
     return {name: form.cleaned_data.get(name) for name in form.Meta.fields}
 
@@ -136,7 +142,7 @@ def plan_create(request):
             initial["responsible_org"] = outfall.responsibility_note[:128]
         form = PlanForm(initial=initial, user=request.user, outfall=outfall)
         status = 200
-    context = {"form": form, "outfall": outfall, "proposal": proposal, "plan": None}
+    context = {"form": form, "outfall": outfall, "proposal": _scoped(proposal, request.user), "plan": None}
     return render(request, "remediation/plan_form.html", context, status=status)
 
 
@@ -164,7 +170,12 @@ def plan_edit(request, pk):
     else:
         form = PlanForm(instance=plan, user=request.user, outfall=plan.outfall)
         status = 200
-    context = {"form": form, "outfall": plan.outfall, "proposal": plan.proposal, "plan": plan}
+    context = {
+        "form": form,
+        "outfall": plan.outfall,
+        "proposal": _scoped(plan.proposal, request.user),
+        "plan": plan,
+    }
     return render(request, "remediation/plan_form.html", context, status=status)
 
 

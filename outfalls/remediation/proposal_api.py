@@ -18,6 +18,9 @@ class MeasureProposalSerializer(serializers.ModelSerializer):
     outfall_name = serializers.CharField(source="outfall.name", read_only=True)
     county = serializers.CharField(source="outfall.county.code", read_only=True)
     measure_label = serializers.CharField(source="get_measure_display", read_only=True)
+    # Without the outfalls the caller may not see (proposals.scoped_reasons, applied by the viewset).
+    reason = serializers.CharField(source="shown_reason", read_only=True)
+    hits = serializers.JSONField(source="shown_hits", read_only=True)
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     decided_by = serializers.CharField(source="decided_by.username", read_only=True, default=None)
 
@@ -59,6 +62,15 @@ class MeasureProposalViewSet(ScopedReadOnlyViewSet):
             .order_by("-created_at", "-id")
         )
 
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        return page if page is None else proposals.scoped_reasons(page, self.request.user)
+
+    def get_object(self):
+        proposal = super().get_object()
+        proposals.scoped_reasons([proposal], self.request.user)
+        return proposal
+
     def _decide(self, request, decide):
         proposal = self.get_object()
         try:
@@ -67,6 +79,7 @@ class MeasureProposalViewSet(ScopedReadOnlyViewSet):
             detail = error.message_dict if hasattr(error, "error_dict") else {"detail": error.messages}
             return Response(detail, status=status.HTTP_400_BAD_REQUEST)
         proposal = self.base_queryset().get(pk=proposal.pk)
+        proposals.scoped_reasons([proposal], request.user)
         return Response(self.get_serializer(proposal).data)
 
     @action(detail=True, methods=["post"])

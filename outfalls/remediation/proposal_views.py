@@ -128,6 +128,7 @@ class ProposalListView(ScopedListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        proposals.scoped_reasons(context["object_list"], self.request.user)
         for proposal in context["object_list"]:
             proposal.badge = MEASURE_BADGE.get(proposal.measure, "")
             proposal.status_badge = STATUS_BADGE.get(proposal.status, "")
@@ -178,6 +179,7 @@ def proposal_detail(request, pk):
                 messages.error(request, error_text(error))
         if action not in ("accept", "override"):
             return HttpResponseBadRequest("未知的操作。")
+    proposals.scoped_reasons([proposal], request.user)
     hits = [
         {
             **hit,
@@ -185,7 +187,7 @@ def proposal_detail(request, pk):
             "badge": MEASURE_BADGE.get(hit.get("measure")),
             "label": MEASURE_LABELS.get(hit.get("measure"), ""),
         }
-        for hit in proposal.hits
+        for hit in proposal.shown_hits
     ]
     others = (
         MeasureProposal.objects.visible_to(request.user)

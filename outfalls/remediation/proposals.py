@@ -159,6 +159,47 @@ def _supersede(ids, user, reason):
 
 
 # ---------------------------------------------------------------------------------------------------------
+# Reading: reasons without outfalls the reader may not see
+# ---------------------------------------------------------------------------------------------------------
+HIDDEN_OUTFALL = "另一排口（不在您的查看范围内）"
+
+
+def scoped_reasons(proposals, user):
+    """Give each proposal `shown_reason` and `shown_hits`: its reason and hits with every outfall a rule named
+    (hit["mentions"]) that the user may not see replaced by HIDDEN_OUTFALL. One query for the whole list.
+
+    A rule grouping an enterprise's or a park's outfalls names the others in the county; a river chief or a
+    unit may see the proposal but not every outfall it names."""
+    proposals = list(proposals)
+    mentioned = {pk for p in proposals for hit in p.hits for pk in hit.get("mentions", ())}
+    hidden = set()
+    if mentioned:
+        visible = Outfall.objects.visible_to(user).filter(pk__in=mentioned).values_list("pk", flat=True)
+        hidden = mentioned - set(visible)
+    labels = {}
+    if hidden:
+        for pk, code, name in Outfall.objects.filter(pk__in=hidden).values_list("pk", "code", "name"):
+            # Longest first: "名称（编码）" before the code or the name alone.
+            labels[pk] = sorted({f"{name}（{code}）" if name and code else "", code, name} - {""}, key=len)[
+                ::-1
+            ]
+
+    def scrub(text, mentions):
+        for pk in mentions:
+            for label in labels.get(pk, ()):
+                text = text.replace(label, HIDDEN_OUTFALL)
+        return text
+
+    for proposal in proposals:
+        named = [pk for hit in proposal.hits for pk in hit.get("mentions", ()) if pk in labels]
+        proposal.shown_reason = scrub(proposal.reason, named)
+        proposal.shown_hits = [
+            {**hit, "reason": scrub(hit["reason"], hit.get("mentions", ()))} for hit in proposal.hits
+        ]
+    return proposals
+
+
+# ---------------------------------------------------------------------------------------------------------
 # Decisions
 # ---------------------------------------------------------------------------------------------------------
 
@@ -190,8 +231,9 @@ def _decide(proposal, *, user, status, measure, reason):
             to_value=status,
             reason=reason or f"采纳建议：{RectificationMeasure(measure).label}",
         )
+        # The outfall's history names the proposal, not its reason (which may name other outfalls).
         set_rectification_measure(
-            outfall, measure, user=user, reason=reason or f"采纳整治规则建议：{proposal.reason}"[:1000]
+            outfall, measure, user=user, reason=reason or f"采纳整治规则建议 #{proposal.pk}"
         )
     return proposal
 

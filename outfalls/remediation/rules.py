@@ -464,6 +464,7 @@ def _multiple_per_group(groups, kinds, *, prefer=(), what):
                     Measure.MERGE,
                     f"{label}有 {len(chosen)} 个{type_name}（另有{_names(others, total=len(chosen) - 1)}），{what}；"
                     f"建议并入 {keep.label}。",
+                    sorted({x.id for x in others} | {keep.id}),  # the outfalls the reason names
                 )
     return hits
 
@@ -716,11 +717,16 @@ class Evaluation:
 
 
 def combine(outfall_id, hits):
-    """One proposal from a list of (rule name, measure, reason): the strongest measure wins."""
+    """One proposal from a list of (rule name, measure, reason[, ids of other outfalls the reason names]):
+    the strongest measure wins. A hit naming other outfalls keeps their ids ("mentions"), so that a reader
+    who may not see them reads the reason without them (proposals.scoped_reasons)."""
     ordered = sorted(enumerate(hits), key=lambda item: (-MEASURE_RANK[Measure(item[1][1])], item[0]))
-    hits = [
-        {"rule": name, "measure": str(measure), "reason": reason} for _, (name, measure, reason) in ordered
-    ]
+    hits = []
+    for _, (name, measure, reason, *mentions) in ordered:
+        hit = {"rule": name, "measure": str(measure), "reason": reason}
+        if mentions and mentions[0]:
+            hit["mentions"] = list(mentions[0])
+        hits.append(hit)
     measure = hits[0]["measure"]
     reason = "；".join(h["reason"].rstrip("。；") for h in hits if h["measure"] == measure) + "。"
     return Proposal(outfall_id, measure, reason, hits)
@@ -734,18 +740,18 @@ def evaluate(context, rules=None):
     for current in chosen:
         found = current(context)
         counts[current.name] = len(found)
-        for outfall_id, (measure, reason) in found.items():
+        for outfall_id, (measure, reason, *mentions) in found.items():
             if storm_measure_error(context.outfalls[outfall_id].type_code, measure):
                 # 严禁合并、封堵城镇雨洪排口: whatever a rule says, a storm outfall is regularised.
                 measure = Measure.REGULARISE
                 reason = reason.rstrip("。") + "；但城镇雨洪排口严禁合并、封堵，改为规范整治。"
-            collected[outfall_id].append((current.name, measure, reason))
+            collected[outfall_id].append((current.name, measure, reason, *mentions))
     fallback = RULES[FALLBACK](context)
     counts[FALLBACK] = 0
     proposals = {}
     for o in context.ordered:
         hits = collected.get(o.id, [])
-        if not any(MEASURE_RANK[Measure(m)] > MEASURE_RANK[Measure.REGULARISE] for _, m, _ in hits):
+        if not any(MEASURE_RANK[Measure(m)] > MEASURE_RANK[Measure.REGULARISE] for _, m, *_ in hits):
             measure, reason = fallback[o.id]
             hits = [*hits, (FALLBACK, measure, reason)]
             counts[FALLBACK] += 1

@@ -347,3 +347,53 @@ def test_unknown_action_is_a_bad_request_and_changes_nothing(client_for):
     assert client_for("bureau").post(url, {"action": "delete"}).status_code == 400
     proposal.refresh_from_db()
     assert proposal.status == ProposalStatus.PENDING
+
+
+# Reasons name only what the reader may see ---------------------------------------------------------------------
+
+
+def test_a_river_chief_reads_no_outfall_off_their_river_in_a_reason(client_for, demo_user):
+    """The enterprise rule names the enterprise's other outfalls in the county; the river chief (御河) sees
+    the proposal of the one on 御河, but not the code or name of the one on another river."""
+    from outfalls.core.models import Jurisdiction
+    from outfalls.registry.models import DischargeUnit, OutfallUnitLink, WaterBody
+
+    chief = demo_user("river_chief")
+    yuhe = WaterBody.objects.get(name="御河")
+    other_water = WaterBody.objects.exclude(pk=yuhe.pk).filter(kind="river").order_by("name").first()
+    county = Jurisdiction.objects.get(code=PINGCHENG)
+    unit = DischargeUnit.objects.create(name="两河机械厂", kind="industrial", county=county)
+    made = []
+    # The one off the river is registered, so it is the one kept and the one on 御河 merges into it.
+    for water, name, registered in (
+        (yuhe, "两河机械厂御河排污口", False),
+        (other_water, "两河机械厂另河排污口", True),
+    ):
+        outfall = Outfall.objects.create(
+            name=name, name_auto=False, county=county, water_body=water, lon=113.30, lat=40.09,
+            type_code="GY", type_level2=Level2.INDUSTRIAL_MINING, status=LifecycleStatus.TRACED,
+            responsible_entity=unit, registered=registered,
+        )  # fmt: skip
+        OutfallUnitLink.objects.create(outfall=outfall, unit=unit)
+        made.append(outfall)
+    on_river, off_river = made
+    run_rules(user=None, county=PINGCHENG)
+    proposals = MeasureProposal.objects.filter(outfall__in=made, status=ProposalStatus.PENDING)
+    merged = proposals.get(outfall=on_river)
+    assert merged.measure == M.MERGE and off_river.code in merged.reason  # the stored reason names it
+
+    visible = Outfall.objects.visible_to(chief)
+    assert visible.filter(pk=on_river.pk).exists() and not visible.filter(pk=off_river.pk).exists()
+    client = client_for("river_chief")
+    detail = client.get(reverse("remediation:proposal_detail", args=[merged.pk])).content.decode()
+    for page in (
+        detail,
+        client.get(reverse("remediation:proposal_list"), {"q": on_river.code}).content.decode(),
+        client.get(f"/api/v1/measure-proposals/{merged.pk}/").content.decode(),
+        client.get("/api/v1/measure-proposals/", {"q": on_river.code}).content.decode(),
+    ):
+        assert off_river.code not in page and off_river.name not in page
+    assert "另一排口（不在您的查看范围内）" in detail
+    # The county officer sees both and reads the reason as stored.
+    county_page = client_for("pingcheng").get(reverse("remediation:proposal_detail", args=[merged.pk]))
+    assert merged.reason in county_page.content.decode()
