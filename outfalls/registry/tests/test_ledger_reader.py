@@ -9,7 +9,7 @@ import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from outfalls.registry import ledger_reader
+from outfalls.registry import ledger_reader, ledger_values
 from outfalls.registry.ledger_reader import LedgerFileError, RawRow, bare_read, column_letter, read_table
 from outfalls.registry.ledger_template import COLUMNS
 
@@ -463,3 +463,35 @@ def test_large_file_builder(tmp_path, fast):
     read = list(table.rows())
     assert [r.number for r in read] == built.row_numbers == list(range(4, 34))
     assert read[0].values["seq"] == 1 and isinstance(read[0].values["approval_date"], datetime.date)
+
+
+# The words of HJ 1312 and of the city's plan (同政办发〔2023〕8号, attachment 2 and （三）（六）（九）（十）) for
+# kinds of outfall and of unit: every one is read, none refused.
+PLAN_OUTFALL_WORDS = {
+    "工业排污口": "GY", "城镇污水处理厂排污口": "SH", "农业排口": "NY", "城镇雨洪排口": "YH", "其他排口": "QT",
+    "工矿企业排污口": "GY", "工矿企业雨洪排口": "GY", "工业及其他各类园区污水处理厂排污口": "GY",
+    "工业及其他各类园区污水处理厂雨洪排口": "GY", "规模化畜禽养殖排污口": "NY", "规模化水产养殖排污口": "NY",
+    "大中型灌区口": "QT", "大中型灌区排口": "QT", "港口码头排污口": "QT", "规模以下畜禽养殖排污口": "QT",
+    "规模以下水产养殖排污口": "QT", "城镇生活污水散排口": "QT", "农村污水处理设施排污口": "QT",
+    "农村生活污水散排口": "QT", "其他排污口": "QT", "工业企业排污口": "GY", "矿山排污口": "GY",
+    "尾矿库排污口": "GY", "工业企业雨洪排口": "GY", "矿山雨洪排口": "GY", "尾矿库雨洪排口": "GY",
+    "中小型水产养殖散排口": "QT", "集中式农村生活污水处理设施排污口": "QT",
+}  # fmt: skip
+PLAN_UNIT_WORDS = {
+    "工矿企业": "industrial", "工业企业": "industrial", "化工类工业企业": "industrial", "矿山企业": "mine",
+    "园区污水集中处理设施": "park_wwtp", "城镇污水处理厂": "municipal_wwtp", "规模化畜禽养殖": "livestock",
+    "规模化水产养殖": "aquaculture", "公共企事业单位": "institution", "住宅小区": "residential",
+    "农村生活污水集中处理设施": "rural_facility", "港口码头": "other", "经开区管委会": "government",
+    "县区人民政府": "government",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("word, code", PLAN_OUTFALL_WORDS.items())
+def test_every_word_of_the_standard_and_the_plan_for_an_outfall_type_is_read(word, code):
+    (type_code, _, _), error = ledger_values.parse_classification(word)
+    assert error is None and type_code == code
+
+
+@pytest.mark.parametrize("word, kind", PLAN_UNIT_WORDS.items())
+def test_every_word_of_the_plan_for_a_unit_is_read(word, kind):
+    assert ledger_values.parse_unit_kind(word) == (kind, None)

@@ -288,3 +288,32 @@ def test_filter_form_keeps_the_choice_selected(client_for):
     assert '<option value="140213" selected>平城区</option>' in text
     assert '<option value="true" selected>是</option>' in text
     assert '<option value="140215">云州区</option>' in text
+
+
+def test_a_point_far_from_its_river_or_outside_its_county_is_saved_only_once_confirmed(client_for):
+    """The same coordinate rules as the imports: outside the city refused; outside the declared county or far
+    from the declared river shown and saved only with a confirmation; no 断面区间 filled far from the river."""
+    client = client_for("pingcheng")
+    outfall = Outfall.objects.filter(county__code="140213", water_body__name="御河").order_by("id").first()
+    url = reverse("registry:outfall_edit", args=[outfall.id])
+    yunzhou = Jurisdiction.objects.get(code="140215")
+    from outfalls.geo import shapes
+
+    inside_yunzhou = shapes.shape_of(yunzhou.boundary).representative_point()
+    data = form_data(
+        outfall, lon=f"{inside_yunzhou.x:.6f}", lat=f"{inside_yunzhou.y:.6f}", section_interval=""
+    )
+    asked = client.post(url, data)
+    assert asked.status_code == 400
+    form = asked.context["form"]
+    messages = form.errors["confirm_placement"]
+    assert any("云州区" in m for m in messages) and any("御河" in m for m in messages)
+    assert "坐标已核实，仍按此保存" in asked.content.decode()
+    assert Outfall.objects.get(pk=outfall.pk).lon == outfall.lon  # nothing saved yet
+    assert client.post(url, {**data, "confirm_placement": "on"}).status_code == 302
+    saved = Outfall.objects.get(pk=outfall.pk)
+    assert saved.lon == pytest.approx(inside_yunzhou.x, abs=1e-6)
+    assert saved.section_interval == ""  # far from 御河: its position along the river means nothing
+    # A point in another province is refused outright.
+    refused = client.post(url, {**form_data(saved, lon="120.15", lat="30.28"), "confirm_placement": "on"})
+    assert refused.status_code == 400 and "不在大同市范围内" in refused.context["form"].errors["lon"][0]
