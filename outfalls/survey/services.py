@@ -210,7 +210,10 @@ def _confirm(point, *, user, details, level):
         notes=f"排查任务“{point.campaign.name}”疑似点 {point.number} 经{'专家研判' if level == 3 else '现场核查'}确认。",
         source_key=key,
     )
-    return save_outfall(outfall, user=user, reason=f"排查确认（疑似点 {point.number}）")
+    # The point was checked in the field: a county or river finding is recorded on the file, not asked about.
+    return save_outfall(
+        outfall, user=user, reason=f"排查确认（疑似点 {point.number}）", confirm_placement=True
+    )
 
 
 @transaction.atomic
