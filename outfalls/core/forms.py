@@ -30,12 +30,13 @@ class BootstrapMixin:
     field_groups = None
 
     def grouped_fields(self):
+        """Visible fields by group (hidden ones are rendered apart: form.hidden_fields)."""
         if not self.field_groups:
-            return [("", list(self))]
-        placed = set()
+            return [("", self.visible_fields())]
+        placed = {bound.name for bound in self.hidden_fields()}
         groups = []
         for title, names in self.field_groups:
-            fields = [self[name] for name in names if name in self.fields]
+            fields = [self[name] for name in names if name in self.fields and name not in placed]
             placed.update(names)
             if fields:
                 groups.append((title, fields))
@@ -94,7 +95,15 @@ def fast_selects(form):
 
 
 def add_service_errors(form, error):
-    """A service's ValidationError shown on the form: on each field it names, or above the form."""
+    """A service's ValidationError shown on the form: on each field it names, or above the form. A stale
+    save (core.locking) goes above the form, and the form takes the current version for the next save."""
+    from .locking import is_stale
+
+    if not hasattr(error, "error_dict") and is_stale(error):
+        form.add_error(None, error.messages)
+        if hasattr(form, "refresh_version"):
+            form.refresh_version()
+        return
     if hasattr(error, "error_dict"):
         for field, errors in error.message_dict.items():
             form.add_error(field if field in form.fields else None, errors)

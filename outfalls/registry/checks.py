@@ -26,7 +26,7 @@ import numpy as np
 import shapely
 from django.conf import settings
 from django.db import connections, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.db.models.fields.json import KT
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
@@ -618,7 +618,9 @@ def _fill_intervals(intervals, user):
         by_value.setdefault(value, []).append(pk)
     for value, pks in by_value.items():
         for chunk in _chunks(sorted(pks)):
-            Outfall.objects.filter(id__in=chunk).update(section_interval=value, updated_at=now)
+            Outfall.objects.filter(id__in=chunk).update(
+                section_interval=value, updated_at=now, version=F("version") + 1
+            )
     for chunk in _chunks(sorted(intervals)):
         bulk_update_with_history(
             list(Outfall.objects.filter(id__in=chunk)),

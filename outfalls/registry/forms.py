@@ -4,6 +4,7 @@ from django import forms
 
 from outfalls.core.choices import AttachmentKind
 from outfalls.core.forms import BootstrapMixin, style_form
+from outfalls.core.locking import VersionedFormMixin
 from outfalls.core.models import Jurisdiction
 from outfalls.core.scopes import scope_of
 from outfalls.geo.coords import CRS, CRS_CHOICES, CoordinateError, parse_point, to_cgcs2000
@@ -81,7 +82,7 @@ class PlaceLabelChoiceField(forms.ModelChoiceField):
         return f"{obj.county.name if obj.county else ''} / {obj.name}"
 
 
-class OutfallForm(TypedCoordinatesMixin, BootstrapMixin, forms.ModelForm):
+class OutfallForm(VersionedFormMixin, TypedCoordinatesMixin, BootstrapMixin, forms.ModelForm):
     # Grouped as the attachment-1 summary table groups its columns.
     field_groups = [
         ("区位信息", ["water_body", "section_interval", "county", "town", "village"]),
@@ -273,7 +274,7 @@ class AttachmentForm(BootstrapMixin, forms.Form):
     file = forms.FileField(label="文件")
 
 
-class DischargeUnitForm(TypedCoordinatesMixin, BootstrapMixin, forms.ModelForm):
+class DischargeUnitForm(VersionedFormMixin, TypedCoordinatesMixin, BootstrapMixin, forms.ModelForm):
     field_groups = [
         ("基本信息", ["name", "credit_code", "kind", "industry", "park"]),
         ("位置", ["county", "town", "address", "lon", "lat", "coord_text", "coord_crs"]),

@@ -9,7 +9,7 @@ from outfalls.core.models import user_display
 
 from .models import Outfall, OutfallUnitLink, outfall_scope_q
 
-HIDDEN_FIELDS = {"updated_at", "created_at", "name_auto"}
+HIDDEN_FIELDS = {"updated_at", "created_at", "name_auto", "version"}
 ACTIONS = {"+": "新建", "~": "修改", "-": "删除"}
 
 

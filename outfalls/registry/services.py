@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from outfalls.core.locking import bump_version, claim_version
 from outfalls.core.models import StatusChange
 from outfalls.core.scopes import scope_of
 from outfalls.core.services import record_status_change
@@ -186,7 +187,7 @@ def set_outfall_state(
     if not changed:
         return locked
     _history(locked, user, reason)
-    locked.save(update_fields=[*changed, "updated_at"])
+    locked.save(update_fields=[*changed, bump_version(locked), "updated_at"])
     if "status" in changed:
         path = lifecycle_path(old_status, locked.status, via)
         via = "、".join(s.label for s in path[:-1])
@@ -332,17 +333,22 @@ def placement_changed(outfall, old):
 
 
 @transaction.atomic
-def save_outfall(outfall, *, user, reason="", confirm_placement=False):
+def save_outfall(outfall, *, user, reason="", confirm_placement=False, expected_version=None, sent=None):
     """Create or update an outfall (not its state: see set_outfall_state). It must lie within what the user
     may edit, before and after, and inside the city. A new or moved point outside its declared county or
     farther than SPATIAL_RIVER_WARN_M from its declared river is saved only with confirm_placement; the
-    findings stay on the outfall's file either way."""
+    findings stay on the outfall's file either way. expected_version: the version the editing form was
+    opened at; a save over someone else's meanwhile is refused, naming what changed (core.locking)."""
     _check_may_edit(user)
     creating = outfall.pk is None
     old = _stored(outfall)
     errors = validate_outfall(outfall, user=user, old=old)
     if errors:
         raise ValidationError(errors)
+    if expected_version is not None:
+        claim_version(outfall, expected_version, user=user, sent=sent)
+    elif not creating:
+        bump_version(outfall)
     _history(outfall, user, reason)
     outfall.save()
     _check_editable(Outfall.objects, outfall, user)
@@ -394,7 +400,7 @@ def save_outfalls(new=(), updates=(), *, user, reason, update_fields=(), owners=
     """
     _check_may_edit(user)
     new, updates = list(new), list(updates)
-    fields = sorted({*update_fields, "updated_at"})
+    fields = sorted({*update_fields, "updated_at", "version"})
     written_state = set(fields) & {f"{n}_id" if n == "merged_into" else n for n in STATE_FIELDS} | (
         set(fields) & set(STATE_FIELDS)
     )
@@ -450,6 +456,7 @@ def save_outfalls(new=(), updates=(), *, user, reason, update_fields=(), owners=
         changed = [o for o, _ in updates]
         for outfall in changed:
             outfall.updated_at = now
+            bump_version(outfall)
         bulk_update_with_history(
             changed, Outfall, fields, batch_size=BATCH, default_user=user, default_change_reason=reason[:100]
         )
@@ -491,9 +498,13 @@ def _outfall_type():
 
 # Units and links -----------------------------------------------------------------------------------------
 @transaction.atomic
-def save_unit(unit, *, user):
+def save_unit(unit, *, user, expected_version=None, sent=None):
     _check_may_edit(user)
     unit.full_clean()
+    if expected_version is not None:
+        claim_version(unit, expected_version, user=user, sent=sent)
+    elif unit.pk is not None:
+        bump_version(unit)
     unit.save()
     _check_editable(DischargeUnit.objects, unit, user)
     return unit

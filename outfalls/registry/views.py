@@ -200,7 +200,13 @@ class OutfallFormView(ServiceFormView):
 
     def save(self, obj, user, form):
         confirm = bool(form.cleaned_data.get("confirm_placement"))
-        return services.save_outfall(obj, user=user, confirm_placement=confirm)
+        return services.save_outfall(
+            obj,
+            user=user,
+            confirm_placement=confirm,
+            expected_version=form.expected_version(),
+            sent=form.sent_values(),
+        )
 
     def service_error(self, form, error):
         if hasattr(error, "error_dict") and "confirm_placement" in error.error_dict:
@@ -333,7 +339,9 @@ class DischargeUnitFormView(ServiceFormView):
     detail_url = "registry:unit_detail"
 
     def save(self, obj, user, form):
-        return services.save_unit(obj, user=user)
+        return services.save_unit(
+            obj, user=user, expected_version=form.expected_version(), sent=form.sent_values()
+        )
 
 
 # Receiving waters and sections ---------------------------------------------------------------------------

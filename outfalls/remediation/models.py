@@ -8,6 +8,7 @@ from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils import timezone
 
+from outfalls.core.locking import VersionedModel
 from outfalls.registry.choices import RectificationMeasure
 from outfalls.registry.models import Outfall
 
@@ -113,7 +114,7 @@ class Programme(models.Model):
         return self.name
 
 
-class RectificationPlan(models.Model):
+class RectificationPlan(VersionedModel):
     """一口一策: the measure, actions, responsible unit and deadline for one outfall, and its close-out."""
 
     outfall = models.OneToOneField(

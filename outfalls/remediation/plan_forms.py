@@ -4,6 +4,7 @@ from django import forms
 from django.db.models import Q
 
 from outfalls.core.forms import BootstrapMixin, MultipleFileField
+from outfalls.core.locking import VersionedFormMixin
 from outfalls.registry.models import DischargeUnit, Outfall
 
 from .models import Programme, RectificationPlan
@@ -17,7 +18,7 @@ class OutfallLabelChoiceField(forms.ModelChoiceField):
         return f"{obj.code} {obj.name}"
 
 
-class PlanForm(BootstrapMixin, forms.ModelForm):
+class PlanForm(VersionedFormMixin, BootstrapMixin, forms.ModelForm):
     field_groups = [
         ("整治措施", ["measure", "actions", "merge_target", "programme"]),
         ("责任与期限", ["responsible_unit", "responsible_org", "deadline"]),

@@ -158,7 +158,9 @@ def plan_edit(request, pk):
         form = PlanForm(request.POST, instance=plan, user=request.user, outfall=plan.outfall)
         if form.is_valid():
             try:
-                services.update_plan(plan, user=request.user, **_plan_fields(form))
+                services.update_plan(
+                    plan, user=request.user, expected_version=form.expected_version(), **_plan_fields(form)
+                )
             except ValidationError as error:
                 add_service_errors(form, error)
             except PermissionDenied as error:

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from outfalls.core.choices import AttachmentKind, Milestone
+from outfalls.core.locking import bump_version, claim_version
 from outfalls.core.models import Attachment, Deadline
 from outfalls.core.scopes import scope_of
 from outfalls.core.services import add_attachment, record_status_change, validate_upload
@@ -222,7 +223,9 @@ def create_plan(outfall, *, user, **fields):
 
 
 @transaction.atomic
-def update_plan(plan, *, user, **fields):
+def update_plan(plan, *, user, expected_version=None, **fields):
+    """Change an open plan. expected_version: the version the editing form was opened at (a save over
+    someone else's meanwhile is refused, naming what changed: core.locking)."""
     plan = _locked(plan)
     _check_edit(user, plan.outfall)
     _check_state(plan, OPEN_FOR_WORK, "修改")
@@ -232,6 +235,10 @@ def update_plan(plan, *, user, **fields):
     for name, value in fields.items():
         setattr(plan, name, value)
     _validate(plan, user)
+    if expected_version is None:
+        bump_version(plan)
+    else:
+        claim_version(plan, expected_version, user=user, sent=fields)
     plan.save()
     outfall = plan.outfall
     if outfall.rectification_measure != plan.measure:
@@ -290,7 +297,7 @@ def add_progress(plan, *, user, date, percent, note, photos=(), documents=()):
     _attach_all(update, documents, user=user, kind=AttachmentKind.DOCUMENT)
     latest = plan.updates.order_by("-date", "-id").first()
     plan.percent_done = latest.percent
-    plan.save(update_fields=["percent_done", "updated_at"])
+    plan.save(update_fields=[bump_version(plan), "percent_done", "updated_at"])
     return update
 
 
@@ -323,7 +330,7 @@ def submit_closeout(plan, *, user, note="", files=()):
     plan.submission_note = (note or "").strip()
     plan.submitted_at = timezone.now()
     _set_status(plan, PlanStatus.SUBMITTED, user=user, reason=plan.submission_note or "申请销号")
-    plan.save(update_fields=["status", "submission_note", "submitted_at", "updated_at"])
+    plan.save(update_fields=[bump_version(plan), "status", "submission_note", "submitted_at", "updated_at"])
     return plan
 
 
@@ -337,7 +344,7 @@ def return_closeout(plan, *, user, reason):
         raise ValidationError({"reason": "退回销号申请须填写退回理由。"})
     plan.return_reason = reason
     _set_status(plan, PlanStatus.RETURNED, user=user, reason=reason)
-    plan.save(update_fields=["status", "return_reason", "updated_at"])
+    plan.save(update_fields=[bump_version(plan), "status", "return_reason", "updated_at"])
     return plan
 
 
@@ -406,7 +413,7 @@ def approve_closeout(plan, *, user, note="", register=False, accept_gaps=False):
     plan.approved_at = timezone.now()
     plan.approved_by = user
     _set_status(plan, PlanStatus.APPROVED, user=user, reason=reason)
-    plan.save(update_fields=["status", "approved_at", "approved_by", "updated_at"])
+    plan.save(update_fields=[bump_version(plan), "status", "approved_at", "approved_by", "updated_at"])
     return plan
 
 
@@ -431,5 +438,5 @@ def reopen_closeout(plan, *, user, reason):
     plan.approved_at = None
     plan.approved_by = None
     _set_status(plan, PlanStatus.IN_PROGRESS, user=user, reason=reason)
-    plan.save(update_fields=["status", "approved_at", "approved_by", "updated_at"])
+    plan.save(update_fields=[bump_version(plan), "status", "approved_at", "approved_by", "updated_at"])
     return plan

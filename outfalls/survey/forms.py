@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 
 from outfalls.core.choices import Role
 from outfalls.core.forms import BootstrapMixin
+from outfalls.core.locking import VersionedFormMixin
 from outfalls.core.models import Department, Jurisdiction
 from outfalls.core.scopes import scope_of
 from outfalls.geo.coords import CRS_CHOICES
@@ -50,7 +51,7 @@ def team_choices(user):
     ).distinct()
 
 
-class CampaignForm(BootstrapMixin, forms.ModelForm):
+class CampaignForm(VersionedFormMixin, BootstrapMixin, forms.ModelForm):
     field_groups = [
         ("任务", ["name", "county", "water_bodies", "status"]),
         ("组织", ["department", "lead_unit", "team_names", "team", "start_date", "deadline"]),

@@ -9,6 +9,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 
 from outfalls.core.choices import COUNTY_LEVELS, Role
+from outfalls.core.locking import VersionedModel
 from outfalls.core.scopes import scope_of
 from outfalls.registry.choices import EntryMode, ResponsibilityBasis
 from outfalls.registry.models import Outfall
@@ -55,7 +56,7 @@ class CampaignQuerySet(models.QuerySet):
         return self._scoped(user, editing=True)
 
 
-class Campaign(models.Model):
+class Campaign(VersionedModel):
     """排查任务: chosen rivers or reaches in one county-level jurisdiction, with a team and a deadline."""
 
     name = models.CharField("任务名称", max_length=128)

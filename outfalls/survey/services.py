@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from outfalls.core.choices import PHOTO_KINDS
+from outfalls.core.locking import bump_version, claim_version
 from outfalls.core.photos import read_exif
 from outfalls.core.scopes import scope_of
 from outfalls.core.services import add_attachment, record_status_change
@@ -64,8 +65,9 @@ def check_campaign_editable(campaign, user):
 
 
 @transaction.atomic
-def save_campaign(campaign, *, user, water_bodies=None, team=None):
-    """Create or update a campaign: city editors anywhere, county officers in their own county."""
+def save_campaign(campaign, *, user, water_bodies=None, team=None, expected_version=None, sent=None):
+    """Create or update a campaign: city editors anywhere, county officers in their own county.
+    expected_version: the version the editing form was opened at (core.locking)."""
     creating = campaign.pk is None
     if creating:
         if not can_create_campaign_in(user, campaign.county if campaign.county_id else None):
@@ -87,6 +89,10 @@ def save_campaign(campaign, *, user, water_bodies=None, team=None):
                 {"status": f"还有 {open_points} 个疑似点待核查或待专家研判，不能将任务标记为已完成。"}
             )
     campaign.full_clean()
+    if expected_version is not None:
+        claim_version(campaign, expected_version, user=user, sent=sent)
+    elif not creating:
+        bump_version(campaign)
     campaign.save()
     if water_bodies is not None:
         campaign.water_bodies.set(water_bodies)

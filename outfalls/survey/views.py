@@ -183,6 +183,8 @@ def _campaign_form(request, campaign):
                 user=request.user,
                 water_bodies=form.cleaned_data["water_bodies"],
                 team=form.cleaned_data["team"],
+                expected_version=form.expected_version(),
+                sent=form.sent_values(),
             )
         except ValidationError as error:
             add_service_errors(form, error)
@@ -191,7 +193,8 @@ def _campaign_form(request, campaign):
                 request, f"已创建排查任务“{saved.name}”。" if campaign is None else "排查任务已保存。"
             )
             return redirect("survey:campaign_detail", saved.pk)
-    return render(request, "survey/campaign_form.html", {"form": form, "campaign": campaign})
+    status = 400 if request.method == "POST" else 200
+    return render(request, "survey/campaign_form.html", {"form": form, "campaign": campaign}, status=status)
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -20,8 +20,9 @@ DESKTOP = {"viewport": {"width": 1400, "height": 900}}
 
 
 @contextmanager
-def chromium_context(**options):
-    """Debian's Chromium and one browser context (Chinese locale, the given options); closed on exit."""
+def chromium_contexts(count, **options):
+    """Debian's Chromium and `count` separate browser contexts (each its own cookies: two people at once),
+    Chinese locale and the given options; closed on exit."""
     # Playwright's sync API runs an event loop in this thread; Django's ORM calls in the test are still
     # synchronous, which Django would otherwise refuse inside it.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
@@ -29,12 +30,20 @@ def chromium_context(**options):
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        context = browser.new_context(locale="zh-CN", **options)
+        contexts = [browser.new_context(locale="zh-CN", **options) for _ in range(count)]
         try:
-            yield context
+            yield contexts
         finally:
-            context.close()
+            for context in contexts:
+                context.close()
             browser.close()
+
+
+@contextmanager
+def chromium_context(**options):
+    """Debian's Chromium and one browser context (Chinese locale, the given options); closed on exit."""
+    with chromium_contexts(1, **options) as (context,):
+        yield context
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from django.db import IntegrityError, models, transaction
 from simple_history.models import HistoricalRecords
 
 from outfalls.core.choices import COUNTY_LEVELS, JurisdictionLevel, Role
+from outfalls.core.locking import VersionedModel
 from outfalls.core.scopes import scope_of
 
 from .. import coding, naming
@@ -183,7 +184,7 @@ class DischargeUnitQuerySet(models.QuerySet):
         return self.filter(q)
 
 
-class DischargeUnit(models.Model):
+class DischargeUnit(VersionedModel):
     """排污单位: a unit whose water reaches an outfall; may be the outfall's responsible entity."""
 
     name = models.CharField("单位名称", max_length=128)
@@ -287,7 +288,7 @@ class OutfallQuerySet(models.QuerySet):
         )
 
 
-class Outfall(models.Model):
+class Outfall(VersionedModel):
     """入河排污口: one row of the ledger, one file (一口一档)."""
 
     code = models.CharField("排污口编码", max_length=48, unique=True, blank=True, help_text="留空则自动编码")

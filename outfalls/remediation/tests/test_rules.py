@@ -106,9 +106,10 @@ def test_enterprise_outside_parks_with_two_sewage_outfalls_merges_all_but_one():
     storm = outfall(3, Level2.INDUSTRIAL_MINING_STORM, links=owned(7))
     hits = run("enterprise_outlets", context(first, second, storm, units=[unit]))
     assert set(hits) == {2}  # the approved one is kept; one storm outfall is allowed
-    measure, reason = hits[2]
+    measure, reason, mentions = hits[2]
     assert measure == M.MERGE
     assert "山橡集团" in reason and "T0001" in reason and "2 个工矿企业排污口" in reason
+    assert mentions == [1]  # the outfalls the reason names, for readers who may not see them
 
 
 def test_enterprise_with_two_storm_outfalls_via_responsible_entity():
