@@ -229,9 +229,10 @@ API_TOKEN_LIFETIME_DAYS = int(env("API_TOKEN_LIFETIME_DAYS", "30"))
 API_TOKEN_MAX_PER_USER = int(env("API_TOKEN_MAX_PER_USER", "20"))
 
 REST_FRAMEWORK = {
+    # Token first: a missing, wrong, expired or revoked token is a 401 with WWW-Authenticate: Token.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "outfalls.core.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "outfalls.core.pagination.Pagination",
@@ -298,6 +299,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "WARNING")},
+    # axes logs each failed login with the name and address masked; the login audit (core.LoginEvent) has them.
+    "loggers": {"axes": {"level": "ERROR"}},
 }
 
 # The map (maps/, docs/map.md) -------------------------------------------------------------------------

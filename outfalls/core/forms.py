@@ -132,6 +132,11 @@ class MultipleFileField(forms.FileField):
 class PasswordForm(BootstrapMixin, PasswordChangeForm):
     """Change one's own password (the 账户 page); the settings' password validators apply."""
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The 账户 page is not only this form: no jump to it (and no phone keyboard) on opening the page.
+        self.fields["old_password"].widget.attrs.pop("autofocus", None)
+
 
 class TokenForm(BootstrapMixin, forms.Form):
     name = forms.CharField(
