@@ -97,7 +97,14 @@ class ObtainTokenView(APIView):
     )
     def post(self, request):
         given = TokenRequestSerializer(data=request.data)
-        given.is_valid(raise_exception=True)
+        if not given.is_valid():
+            # One documented shape for every 400: {"detail": "用户名：该字段是必填项。"}.
+            problems = [
+                f"{given.fields[name].label}：{message}" if name in given.fields else str(message)
+                for name, messages in given.errors.items()
+                for message in messages
+            ]
+            return Response({"detail": "；".join(problems)}, status=status.HTTP_400_BAD_REQUEST)
         # The Django request, so that django-axes counts the failure and flags a lockout on it (its middleware
         # then answers 429 with the Chinese message, outfalls.core.security.lockout_response).
         user = authenticate(
@@ -110,7 +117,9 @@ class ObtainTokenView(APIView):
         token, key = issue_token(user, name=given.validated_data.get("name") or "接口登录")
         # The same signal as a page login: last_login and the login audit (core.LoginEvent).
         user_logged_in.send(sender=user.__class__, request=request._request, user=user)
-        return Response({"token": key, "name": token.name, "expires": token.expires_at})
+        return Response(
+            TokenResponseSerializer({"token": key, "name": token.name, "expires": token.expires_at}).data
+        )
 
     def throttled(self, request, wait):
         seconds = max(math.ceil(wait), 1) if wait is not None else 60

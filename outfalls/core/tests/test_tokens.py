@@ -143,6 +143,11 @@ def test_wrong_password_is_a_chinese_400_without_a_token(client):
     assert not ApiToken.objects.filter(user__username="pingcheng").exists()
 
 
+def test_missing_fields_are_a_400_in_the_same_shape(client):
+    response = client.post(TOKEN, {"username": "pingcheng"}, content_type="application/json")
+    assert response.status_code == 400 and response.json() == {"detail": "密码：该字段是必填项。"}
+
+
 def test_bearer_form_works_on_the_ogc_api(client, demo_user):
     _, key = issue_token(demo_user("pingcheng"))
     url = "/ogcapi/collections/outfalls/items?limit=1&f=json"
