@@ -29,6 +29,7 @@ def test_account_page(live_server, screen):
         login(page, base, "pingcheng", settings.DEMO_PASSWORD)
         if screen == "phone":
             page.click(".navbar-toggler")
+            page.wait_for_selector("#mainnav.show")  # the menu has finished opening
         page.click("[data-testid=current-user]")
         page.wait_for_url(f"{base}/accounts/")
         assert "平城区" in page.inner_text("[data-testid=account-roles]")
