@@ -4,6 +4,13 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Settings refuse to start with DEBUG off and no SECRET_KEY. A local run reads a random key made once into
+# var/secret_key (git-ignored); set SECRET_KEY or SECRET_KEY_FILE yourself to use another.
+# (The tests use their own throw-away key: scripts/run-tests.sh.)
+KEY_FILE := var/secret_key
+ifeq ($(SECRET_KEY)$(SECRET_KEY_FILE),)
+demo run bench: export SECRET_KEY_FILE := $(CURDIR)/$(KEY_FILE)
+endif
 
 .PHONY: run test test-sqlite test-postgres lint bench venv demo clean
 
@@ -15,7 +22,12 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 venv: $(VENV)/.installed
 
-demo: venv
+$(KEY_FILE):
+	@mkdir -p $(dir $@)
+	@umask 077 && $(PYTHON) -c "import secrets; print(secrets.token_urlsafe(50))" > $@
+	@echo "Made a random SECRET_KEY in $@"
+
+demo: venv $(KEY_FILE)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo
 
@@ -38,7 +50,7 @@ lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-bench: venv
+bench: venv $(KEY_FILE)
 	$(PY) -m benchmarks
 
 clean:

@@ -1,10 +1,9 @@
 """REST API v1: /api/v1/ (DRF router) plus the token endpoint; OpenAPI lives at /api/schema/."""
 
 from django.urls import include, path
-from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
-from outfalls.core.api import JurisdictionViewSet
+from outfalls.core.api import JurisdictionViewSet, ObtainTokenView
 from outfalls.registry.api import DischargeUnitViewSet, OutfallViewSet, SectionViewSet, WaterBodyViewSet
 from outfalls.remediation.proposal_api import MeasureProposalViewSet
 
@@ -17,6 +16,6 @@ router.register("jurisdictions", JurisdictionViewSet, basename="jurisdiction")
 router.register("measure-proposals", MeasureProposalViewSet, basename="measureproposal")
 
 urlpatterns = [
-    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("auth/token/", ObtainTokenView.as_view(), name="api-token"),
     path("", include(router.urls)),
 ]

@@ -4,6 +4,7 @@ import os
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.test import override_settings
 
 DEMO_USERS = (
     "city_admin",
@@ -26,8 +27,16 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=flushes)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def fast_password_hashing():
+    """Password hashing is slow on purpose (PBKDF2, about 0.5 s a password); tests, which log in and fail
+    logins by the dozen, hash with MD5 (as Django's testing docs advise). Production keeps PBKDF2."""
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
+
+
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
+def django_db_setup(fast_password_hashing, django_db_setup, django_db_blocker):
     from outfalls.registry.demo import load_demo
 
     with django_db_blocker.unblock():

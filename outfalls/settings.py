@@ -1,8 +1,11 @@
 """Settings, read from environment variables with safe defaults (see docs/configuration.md)."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
+
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -55,13 +58,31 @@ def database_from_url(url):
     raise ValueError(f"Unsupported DATABASE_URL scheme: {parsed.scheme}")
 
 
+def secret_key(debug):
+    """SECRET_KEY, or the contents of the file SECRET_KEY_FILE names (`make run` makes var/secret_key once).
+
+    Without either, a DEBUG run gets a development key and any other run refuses to start: a known key would
+    let anyone forge sessions and password-reset links.
+    """
+    key = env("SECRET_KEY", "").strip()
+    path = env("SECRET_KEY_FILE", "").strip()
+    if not key and path:
+        try:
+            key = Path(path).read_text(encoding="utf-8").strip()
+        except OSError as error:
+            raise ImproperlyConfigured(f"SECRET_KEY_FILE {path} cannot be read: {error.strerror}") from None
+    if key:
+        return key
+    if debug:
+        return "dev-only-insecure-key-change-me"
+    raise ImproperlyConfigured(
+        "SECRET_KEY is not set and DEBUG is off: set SECRET_KEY (or SECRET_KEY_FILE) to a long random value "
+        "(docs/deploy.md). 未设置 SECRET_KEY，平台拒绝启动。"
+    )
+
+
 DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = env("SECRET_KEY", "")
-if not SECRET_KEY:
-    if not DEBUG and env_bool("REQUIRE_SECRET_KEY", False):
-        raise RuntimeError("SECRET_KEY must be set in production")
-    # A development key; production sets SECRET_KEY (docs/deploy.md).
-    SECRET_KEY = "dev-only-insecure-key-change-me"
+SECRET_KEY = secret_key(DEBUG)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
@@ -75,10 +96,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "simple_history",
+    "axes",
     "outfalls.core",
     "outfalls.registry",
     "outfalls.maps",
@@ -97,6 +118,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into the Chinese lockout answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "outfalls.urls"
@@ -121,9 +144,22 @@ TEMPLATES = [
 DATABASES = {"default": database_from_url(env("DATABASE_URL", "sqlite:///var/db.sqlite3"))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Passwords (the admin, createsuperuser and the 账户 page's change form all run these).
+PASSWORD_MIN_LENGTH = int(env("PASSWORD_MIN_LENGTH", "10"))
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": PASSWORD_MIN_LENGTH},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "outfalls.core.security.CharacterClassesValidator", "OPTIONS": {"min_classes": 3}},
+]
+# django-axes checks every login (page, admin, API token) against the lockout first.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "registry:outfall_list"
@@ -158,11 +194,45 @@ ATTACHMENT_MAX_BYTES = int(env("ATTACHMENT_MAX_BYTES", str(20 * 1024 * 1024)))
 
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Behind nginx terminating TLS (docs/deploy.md): trust its X-Forwarded-Proto so that request.is_secure() and
+# every absolute link (API pagination, OGC API links) say https. Only with a proxy that sets the header.
+USE_X_FORWARDED_PROTO = env_bool("USE_X_FORWARDED_PROTO", False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if USE_X_FORWARDED_PROTO else None
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = int(env("SECURE_HSTS_SECONDS", "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# How many reverse proxies (nginx: 1) stand in front and append the client's address to X-Forwarded-For.
+# 0: the address is REMOTE_ADDR. Login lockout and the token endpoint's throttle count per address with it.
+TRUSTED_PROXY_COUNT = int(env("TRUSTED_PROXY_COUNT", "0"))
+
+# Login lockout (django-axes; outfalls/core/security.py). Failures count per user name and per client address
+# within LOGIN_LOCKOUT_MINUTES; at the limit further logins (even with the right password) are refused until
+# the time has passed or the city admin unlocks on /accounts/audit/.
+LOGIN_FAILURE_LIMIT = int(env("LOGIN_FAILURE_LIMIT", "5"))
+LOGIN_ADDRESS_FAILURE_LIMIT = int(env("LOGIN_ADDRESS_FAILURE_LIMIT", "20"))
+LOGIN_LOCKOUT_MINUTES = int(env("LOGIN_LOCKOUT_MINUTES", "30"))
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
+AXES_HANDLER = "outfalls.core.security.LoginLockoutHandler"
+AXES_LOCKOUT_CALLABLE = "outfalls.core.security.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "outfalls.core.security.client_ip"
+# The platform keeps its own login audit (core.LoginEvent) and unlock page; axes only counts failures.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_ENABLE_ADMIN = False
+AXES_VERBOSE = False
+
+# API tokens (core.ApiToken): each login at /api/v1/auth/token/ issues a new one that lasts this many days.
+API_TOKEN_LIFETIME_DAYS = int(env("API_TOKEN_LIFETIME_DAYS", "30"))
+# A user's active tokens beyond this many: the oldest is revoked when a new one is issued.
+API_TOKEN_MAX_PER_USER = int(env("API_TOKEN_MAX_PER_USER", "20"))
 
 REST_FRAMEWORK = {
+    # Token first: a missing, wrong, expired or revoked token is a 401 with WWW-Authenticate: Token.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "outfalls.core.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "outfalls.core.pagination.Pagination",
@@ -171,6 +241,9 @@ REST_FRAMEWORK = {
         "django_filters.rest_framework.DjangoFilterBackend",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Throttles: the token endpoint (per client address), see outfalls/core/api.py.
+    "DEFAULT_THROTTLE_RATES": {"auth_token": env("API_TOKEN_THROTTLE_RATE", "10/minute")},
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "入河排污口监督管理平台 API",
@@ -226,6 +299,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "WARNING")},
+    # axes logs each failed login with the name and address masked; the login audit (core.LoginEvent) has them.
+    "loggers": {"axes": {"level": "ERROR"}},
 }
 
 # The map (maps/, docs/map.md) -------------------------------------------------------------------------

@@ -15,6 +15,7 @@ urlpatterns = [
     path("", core_views.home, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", include("outfalls.core.account_urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("core/", include("outfalls.core.urls")),

@@ -7,6 +7,10 @@ cd "$(dirname "$0")/.."
 which_db="${1:-all}"
 [ $# -gt 0 ] && shift
 PY=.venv/bin/python
+# Settings refuse to start without SECRET_KEY when DEBUG is off; tests run with DEBUG off and a throw-away key.
+if [ -z "${SECRET_KEY:-}" ] && [ -z "${SECRET_KEY_FILE:-}" ]; then
+  export SECRET_KEY="tests-only-not-a-secret"
+fi
 
 scripts/ensure-chromium.sh
 

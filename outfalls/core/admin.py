@@ -1,7 +1,8 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Attachment, Deadline, Department, Jurisdiction, Membership, StatusChange
+from .models import ApiToken, Attachment, Deadline, Department, Jurisdiction, Membership, StatusChange
+from .services import revoke_tokens
 
 
 @admin.register(Jurisdiction)
@@ -58,3 +59,25 @@ class StatusChangeAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Everyone's API tokens, for revoking a leaked one; tokens are made by logging in or on the 账户 page."""
+
+    list_display = ["user", "name", "prefix", "created_at", "last_used_at", "expires_at", "revoked_at"]
+    list_filter = ["revoked_at"]
+    search_fields = ["user__username", "name", "prefix"]
+    readonly_fields = list_display
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="撤销所选令牌")
+    def revoke(self, request, queryset):
+        count = revoke_tokens(queryset)
+        self.message_user(request, f"已撤销 {count} 个令牌。")

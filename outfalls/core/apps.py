@@ -19,4 +19,12 @@ class CoreConfig(AppConfig):
     verbose_name = "基础数据与权限"
 
     def ready(self):
+        from django.contrib.auth.signals import user_logged_in, user_login_failed
+
+        from .security import record_login, record_login_failure
+
         post_migrate.connect(refresh_sqlite_statistics, sender=self)
+        # The login audit. axes (earlier in INSTALLED_APPS) connected its receivers first, so a failure has
+        # been counted, and a lockout flagged on the request, by the time record_login_failure runs.
+        user_logged_in.connect(record_login, dispatch_uid="outfalls.core.record_login")
+        user_login_failed.connect(record_login_failure, dispatch_uid="outfalls.core.record_login_failure")

@@ -51,3 +51,17 @@ class Milestone(models.TextChoices):
 
     BASELINE = "baseline", "查清底数、明确责任主体"
     RECTIFICATION = "rectification", "完成整治"
+
+
+class LoginChannel(models.TextChoices):
+    """Where a login was tried."""
+
+    WEB = "web", "网页登录"
+    ADMIN = "admin", "管理后台"
+    API = "api", "接口令牌"
+
+
+class LoginOutcome(models.TextChoices):
+    SUCCESS = "success", "成功"
+    FAILURE = "failure", "失败"
+    LOCKED = "locked", "失败（已锁定）"

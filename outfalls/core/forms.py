@@ -1,6 +1,7 @@
 """Form presentation shared by every app: Bootstrap classes, invalid fields marked."""
 
 from django import forms
+from django.contrib.auth.forms import PasswordChangeForm
 from django.forms.utils import flatatt
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -135,3 +136,18 @@ class MultipleFileField(forms.FileField):
         if isinstance(data, list | tuple):
             return [single(item, initial) for item in data if item]
         return [single(data, initial)] if data else []
+
+
+class PasswordForm(BootstrapMixin, PasswordChangeForm):
+    """Change one's own password (the 账户 page); the settings' password validators apply."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The 账户 page is not only this form: no jump to it (and no phone keyboard) on opening the page.
+        self.fields["old_password"].widget.attrs.pop("autofocus", None)
+
+
+class TokenForm(BootstrapMixin, forms.Form):
+    name = forms.CharField(
+        label="令牌名称", max_length=64, help_text="用于辨认，如“QGIS 办公室电脑”", required=True
+    )

@@ -1,5 +1,7 @@
-"""Jurisdictions, departments, memberships (roles and scopes), attachments and status changes."""
+"""Jurisdictions, departments, memberships (roles and scopes), attachments, status changes, API tokens and the
+login audit."""
 
+import hashlib
 from pathlib import Path
 
 from django.conf import settings
@@ -7,9 +9,18 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from .choices import COUNTY_LEVELS, AttachmentKind, JurisdictionLevel, Milestone, Role
+from .choices import (
+    COUNTY_LEVELS,
+    AttachmentKind,
+    JurisdictionLevel,
+    LoginChannel,
+    LoginOutcome,
+    Milestone,
+    Role,
+)
 from .scopes import scope_of
 
 
@@ -266,3 +277,94 @@ class Deadline(models.Model):
     def due_for(cls, milestone, county_id):
         dates = cls.due_dates(milestone)
         return dates.get(county_id, dates.get(None))
+
+
+def token_digest(key):
+    """Tokens are stored as their SHA-256 only: a copy of the database gives nobody a working token."""
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def active(self, now=None):
+        now = now or timezone.now()
+        return self.filter(revoked_at__isnull=True, expires_at__gt=now)
+
+    def visible_to(self, user):
+        """A user sees (and may revoke) their own tokens only."""
+        if user is None or not user.is_authenticated:
+            return self.none()
+        return self.filter(user=user)
+
+    def editable_by(self, user):
+        return self.visible_to(user)
+
+
+class ApiToken(models.Model):
+    """An API token (令牌): one per login at /api/v1/auth/token/ or made on the 账户 page; it expires and can be
+    revoked. Issue them with core.services.issue_token."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="用户", on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField("名称", max_length=64, blank=True)
+    digest = models.CharField("摘要（SHA-256）", max_length=64, unique=True, editable=False)
+    prefix = models.CharField("前缀", max_length=8, editable=False, help_text="令牌的前几位，便于辨认")
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    expires_at = models.DateTimeField("到期时间")
+    last_used_at = models.DateTimeField("最近使用", null=True, blank=True)
+    revoked_at = models.DateTimeField("撤销时间", null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "接口令牌"
+        verbose_name_plural = "接口令牌"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "revoked_at", "expires_at"])]
+
+    def __str__(self):
+        return f"{self.name or '令牌'}（{self.prefix}…）"
+
+    @property
+    def is_active(self):
+        return self.revoked_at is None and self.expires_at > timezone.now()
+
+
+class LoginEventQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The city admin reads every login; anyone else only those made with their own user name."""
+        scope = scope_of(user)
+        if not scope.authenticated:
+            return self.none()
+        if scope.can_audit_logins:
+            return self
+        return self.filter(username=user.get_username())
+
+
+class LoginEvent(models.Model):
+    """One login or failed login (page, admin or API token): who, from where, when, and how it ended."""
+
+    username = models.CharField("用户名", max_length=150, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="用户",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    channel = models.CharField("登录方式", max_length=8, choices=LoginChannel.choices)
+    outcome = models.CharField("结果", max_length=8, choices=LoginOutcome.choices)
+    ip_address = models.GenericIPAddressField("来源地址", null=True, blank=True)
+    user_agent = models.CharField("浏览器/客户端", max_length=255, blank=True)
+    created_at = models.DateTimeField("时间", default=timezone.now, db_index=True)
+
+    objects = LoginEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "登录记录"
+        verbose_name_plural = "登录记录"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.username} {self.get_outcome_display()} {self.created_at:%Y-%m-%d %H:%M}"

@@ -48,6 +48,11 @@ class Scope:
 
     # Named action rules: each workflow asks one of these instead of combining grants itself.
     @property
+    def can_audit_logins(self):
+        """The city admin (市级管理员; superusers count as one) reads the login audit and unlocks logins."""
+        return any(g.role == Role.CITY_ADMIN for g in self.grants)
+
+    @property
     def _county_or_city_editor(self):
         return self.can_edit_citywide or bool(self.county_ids)
 

@@ -1,13 +1,20 @@
-"""Core workflow helpers: status-change rows and attachments."""
+"""Core workflow helpers: status-change rows, attachments, API tokens, passwords and login unlocks."""
 
+import secrets
+from datetime import timedelta
 from pathlib import Path
 
+from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import validate_ipv46_address
+from django.db import transaction
+from django.utils import timezone
 
 from .choices import PHOTO_KINDS
-from .models import Attachment, StatusChange, user_display
+from .models import ApiToken, Attachment, StatusChange, token_digest, user_display
+from .scopes import scope_of
 
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
 DOCUMENT_SUFFIXES = {".pdf", ".doc", ".docx", ".xls", ".xlsx", ".csv", ".txt", ".zip", ".ofd"}
@@ -86,3 +93,76 @@ def add_attachment(obj, upload, *, user, kind, title=""):
         size=upload.size,
         uploaded_by=user if user is not None and user.is_authenticated else None,
     )
+
+
+# API tokens --------------------------------------------------------------------------------------------------
+def issue_token(user, *, name="", lifetime=None):
+    """A new API token for `user`: returns (ApiToken, key). The key is shown once and stored only as a digest.
+
+    It lasts `lifetime` (a timedelta; API_TOKEN_LIFETIME_DAYS by default). Beyond API_TOKEN_MAX_PER_USER active
+    tokens, the user's oldest are revoked. Tests and scripts get a token with
+    ``token, key = issue_token(user, name="test")`` and send ``Authorization: Token <key>``.
+    """
+    now = timezone.now()
+    lifetime = lifetime if lifetime is not None else timedelta(days=settings.API_TOKEN_LIFETIME_DAYS)
+    key = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        token = ApiToken.objects.create(
+            user=user,
+            name=name[:64],
+            digest=token_digest(key),
+            prefix=key[:6],
+            expires_at=now + lifetime,
+        )
+        surplus = ApiToken.objects.active(now).filter(user=user).order_by("-created_at", "-id")
+        surplus = list(surplus.values_list("pk", flat=True)[settings.API_TOKEN_MAX_PER_USER :])
+        if surplus:
+            ApiToken.objects.filter(pk__in=surplus).update(revoked_at=now)
+    return token, key
+
+
+def revoke_token(token, *, by):
+    """Revoke one of `by`'s own tokens (others' are not found: 404 in views)."""
+    if not ApiToken.objects.editable_by(by).filter(pk=token.pk).exists():
+        raise PermissionDenied("只能撤销自己的令牌。")
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=token.revoked_at)
+    return token
+
+
+def revoke_tokens(tokens):
+    """Revoke the active tokens of a queryset (the admin's action, a password change); returns how many."""
+    return tokens.active().update(revoked_at=timezone.now())
+
+
+def revoke_all_tokens(user):
+    return revoke_tokens(ApiToken.objects.filter(user=user))
+
+
+def change_password(user, new_password):
+    """Set a new (already validated) password and revoke the user's API tokens: whoever knew the old password
+    may have made one. The caller keeps the current session (update_session_auth_hash)."""
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        return revoke_all_tokens(user)
+
+
+# Login lockout ------------------------------------------------------------------------------------------------
+def unlock_login(*, by, username=None, ip_address=None):
+    """Clear the failed-login counters of a user name or an address (the city admin only); returns how many
+    counter rows went."""
+    if not scope_of(by).can_audit_logins:
+        raise PermissionDenied("只有市级管理员可以解除登录锁定。")
+    if not username and not ip_address:
+        raise ValidationError("请指定要解除锁定的用户名或来源地址。")
+    if ip_address:
+        try:
+            validate_ipv46_address(ip_address)
+        except ValidationError:
+            raise ValidationError(f"来源地址“{ip_address}”不是有效的 IP 地址。") from None
+    attempts = AccessAttempt.objects.all()
+    attempts = attempts.filter(username=username) if username else attempts.filter(ip_address=ip_address)
+    deleted, _ = attempts.delete()
+    return deleted

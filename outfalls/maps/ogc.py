@@ -31,10 +31,10 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_safe
-from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 from shapely.geometry import box, shape
 
+from outfalls.core.authentication import BearerTokenAuthentication, TokenAuthentication
 from outfalls.registry.classification import Level2, TypeCode
 from outfalls.registry.filters import OutfallFilter
 from outfalls.registry.models import ProtectedArea, Section, WaterBody
@@ -64,12 +64,6 @@ class OgcError(Exception):
 
 
 # Clients ------------------------------------------------------------------------------------------------
-class BearerTokenAuthentication(TokenAuthentication):
-    """The same DRF token, sent as ``Authorization: Bearer <key>`` by clients that only know that form."""
-
-    keyword = "Bearer"
-
-
 def client_user(request):
     """The token's user when an Authorization header is sent, else the session's (maybe anonymous).
 
@@ -79,7 +73,7 @@ def client_user(request):
         try:
             result = auth.authenticate(request)
         except AuthenticationFailed as error:
-            raise OgcError(401, "Unauthorized", f"令牌无效或已停用：{error.detail}")
+            raise OgcError(401, "Unauthorized", str(error.detail))
         if result is not None:
             request.user = result[0]  # filters read the user from the request (place choices)
             return result[0]

@@ -7,8 +7,8 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.authtoken.models import Token
 
+from outfalls.core.services import issue_token
 from outfalls.maps import gis_features
 from outfalls.registry.choices import LifecycleStatus, ProtectedAreaKind
 from outfalls.registry.models import Outfall, ProtectedArea, Section, WaterBody
@@ -38,8 +38,8 @@ def disclose(count_per_county=3):
 
 
 def token_header(demo_user, username):
-    token, _ = Token.objects.get_or_create(user=demo_user(username))
-    return {"HTTP_AUTHORIZATION": f"Token {token.key}"}
+    _, key = issue_token(demo_user(username), name="test")
+    return {"HTTP_AUTHORIZATION": f"Token {key}"}
 
 
 def get_json(client, url, params=None, **headers):
@@ -395,6 +395,7 @@ def test_items_query_count_is_pinned(client, demo_user, username):
         assert response.status_code == 200
         return len(ctx.captured_queries)
 
+    count(1)  # a token's first use records its last_used_at (then at most once a minute)
     small, large = count(2), count(300)
     # token (+ user), memberships (+ rivers), count, rows
     assert small == large == (2 if username is None else 5)
@@ -460,7 +461,7 @@ def test_owslib_reads_the_api_anonymously_and_with_tokens(live_server, owslib_he
 
     # A county token: its county, every field, more than the public view of that county.
     users = get_user_model().objects
-    county_token = Token.objects.create(user=users.get(username="pingcheng")).key
+    _, county_token = issue_token(users.get(username="pingcheng"))
     county = Features(url, headers={"Authorization": f"Token {county_token}"})
     mine = county.collection_items("outfalls", limit=1000)
     assert mine["numberMatched"] == Outfall.objects.filter(county__code=PINGCHENG).count()
@@ -473,7 +474,7 @@ def test_owslib_reads_the_api_anonymously_and_with_tokens(live_server, owslib_he
 
     # A bureau token: the whole city.
     owslib_headers.pop("Authorization", None)
-    bureau_token = Token.objects.create(user=users.get(username="bureau")).key
+    _, bureau_token = issue_token(users.get(username="bureau"))
     bureau = Features(url, headers={"Authorization": f"Token {bureau_token}"})
     assert bureau.collection_items("outfalls", limit=1)["numberMatched"] == Outfall.objects.count()
 
