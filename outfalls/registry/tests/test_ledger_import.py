@@ -317,3 +317,37 @@ def test_county_import_neither_shows_nor_updates_another_countys_outfall(tmp_pat
 )
 def test_who_may_open_the_import_page(client_for, username, status):
     assert client_for(username).get(reverse("registry:import_list")).status_code == status
+
+
+def test_a_national_code_the_database_would_refuse_is_caught_in_the_preview(tmp_path, demo_user):
+    """Two rows with one national code, or a row with another outfall's: row errors naming the column,
+    never a database error at the commit."""
+    user = demo_user("pingcheng")
+    taken = Outfall.objects.filter(county__code="140213").exclude(national_code=None).first()
+    rows = [
+        new_row(1, national_code="140213QT9001"),
+        new_row(2, national_code="140213QT9001"),
+        new_row(3, national_code=taken.national_code),
+    ]
+    record = make_record(user, ledger_files.messy_xlsx(tmp_path, rows, code_columns=True))
+    preview = ledger_import.run_preview(record)
+    by_row = {r.number: " ".join(r.messages) for r in preview.results}
+    numbers = sorted(by_row)
+    assert by_row[numbers[0]] == ""
+    assert f"与第 {numbers[0]} 行重复" in by_row[numbers[1]] and "国家统一编码" in by_row[numbers[1]]
+    # matched by its national code, the third row would update that outfall: not a duplicate but a match
+    third = preview.results[2]
+    assert third.match is not None and third.match.id == taken.pk
+
+
+def test_a_county_row_with_another_county_s_national_code_names_nothing_of_it(tmp_path, demo_user):
+    other = Outfall.objects.filter(county__code="140215").exclude(national_code=None).first()
+    record = make_record(
+        demo_user("pingcheng"),
+        ledger_files.messy_xlsx(tmp_path, [new_row(1, national_code=other.national_code)], code_columns=True),
+    )
+    preview = ledger_import.run_preview(record)
+    (result,) = preview.results
+    text = " ".join(result.messages) + str(result.as_json())
+    assert result.action == "error" and "其他辖区" in text
+    assert other.code not in text and other.name not in text
