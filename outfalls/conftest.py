@@ -35,6 +35,19 @@ def fast_password_hashing():
         yield
 
 
+# Tests run background jobs inline (the immediate backend) unless they start a real worker
+# (outfalls/tests/workers.py), which switches to the database backend for its own test.
+INLINE_TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def inline_tasks():
+    from django.test import override_settings
+
+    with override_settings(TASKS=INLINE_TASKS):
+        yield
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(fast_password_hashing, django_db_setup, django_db_blocker):
     from outfalls.registry.demo import load_demo

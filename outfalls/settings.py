@@ -100,6 +100,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "simple_history",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "outfalls.core",
     "outfalls.registry",
     "outfalls.maps",
@@ -274,8 +276,19 @@ OUTFALL_CODE_SEQ_WIDTH = int(env("OUTFALL_CODE_SEQ_WIDTH", "4"))
 # The password the demo loader gives the demo accounts. Only `load_demo` uses it.
 DEMO_PASSWORD = env("DEMO_PASSWORD", "Datong@2023")
 LEDGER_PAGE_SIZE = int(env("LEDGER_PAGE_SIZE", "50"))
-# Read and write ledger imports in a background thread, the page showing progress (tests run them inline).
-LEDGER_IMPORT_BACKGROUND = env_bool("LEDGER_IMPORT_BACKGROUND", True)
+# Background work (core/jobs.py, docs/architecture.md "Task queue"): the django-tasks backend. The default
+# keeps tasks in the database and needs `manage.py db_worker` running (make run starts one);
+# "django_tasks_rq.RQBackend" puts them on Redis (docs/deploy.md); the immediate backend runs them inline.
+TASK_BACKEND = env("TASK_BACKEND", "django_tasks_db.DatabaseBackend")
+TASKS = {"default": {"BACKEND": TASK_BACKEND, "QUEUES": ["default"]}}
+# A worker runs each job in a child process whose address space is capped at this many MB (0: no cap), so a
+# file that makes a reader allocate without end kills only that job.
+TASK_MEMORY_LIMIT_MB = int(env("TASK_MEMORY_LIMIT_MB", "3072"))
+TASK_ISOLATE = env_bool("TASK_ISOLATE", True)
+# The worker beats a running job's heartbeat this often; a job without one for TASK_STALE_SECONDS (or whose
+# worker process is gone) is marked failed, with 重试.
+TASK_HEARTBEAT_SECONDS = float(env("TASK_HEARTBEAT_SECONDS", "5"))
+TASK_STALE_SECONDS = float(env("TASK_STALE_SECONDS", "60"))
 # Spatial checks (registry/checks.py): warn when an outfall lies farther than this from its declared
 # receiving water; outfalls closer than SPATIAL_DUPLICATE_M to each other are possible duplicates.
 SPATIAL_RIVER_WARN_M = float(env("SPATIAL_RIVER_WARN_M", "500"))

@@ -65,3 +65,23 @@ class LoginOutcome(models.TextChoices):
     SUCCESS = "success", "成功"
     FAILURE = "failure", "失败"
     LOCKED = "locked", "失败（已锁定）"
+
+
+class JobStatus(models.TextChoices):
+    """A background job (core.Job): waiting for a worker, running, done, or failed (and retryable)."""
+
+    QUEUED = "queued", "排队中"
+    RUNNING = "running", "处理中"
+    SUCCEEDED = "succeeded", "已完成"
+    FAILED = "failed", "失败"
+
+
+class JobKind(models.TextChoices):
+    """The long pieces of work that run on the task queue (core/jobs.py); each app registers its own."""
+
+    LEDGER_PREVIEW = "ledger_preview", "台账导入：解析与预览"
+    LEDGER_COMMIT = "ledger_commit", "台账导入：写入台账"
+    GIS_IMPORT = "gis_import", "GIS 基础数据导入"
+    RULE_RUN = "rule_run", "运行整治规则"
+    SPATIAL_CHECK = "spatial_check", "批量空间检查"
+    NOTICE = "notice", "生成整治通报"

@@ -15,6 +15,8 @@ from simple_history.models import HistoricalRecords
 from .choices import (
     COUNTY_LEVELS,
     AttachmentKind,
+    JobKind,
+    JobStatus,
     JurisdictionLevel,
     LoginChannel,
     LoginOutcome,
@@ -368,3 +370,75 @@ class LoginEvent(models.Model):
 
     def __str__(self):
         return f"{self.username} {self.get_outcome_display()} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class JobQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Citywide roles see every job; everyone else sees the jobs they started."""
+        scope = scope_of(user)
+        if scope.citywide:
+            return self
+        return self.filter(owner=user) if scope.authenticated else self.none()
+
+    def active(self):
+        return self.filter(status__in=(JobStatus.QUEUED, JobStatus.RUNNING))
+
+
+class Job(models.Model):
+    """One piece of long work on the task queue (core/jobs.py): what, for whom, on which object, how far.
+
+    The task queue (django-tasks) runs it; this row is what the pages show: a progress bar, the outcome in
+    Chinese, and 重试 when the worker died or the work failed. ``worker`` and ``heartbeat`` let the platform
+    tell a running job from one whose worker is gone.
+    """
+
+    kind = models.CharField("类型", max_length=24, choices=JobKind.choices)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="发起人",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    content_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.CASCADE)
+    object_id = models.PositiveBigIntegerField(null=True, blank=True)
+    target = GenericForeignKey("content_type", "object_id")
+    params = models.JSONField("参数", default=dict, blank=True)
+    status = models.CharField("状态", max_length=12, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    step = models.CharField("当前步骤", max_length=100, blank=True)
+    done = models.PositiveIntegerField("已完成", default=0)
+    total = models.PositiveIntegerField("总量", default=0)
+    message = models.TextField("结果", blank=True)
+    error = models.TextField("错误", blank=True)
+    retryable = models.BooleanField("可重试", default=False)
+    result = models.JSONField("结果数据", default=dict, blank=True)
+    task_id = models.CharField("任务编号", max_length=64, blank=True)
+    worker = models.CharField("后台进程", max_length=200, blank=True)
+    attempts = models.PositiveSmallIntegerField("执行次数", default=0)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    started_at = models.DateTimeField("开始时间", null=True, blank=True)
+    heartbeat = models.DateTimeField("最近心跳", null=True, blank=True)
+    finished_at = models.DateTimeField("结束时间", null=True, blank=True)
+
+    objects = JobQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "后台任务"
+        verbose_name_plural = "后台任务"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["content_type", "object_id"]), models.Index(fields=["status"])]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} #{self.pk}"
+
+    @property
+    def busy(self):
+        return self.status in (JobStatus.QUEUED, JobStatus.RUNNING)
+
+    @property
+    def percent(self):
+        if self.status == JobStatus.SUCCEEDED:
+            return 100
+        if not self.total:
+            return 0
+        return min(100, int(self.done * 100 / self.total))

@@ -1,17 +1,25 @@
 """Shared view building blocks (scoped list/detail) and the core pages."""
 
 import mimetypes
+from pathlib import Path
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, ListView
 
+from . import jobs
+from .choices import JobStatus
 from .filters import JurisdictionFilter
 from .forms import fast_selects, style_form
-from .models import Attachment, Jurisdiction
+from .models import Attachment, Job, Jurisdiction
 from .pagination import IdsFirstPaginator
 
 
@@ -103,3 +111,58 @@ def protected_media(request, path):
         raise Http404
     content_type = mimetypes.guess_type(attachment.file.name)[0] or "application/octet-stream"
     return FileResponse(handle, content_type=content_type)
+
+
+# Background jobs (core/jobs.py) ---------------------------------------------------------------------------
+def _job(request, pk):
+    return get_object_or_404(Job.objects.visible_to(request.user).select_related("owner"), pk=pk)
+
+
+def _back(request, job):
+    back = request.POST.get("back") or request.GET.get("back") or ""
+    if back and url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
+        return back
+    return reverse("core:job_detail", args=[job.pk])
+
+
+@login_required
+def job_detail(request, pk):
+    job = _job(request, pk)
+    jobs.reap([job])
+    return render(request, "core/job_detail.html", {"job": job})
+
+
+@login_required
+def job_progress(request, pk):
+    """The bar alone, polled by htmx; when the job has ended the page reloads to show the outcome."""
+    job = _job(request, pk)
+    jobs.reap([job])
+    response = render(request, "core/job_progress_fragment.html", {"job": job, "back": _back(request, job)})
+    if not job.busy:
+        response["HX-Refresh"] = "true"
+    return response
+
+
+@login_required
+@require_POST
+def job_retry(request, pk):
+    job = _job(request, pk)
+    try:
+        jobs.retry(job, request.user)
+    except jobs.JobError as error:
+        messages.error(request, error.message)
+    return redirect(_back(request, job))
+
+
+@login_required
+def job_download(request, pk):
+    """The file a finished job made (e.g. the notice .docx), to whoever may see the job."""
+    job = _job(request, pk)
+    stored = job.result.get("file") if job.status == JobStatus.SUCCEEDED else None
+    if not stored:
+        raise Http404
+    try:
+        handle = default_storage.open(stored, "rb")
+    except FileNotFoundError:
+        raise Http404
+    return FileResponse(handle, as_attachment=True, filename=job.result.get("filename") or Path(stored).name)

@@ -170,14 +170,20 @@ def _save_progress(record):
     return progress
 
 
-def run_preview(record, *, user=None):
-    """The dry run: judge every row and keep the report on the record. Nothing in the ledger changes."""
+def run_preview(record, *, user=None, progress=None):
+    """The dry run: judge every row and keep the report on the record. Nothing in the ledger changes.
+
+    progress(rows read) is called as the rows are judged (default: kept on the record's rows_done)."""
     user = user or record.created_by
     LedgerImport.objects.filter(pk=record.pk).update(status=LedgerImport.Status.RUNNING)
     try:
         with record.file.open("rb") as handle:
             preview = interpret(
-                handle, filename=record.filename, user=user, crs=record.crs, progress=_save_progress(record)
+                handle,
+                filename=record.filename,
+                user=user,
+                crs=record.crs,
+                progress=progress or _save_progress(record),
             )
     except (LedgerImportError, PermissionDenied) as error:
         record.status, record.error = LedgerImport.Status.FAILED, str(error)

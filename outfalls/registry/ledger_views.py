@@ -1,26 +1,22 @@
 """Pages of the ledger import: upload, progress, preview with per-row verdicts, decisions, commit."""
 
-import logging
-import threading
-
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import close_old_connections, connection
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from outfalls.core import jobs
+from outfalls.core.choices import JobStatus
 from outfalls.core.forms import BootstrapMixin
 from outfalls.geo.coords import CRS_CHOICES
 
 from . import checks, ledger_import
+from . import jobs as registry_jobs
 from .models import LedgerImport
 
-logger = logging.getLogger(__name__)
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 
 
@@ -40,31 +36,6 @@ class UploadForm(BootstrapMixin, forms.Form):
         return upload
 
 
-def _in_background(work, record_id):
-    """Run a long import step off the request (settings.LEDGER_IMPORT_BACKGROUND), or inline."""
-
-    def run():
-        try:
-            record = LedgerImport.objects.get(pk=record_id)
-            work(record)
-        except (ledger_import.LedgerImportError, PermissionDenied):
-            pass  # kept on the record by the step itself
-        except Exception as error:  # noqa: BLE001 - the record must say what happened
-            logger.exception("ledger import %s failed", record_id)
-            LedgerImport.objects.filter(pk=record_id).update(
-                status=LedgerImport.Status.FAILED, error=f"系统错误：{error}"
-            )
-        finally:
-            if settings.LEDGER_IMPORT_BACKGROUND:
-                connection.close()
-
-    if settings.LEDGER_IMPORT_BACKGROUND:
-        close_old_connections()
-        threading.Thread(target=run, name=f"ledger-import-{record_id}", daemon=True).start()
-    else:
-        run()
-
-
 @login_required
 def import_list(request):
     ledger_import.check_can_import(request.user)
@@ -74,8 +45,9 @@ def import_list(request):
         record = LedgerImport.objects.create(
             created_by=request.user, file=upload, filename=upload.name, crs=form.cleaned_data["crs"]
         )
-        _in_background(ledger_import.run_preview, record.pk)
+        registry_jobs.start_preview(record, request.user)
         return redirect("registry:import_detail", pk=record.pk)
+    jobs.reap()  # an import whose worker died says so in the list
     imports = LedgerImport.objects.visible_to(request.user).select_related("created_by")[:50]
     return render(
         request,
@@ -95,12 +67,18 @@ ACTION_FILTERS = ("error", "duplicate", "new", "update", "skip")
 @login_required
 def import_detail(request, pk):
     record = _record(request, pk)
+    job = jobs.latest_for(record)
+    jobs.reap([job])
+    if job is not None and job.status != JobStatus.SUCCEEDED:
+        record.refresh_from_db()  # a dead worker's job has just put the import back
     shown = request.GET.get("action", "")
     rows = [r for r in record.report if not shown or r["action"] == shown]
     page = Paginator(rows, 100).get_page(request.GET.get("page"))
     duplicates = [r for r in record.report if r["action"] == "duplicate"]
+    job_failed = job is not None and job.status == JobStatus.FAILED
     context = {
         "record": record,
+        "job": job,
         "page": page,
         "shown": shown,
         "action_labels": ledger_import.Action.LABELS,
@@ -109,8 +87,10 @@ def import_detail(request, pk):
         "duplicates": duplicates,
         "duplicate_m": checks.duplicate_m(),
         "can_commit": record.status == LedgerImport.Status.PREVIEWED and not record.counts.get("error"),
-        "busy": record.status
-        in (LedgerImport.Status.PENDING, LedgerImport.Status.RUNNING, LedgerImport.Status.COMMITTING),
+        "busy": job is not None and job.busy,
+        "job_failed": job_failed,
+        # The job's failure box says it already (with 重试 where that helps).
+        "record_error": "" if job_failed and job.error == record.error else record.error,
     }
     return render(request, "registry/import_detail.html", context)
 
@@ -123,21 +103,6 @@ def import_file(request, pk):
 
 
 @login_required
-def import_progress(request, pk):
-    """The progress bar, polled by htmx while the file is read or written; a redirect header when done."""
-    record = _record(request, pk)
-    busy = record.status in (
-        LedgerImport.Status.PENDING,
-        LedgerImport.Status.RUNNING,
-        LedgerImport.Status.COMMITTING,
-    )
-    response = render(request, "registry/import_progress.html", {"record": record, "busy": busy})
-    if not busy:
-        response["HX-Refresh"] = "true"
-    return response
-
-
-@login_required
 @require_POST
 def import_commit(request, pk):
     record = _record(request, pk)
@@ -147,26 +112,10 @@ def import_commit(request, pk):
         if key.startswith("decision-") and value
     }
     try:
-        decisions = ledger_import.start_commit(record, request.user, decisions)
+        job = registry_jobs.start_commit(record, request.user, decisions)
     except ledger_import.LedgerImportError as error:
         messages.error(request, str(error))
         return redirect("registry:import_detail", pk=record.pk)
-
-    def work(record):
-        try:
-            ledger_import.commit(record, record.created_by, decisions)
-        except (ledger_import.LedgerImportError, PermissionDenied) as error:
-            LedgerImport.objects.filter(pk=record.pk).update(
-                status=LedgerImport.Status.PREVIEWED, error=str(error)
-            )
-            raise
-
-    _in_background(work, record.pk)
-    record.refresh_from_db()
-    if record.status == LedgerImport.Status.COMMITTED:
-        messages.success(
-            request, f"已导入：新增 {len(record.created_ids)} 个排口，更新 {len(record.updated_ids)} 个。"
-        )
-    elif record.error:
-        messages.error(request, record.error)
+    if job.status == JobStatus.SUCCEEDED:
+        messages.success(request, job.message)
     return redirect("registry:import_detail", pk=record.pk)

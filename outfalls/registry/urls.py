@@ -18,7 +18,6 @@ urlpatterns = [
     path("imports/", ledger_views.import_list, name="import_list"),
     path("imports/<int:pk>/", ledger_views.import_detail, name="import_detail"),
     path("imports/<int:pk>/file/", ledger_views.import_file, name="import_file"),
-    path("imports/<int:pk>/progress/", ledger_views.import_progress, name="import_progress"),
     path("imports/<int:pk>/commit/", ledger_views.import_commit, name="import_commit"),
     path("units/", views.DischargeUnitListView.as_view(), name="unit_list"),
     path("units/new/", views.DischargeUnitFormView.as_view(), name="unit_create"),

@@ -5,7 +5,6 @@ import os
 
 import pytest
 from django.conf import settings
-from django.test import override_settings
 
 from outfalls.registry.demo import load_demo
 from outfalls.registry.models import Outfall
@@ -17,7 +16,6 @@ from .browser import browser_page, login  # noqa: F401  (fixture)
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@override_settings(LEDGER_IMPORT_BACKGROUND=False)
 def test_upload_preview_and_confirm(live_server, browser_page, tmp_path):  # noqa: F811
     load_demo(stdout=open(os.devnull, "w"))  # noqa: SIM115
     rows = [new_row(1), new_row(2), new_row(3, county_code="140215", water_body="桑干河")]

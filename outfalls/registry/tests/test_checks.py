@@ -372,9 +372,8 @@ def test_ledger_import_commit_runs_the_checks(tmp_path, demo_user):
     lon, lat = point_on("御河", 0.45, offset_m=80)
     row.update(lon=round(lon, 6), lat=round(lat, 6), location=f"{lon:.6f},{lat:.6f}")
     record = make_record(user, ledger_files.messy_xlsx(tmp_path, [row]))
-    with override_settings(LEDGER_IMPORT_BACKGROUND=False):
-        ledger_import.run_preview(record)
-        ledger_import.commit(record, user)
+    ledger_import.run_preview(record)
+    ledger_import.commit(record, user)
     record.refresh_from_db()
     outfall = Outfall.objects.get(pk=record.created_ids[0])
     assert outfall.section_interval == "孤山—艾庄"

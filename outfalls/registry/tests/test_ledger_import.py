@@ -6,7 +6,6 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.core.management import CommandError, call_command
-from django.test import override_settings
 from django.urls import reverse
 from openpyxl import load_workbook
 
@@ -17,13 +16,7 @@ from outfalls.registry.models import DischargeUnit, LedgerImport, Outfall
 
 from . import ledger_files
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("inline_imports")]
-
-
-@pytest.fixture
-def inline_imports():
-    with override_settings(LEDGER_IMPORT_BACKGROUND=False):
-        yield
+pytestmark = [pytest.mark.django_db]
 
 
 def place(county_code):
