@@ -35,6 +35,7 @@ import io
 import json
 import math
 import os
+import re
 import shutil
 import tempfile
 import zipfile
@@ -47,6 +48,8 @@ import pyogrio.raw
 import shapely
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
+
+from . import archives
 
 #: The stored coordinate system: CGCS2000 geographic.
 TARGET_CRS = "EPSG:4490"
@@ -237,19 +240,6 @@ class _Layer:
     dbf: str | None = None  # a shapefile's .dbf path
 
 
-def _member_name(info):
-    """A zip member's name decoded as its writer meant it (UTF-8 flag, else UTF-8 or GBK bytes)."""
-    if info.flag_bits & 0x800:
-        return info.filename
-    raw = info.filename.encode("cp437")
-    for encoding in ("utf-8", "gb18030"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return info.filename
-
-
 def _read_cpg(path):
     try:
         text = Path(path).read_bytes().decode("ascii", "replace").strip()
@@ -275,54 +265,56 @@ def _shapefile_layer(shp, display):
     return _Layer(shp, None, display, cpg=cpg, dbf=found[".dbf"])
 
 
-def _unzip(path, folder):
+def _unzip(path, folder, display="压缩包"):
     """Unpack a zip into folder under ASCII names; return the layers (shapefiles) or the single file."""
     try:
-        archive = zipfile.ZipFile(path)
-    except zipfile.BadZipFile:
-        raise GisError("压缩包已损坏或不是 zip 文件。")
-    with archive:
-        members = [
-            info
-            for info in archive.infolist()
-            if not info.is_dir() and not info.filename.startswith("__MACOSX/")
-        ]
-        if len(members) > MAX_ZIP_MEMBERS:
-            raise GisError(f"压缩包中的文件过多（{len(members)} 个）。")
-        if sum(info.file_size for info in members) > MAX_UNZIPPED_BYTES:
-            raise GisError("压缩包解压后超过 1 GB。")
-        groups = {}  # stem (lower case, decoded) -> {suffix: info}
-        displays = {}
-        others = []
-        for info in members:
-            name = PurePosixPath(_member_name(info).replace("\\", "/"))
-            suffix = name.suffix.lower()
-            if suffix in _SHAPEFILE_PARTS:
-                stem = str(name.with_suffix("")).lower()
-                groups.setdefault(stem, {})[suffix] = info
-                displays.setdefault(stem, name.stem)
-            elif suffix in _ZIPPED_SINGLE or suffix == ".kmz":
-                others.append((name, info))
-        layers = []
-        for index, (stem, parts) in enumerate(sorted(groups.items())):
-            if ".shp" not in parts:
-                continue
-            base = os.path.join(folder, f"layer{index}")
-            for suffix, info in parts.items():
-                with archive.open(info) as source, open(base + suffix, "wb") as target:
-                    shutil.copyfileobj(source, target)
-            layers.append(_shapefile_layer(base + ".shp", displays[stem]))
-        if layers:
-            return layers
-        if len(others) == 1:
-            name, info = others[0]
-            target_path = os.path.join(folder, "data" + name.suffix.lower())
-            with archive.open(info) as source, open(target_path, "wb") as target:
-                shutil.copyfileobj(source, target)
-            return target_path
-        if others:
-            raise GisError("压缩包中有多个 GIS 文件，请每次只上传一个（多个 Shapefile 可放在同一压缩包中）。")
-        raise GisError("压缩包中没有找到 Shapefile（.shp）、GeoPackage、KML 或 GeoJSON 文件。")
+        archive = archives.open_zip(path, display)
+        with archive:
+            return _unpack(archive, folder, display)
+    except archives.ArchiveRefused as error:
+        raise GisError(error.message)
+
+
+def _unpack(archive, folder, display):
+    members = [
+        info
+        for info in archives.check_zip(
+            archive, display, max_members=MAX_ZIP_MEMBERS, max_total_bytes=MAX_UNZIPPED_BYTES
+        )
+        if not info.filename.startswith("__MACOSX/")
+    ]
+    groups = {}  # stem (lower case, decoded) -> {suffix: info}
+    displays = {}
+    others = []
+    for info in members:
+        name = PurePosixPath(archives.member_name(info).replace("\\", "/"))
+        suffix = name.suffix.lower()
+        if suffix in _SHAPEFILE_PARTS:
+            stem = str(name.with_suffix("")).lower()
+            groups.setdefault(stem, {})[suffix] = info
+            displays.setdefault(stem, name.stem)
+        elif suffix in _ZIPPED_SINGLE or suffix == ".kmz":
+            others.append((name, info))
+    layers = []
+    for index, (stem, parts) in enumerate(sorted(groups.items())):
+        if ".shp" not in parts:
+            continue
+        base = os.path.join(folder, f"layer{index}")
+        for suffix, info in parts.items():
+            with open(base + suffix, "wb") as target:
+                archives.read_member(archive, info, target, display)
+        layers.append(_shapefile_layer(base + ".shp", displays[stem]))
+    if layers:
+        return layers
+    if len(others) == 1:
+        name, info = others[0]
+        target_path = os.path.join(folder, "data" + name.suffix.lower())
+        with open(target_path, "wb") as target:
+            archives.read_member(archive, info, target, display)
+        return target_path
+    if others:
+        raise GisError("压缩包中有多个 GIS 文件，请每次只上传一个（多个 Shapefile 可放在同一压缩包中）。")
+    raise GisError("压缩包中没有找到 Shapefile（.shp）、GeoPackage、KML 或 GeoJSON 文件。")
 
 
 def _materialise(source, filename, folder):
@@ -330,7 +322,7 @@ def _materialise(source, filename, folder):
     if isinstance(source, str | os.PathLike):
         path = os.fspath(source)
         if not os.path.exists(path):
-            raise GisError(f"文件不存在：{path}")
+            raise GisError(f"文件不存在：{os.path.basename(path)}")
         return path, filename or os.path.basename(path)
     name = filename or getattr(source, "name", "") or "upload"
     suffix = os.path.splitext(name)[1].lower()
@@ -353,7 +345,7 @@ def _layers_of(path, display, folder):
             f"不支持的文件类型“{display}”。请上传 .zip（压缩的 Shapefile）、.gpkg、.kml/.kmz 或 .geojson 文件。"
         )
     if suffix == ".zip":
-        unpacked = _unzip(path, folder)
+        unpacked = _unzip(path, folder, display)
         if isinstance(unpacked, list):
             return unpacked
         return _layers_of(unpacked, display, folder)
@@ -362,7 +354,7 @@ def _layers_of(path, display, folder):
     try:
         listed = pyogrio.list_layers(path)
     except Exception as error:  # noqa: BLE001 - GDAL's many error classes
-        raise GisError(f"无法读取文件“{display}”：{_gdal_message(error)}")
+        raise GisError(f"无法读取文件“{display}”：{_gdal_message(error, display)}")
     layers = []
     for name, geometry_type in listed:
         if geometry_type is None and suffix == ".gpkg":
@@ -373,9 +365,18 @@ def _layers_of(path, display, folder):
     return layers
 
 
-def _gdal_message(error):
+# An absolute file path inside a reader's message (GDAL names the file it failed on): never shown to users.
+_PATH_IN_TEXT = re.compile(r"(?<![\w.])(?:[A-Za-z]:)?(?:[\\/][^\\/\s'\"“”:：,，;；()（）]+)+")
+
+
+def without_paths(text, name="文件"):
+    """text with every absolute path replaced by name (the file's name as the user knows it)."""
+    return _PATH_IN_TEXT.sub(name, text)
+
+
+def _gdal_message(error, name="文件"):
     text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-    return text[:200]
+    return without_paths(text, name)[:200]
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -418,7 +419,7 @@ def _read_layer(layer, encoding):
             f"图层“{layer.display}”的属性无法按 {encoding or 'UTF-8'} 编码读取，请改选其他编码（如 GBK）。"
         )
     except Exception as error:  # noqa: BLE001
-        raise GisError(f"无法读取图层“{layer.display}”：{_gdal_message(error)}")
+        raise GisError(f"无法读取图层“{layer.display}”：{_gdal_message(error, layer.display)}")
     try:
         meta["driver"] = pyogrio.read_info(layer.path, layer=layer.name)["driver"]
     except Exception:  # noqa: BLE001 - only used to tidy KML columns

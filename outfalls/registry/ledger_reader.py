@@ -23,6 +23,8 @@ import operator
 import os
 from typing import NamedTuple
 
+from outfalls.geo.gisio import without_paths
+
 from .ledger_template import (
     ALL_COLUMNS,
     GROUP_CONVEYANCE,
@@ -33,6 +35,7 @@ from .ledger_template import (
     HEADER_INDEX,
     normalise_header,
 )
+from .xlsx_guard import WorkbookRefused, check_workbook
 
 HEADER_SCAN_ROWS = 30  # the header must start within the first rows of a sheet
 MIN_HEADER_MATCHES = 3  # cells naming known columns for a row to count as the header
@@ -626,6 +629,10 @@ def _read_xlsx(file_or_path, shown):
     problem = _xlsx_problem(file_or_path, shown)
     if problem:
         raise LedgerFileError(problem)
+    try:  # before any reader allocates for what the file declares
+        check_workbook(_local_path(file_or_path) or file_or_path, shown)
+    except WorkbookRefused as error:
+        raise LedgerFileError(str(error))
     try:
         workbook = _open_calamine(file_or_path)
     except Exception:  # noqa: BLE001 - any calamine failure: try the slower reader
@@ -651,7 +658,9 @@ def _read_xlsx_openpyxl(file_or_path, shown):
     try:
         workbook = opener()
     except Exception as error:  # noqa: BLE001
-        raise LedgerFileError(f"无法读取 {shown}：文件已损坏或不是有效的 .xlsx 文件（{error}）。")
+        raise LedgerFileError(
+            f"无法读取 {shown}：文件已损坏或不是有效的 .xlsx 文件（{without_paths(str(error), shown)}）。"
+        )
     try:
         names = [ws.title for ws in workbook.worksheets if ws.sheet_state == "visible"]
         multiple = len(workbook.sheetnames) > 1
