@@ -78,7 +78,7 @@ def read_member(archive, info, target, shown):
     try:
         with archive.open(info) as source:
             shutil.copyfileobj(source, target)
-    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError):
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, UnicodeDecodeError):
         raise _damaged(shown, info)
 
 
@@ -88,5 +88,5 @@ def iter_member(archive, info, shown, chunk=MB):
         with archive.open(info) as source:
             while data := source.read(chunk):
                 yield data
-    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError):
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, UnicodeDecodeError):
         raise _damaged(shown, info)
