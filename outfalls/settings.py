@@ -1,5 +1,6 @@
 """Settings, read from environment variables with safe defaults (see docs/configuration.md)."""
 
+import hashlib
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -25,6 +26,16 @@ def env_list(name, default=""):
     return [item.strip() for item in env(name, default).split(",") if item.strip()]
 
 
+def _test_database_name(name):
+    """The SQLite test database: a file (not memory, so a task worker started by a test shares it), in
+    /dev/shm when the machine has it (as fast as memory), else beside the database."""
+    shm = Path("/dev/shm")
+    if shm.is_dir() and os.access(shm, os.W_OK):
+        tag = hashlib.sha1(str(name).encode()).hexdigest()[:10]
+        return shm / f"outfalls-{tag}-{name.stem}-test{name.suffix}"
+    return name.with_name(f"{name.stem}-test{name.suffix}")
+
+
 def database_from_url(url):
     """Turn DATABASE_URL into a Django DATABASES entry.
 
@@ -39,6 +50,9 @@ def database_from_url(url):
         return {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": name,
+            # The test database is a file beside it (not in memory), so that a real task worker started by
+            # the tests (outfalls/tests/workers.py) reads and writes the same database.
+            "TEST": {"NAME": _test_database_name(name)},
             "OPTIONS": {
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
                 "transaction_mode": "IMMEDIATE",
@@ -289,6 +303,11 @@ TASK_ISOLATE = env_bool("TASK_ISOLATE", True)
 # worker process is gone) is marked failed, with 重试.
 TASK_HEARTBEAT_SECONDS = float(env("TASK_HEARTBEAT_SECONDS", "5"))
 TASK_STALE_SECONDS = float(env("TASK_STALE_SECONDS", "60"))
+# Uploaded workbooks (registry/xlsx_guard.py) are refused before any reader opens them beyond these limits:
+# rows, cells (their count and the rectangle from the first to the last), bytes once unzipped.
+SPREADSHEET_MAX_ROWS = int(env("SPREADSHEET_MAX_ROWS", "500000"))
+SPREADSHEET_MAX_CELLS = int(env("SPREADSHEET_MAX_CELLS", "10000000"))
+SPREADSHEET_MAX_UNZIPPED_MB = int(env("SPREADSHEET_MAX_UNZIPPED_MB", "500"))
 # Spatial checks (registry/checks.py): warn when an outfall lies farther than this from its declared
 # receiving water; outfalls closer than SPATIAL_DUPLICATE_M to each other are possible duplicates.
 SPATIAL_RIVER_WARN_M = float(env("SPATIAL_RIVER_WARN_M", "500"))

@@ -39,9 +39,9 @@ class WorkbookRefused(ValueError):
 
 def _limits():
     return (
-        int(getattr(settings, "SPREADSHEET_MAX_ROWS", 500_000)),
-        int(getattr(settings, "SPREADSHEET_MAX_CELLS", 10_000_000)),
-        int(getattr(settings, "SPREADSHEET_MAX_UNZIPPED_MB", 500)) * archives.MB,
+        settings.SPREADSHEET_MAX_ROWS,
+        settings.SPREADSHEET_MAX_CELLS,
+        settings.SPREADSHEET_MAX_UNZIPPED_MB * archives.MB,
     )
 
 
