@@ -6,6 +6,9 @@ class RemediationConfig(AppConfig):
     label = "remediation"
     verbose_name = "整治销号"
 
+    def ready(self):
+        from . import jobs  # noqa: F401  (registers the rules and notice jobs)
+
     def load_demo(self, stdout):
         from .demo import load_demo
 

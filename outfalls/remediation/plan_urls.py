@@ -20,7 +20,7 @@ urlpatterns = [
     path("retained/", views.RetainedListView.as_view(), name="retained_list"),
     path("retained/export/", views.retained_export, name="retained_export"),
     path("supervision/", views.supervision_page, name="supervision"),
-    path("supervision/notice.docx", views.notice_download, name="notice"),
+    path("supervision/notice/", views.notice_start, name="notice"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("dashboard/data/", views.dashboard_data, name="dashboard_data"),
 ]

@@ -28,6 +28,7 @@ from outfalls.registry import ledger_export
 from outfalls.registry.choices import LifecycleStatus, RectificationMeasure
 from outfalls.registry.models import Outfall
 
+from . import jobs as remediation_jobs
 from . import notice, proposals, services, supervision
 from .choices import PlanStatus
 from .models import Programme, ProgressUpdate, RectificationPlan
@@ -458,14 +459,11 @@ def supervision_page(request):
 
 
 @login_required
-def notice_download(request):
-    if not notice.can_download(request.user):
-        raise PermissionDenied("只有市级用户可以生成整治进展通报。")
-    today = timezone.localdate()
-    data = notice.build_notice(request.user, today)
-    response = HttpResponse(data, content_type=notice.DOCX_CONTENT_TYPE)
-    response["Content-Disposition"] = content_disposition_header(True, notice.filename(today))
-    return response
+@require_POST
+def notice_start(request):
+    """Make the notice on the task queue; its page offers the .docx when it is ready."""
+    job = remediation_jobs.start_notice(request.user)
+    return redirect("core:job_detail", pk=job.pk)
 
 
 @login_required

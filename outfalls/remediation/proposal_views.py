@@ -20,6 +20,7 @@ from outfalls.core.views import ScopedListView
 from outfalls.registry.choices import RectificationMeasure
 from outfalls.registry.models import Outfall
 
+from . import jobs as remediation_jobs
 from . import proposals, rules
 from .choices import ProposalStatus
 from .models import MeasureProposal, RuleRun
@@ -96,18 +97,8 @@ def rule_run(request):
     if not form.is_valid():
         messages.error(request, "请选择运行范围（县区）。")
         return redirect("remediation:rule_list")
-    county = form.cleaned_data["county"] or None
-    try:
-        run = proposals.run_rules(user=request.user, county=county)
-    except ValidationError as error:
-        messages.error(request, "；".join(error.messages))
-        return redirect("remediation:rule_list")
-    where = run.county.name if run.county else "全市"
-    messages.success(
-        request,
-        f"已对{where}运行整治规则：检查排口 {run.outfalls_checked} 个，待确认的建议已更新。",
-    )
-    return redirect("remediation:rule_list")
+    job = remediation_jobs.start_rule_run(request.user, form.cleaned_data["county"] or None)
+    return redirect("core:job_detail", pk=job.pk)
 
 
 class ProposalListView(ScopedListView):

@@ -9,6 +9,8 @@ from django.urls import reverse
 from docx import Document
 from docx.oxml.ns import qn
 
+from outfalls.core.choices import JobKind
+from outfalls.core.models import Job
 from outfalls.remediation import notice, supervision
 
 from .test_supervision import TODAY, scenario, without_demo_plans  # noqa: F401  (fixtures)
@@ -53,11 +55,20 @@ def test_notice_holds_the_expected_figures(scenario, demo_user):  # noqa: F811
 
 def test_notice_download_is_for_city_roles(scenario, client_for):  # noqa: F811
     url = reverse("remediation:notice")
-    assert client_for("pingcheng").get(url).status_code == 403
-    response = client_for("auditor").get(url)
+    assert client_for("pingcheng").post(url).status_code == 403
+    client = client_for("auditor")
+    assert client.get(url).status_code == 405  # made on the task queue, started by a POST
+    started = client.post(url)
+    assert started.status_code == 302
+    job = Job.objects.get(kind=JobKind.NOTICE)
+    assert started["Location"] == reverse("core:job_detail", args=[job.pk])
+    page = client.get(started["Location"]).content.decode()
+    assert f"通报已生成：{notice.filename(date.today())}" in page and 'data-testid="job-download"' in page
+    response = client.get(reverse("core:job_download", args=[job.pk]))
     assert response.status_code == 200
     assert response["Content-Type"] == notice.DOCX_CONTENT_TYPE
-    doc = Document(io.BytesIO(response.content))
+    response = b"".join(response.streaming_content)
+    doc = Document(io.BytesIO(response))
     assert doc.paragraphs[0].text == notice.TITLE
     assert f"{date.today().year}年" in doc.paragraphs[-1].text
 
