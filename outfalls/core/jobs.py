@@ -24,6 +24,7 @@ a Chinese message and 重试. Failures a person must fix (a ``JobError``: a bad 
 without 重试; the handler's ``on_failure`` puts its object back in a state the person can act on.
 """
 
+import faulthandler
 import logging
 import os
 import resource
@@ -290,6 +291,7 @@ def run_isolated(function, *args, heartbeat=None, memory_limit=None):
         try:
             signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C: the worker finishes the current job
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            faulthandler.disable()  # a native abort is reported by the parent, not dumped here
             _die_with_parent(parent)
             limit_memory(memory_limit)
             function(*args)

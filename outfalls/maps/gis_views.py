@@ -2,8 +2,8 @@
 as GeoJSON, GeoPackage, zipped Shapefile or KML (/gis/export/outfalls.<fmt>).
 
 The import keeps the uploaded file in MEDIA_ROOT/gis-imports/<token>/ between the preview and the
-confirmation (the token is remembered in the uploader's session), re-reads and re-judges it on
-confirmation, and deletes it afterwards. Files left by abandoned previews are removed after a day.
+confirmation (the token is remembered in the uploader's session); the confirmation is a job on the task
+queue (maps/jobs.py) that re-reads and re-judges the file, writes it, and deletes it. Files left by abandoned previews are removed after a day.
 """
 
 import json
@@ -12,12 +12,9 @@ import secrets
 import shutil
 import tempfile
 import time
-from pathlib import Path
 
 import shapely
 from django import forms
-from django.conf import settings
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
@@ -36,6 +33,7 @@ from outfalls.registry.ledger_export import county_by_code, export_subject
 
 from . import gis_features, gis_services
 from .gis_services import GisImportError, ImportKind, Mapping
+from .jobs import start_import, upload_root
 
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 SESSION_KEY = "gis_imports"
@@ -44,12 +42,8 @@ ENCODINGS = [("", "自动识别（.cpg 或 UTF-8/GBK）"), ("UTF-8", "UTF-8"), (
 MAP_PREVIEW_FEATURES = 2000
 
 
-def _upload_root():
-    return Path(settings.MEDIA_ROOT) / "gis-imports"
-
-
 def _remove_stale_uploads():
-    root = _upload_root()
+    root = upload_root()
     if not root.is_dir():
         return
     cutoff = time.time() - STALE_SECONDS
@@ -167,7 +161,7 @@ def _stored(request, token):
     entry = request.session.get(SESSION_KEY, {}).get(token)
     if not entry or not token.isalnum():
         raise Http404("预览已过期，请重新上传文件。")
-    path = _upload_root() / token / entry["stored"]
+    path = upload_root() / token / entry["stored"]
     if not path.exists():
         raise Http404("预览已过期，请重新上传文件。")
     return path, entry["filename"]
@@ -177,13 +171,13 @@ def _forget(request, token):
     uploads = request.session.get(SESSION_KEY, {})
     uploads.pop(token, None)
     request.session[SESSION_KEY] = uploads
-    shutil.rmtree(_upload_root() / token, ignore_errors=True)
+    shutil.rmtree(upload_root() / token, ignore_errors=True)
 
 
 def _save_upload(request, upload):
     _remove_stale_uploads()
     token = secrets.token_hex(16)
-    folder = _upload_root() / token
+    folder = upload_root() / token
     folder.mkdir(parents=True, exist_ok=True)
     stored = "upload" + os.path.splitext(upload.name)[1].lower()
     with open(folder / stored, "wb") as target:
@@ -308,17 +302,20 @@ def import_page(request):
     if not plan.ok:
         error = "有错误或没有可导入的要素，未导入任何数据。"
         return _render_preview(request, form, options["kind"], plan, dataset, error, filename, 400)
-    try:
-        counts = gis_services.commit_import(plan, request.user)
-    except GisImportError as exc:
-        return _render_preview(request, form, options["kind"], plan, dataset, exc.message, filename, 400)
-    _forget(request, token)
-    summary = "，".join(f"{label} {n}" for label, n in counts.items() if n)
-    messages.success(
-        request,
-        f"已导入“{filename}”（{plan.kind_label}）：{summary}。空间检查结果请在参考数据更新后重新运行。",
+    entry = request.session[SESSION_KEY][token]
+    job = start_import(
+        request.user,
+        token=token,
+        stored=entry["stored"],
+        filename=filename,
+        options=options,
+        mapping=form.mapping(),
     )
-    return redirect("gis:import")
+    # The job reads the stored file and removes it; this session no longer offers the preview.
+    uploads = request.session.get(SESSION_KEY, {})
+    uploads.pop(token, None)
+    request.session[SESSION_KEY] = uploads
+    return redirect("core:job_detail", pk=job.pk)
 
 
 def _read_options(options):

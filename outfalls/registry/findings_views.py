@@ -1,8 +1,13 @@
 """The spatial checks' findings list (空间检查结果). Scope: SpatialFinding.objects.visible_to(user)."""
 
+from django.contrib.auth.decorators import login_required
 from django.db.models import Case, Count, IntegerField, Value, When
+from django.shortcuts import redirect
+from django.views.decorators.http import require_POST
 
 from outfalls.core.views import ScopedListView
+
+from . import jobs
 
 from .choices import FindingKind, FindingSeverity
 from .filters import FindingFilter
@@ -52,9 +57,18 @@ class FindingListView(ScopedListView):
             ],
             kind_counts=[(k, k.label, by_kind.get(k.value, 0)) for k in FindingKind],
             query_without_counts=query.urlencode(),
+            can_run_checks=jobs.can_run_spatial_check(self.request.user),
         )
         dress(context["object_list"], self.request.user)
         return context
+
+
+@login_required
+@require_POST
+def run_checks(request):
+    """The batch spatial check of every outfall, on the task queue (city editors)."""
+    job = jobs.start_spatial_check(request.user)
+    return redirect("core:job_detail", pk=job.pk)
 
 
 def dress(findings, user):

@@ -27,4 +27,5 @@ urlpatterns = [
     path("waters/<int:pk>/", views.WaterBodyDetailView.as_view(), name="waterbody_detail"),
     path("sections/", views.SectionListView.as_view(), name="section_list"),
     path("findings/", findings_views.FindingListView.as_view(), name="finding_list"),
+    path("findings/run/", findings_views.run_checks, name="finding_run"),
 ]
