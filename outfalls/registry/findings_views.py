@@ -8,7 +8,6 @@ from django.views.decorators.http import require_POST
 from outfalls.core.views import ScopedListView
 
 from . import jobs
-
 from .choices import FindingKind, FindingSeverity
 from .filters import FindingFilter
 from .models import Outfall, SpatialFinding
