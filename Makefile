@@ -31,10 +31,10 @@ demo: venv $(KEY_FILE)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo
 
-## Start the platform with the Datong demo data on SQLite at http://127.0.0.1:8000
+## Start the platform with the Datong demo data on SQLite at http://127.0.0.1:8000, and its task worker
 run: demo
-	@echo "Serving at http://$(HOST):$(PORT)/  (Ctrl+C to stop)"
-	$(VENV)/bin/gunicorn outfalls.wsgi --bind $(HOST):$(PORT) --workers 3 --access-logfile -
+	@echo "Serving at http://$(HOST):$(PORT)/ with a task worker (Ctrl+C stops both)"
+	scripts/serve.sh $(HOST) $(PORT)
 
 ## Run every test: on SQLite, then on a throw-away PostgreSQL cluster; browser tests in Chromium
 test: venv
