@@ -6,8 +6,8 @@ the process aborts. This module looks at the workbook without loading it:
 
 1. the zip's central directory: member count, unpacked size, compression ratio (geo/archives.py);
 2. each worksheet's XML, streamed a chunk at a time through a bounded scanner: the declared
-   ``<dimension ref>``, the rows and the cells that hold something, their extent (first to last row and
-   column) and their count.
+   ``<dimension ref>``, the rows and the cells, their extent (first to last row and column) and their
+   count.
 
 Anything over the limits (settings ``SPREADSHEET_MAX_ROWS``, ``SPREADSHEET_MAX_CELLS``,
 ``SPREADSHEET_MAX_UNZIPPED_MB``) is refused with a Chinese message that names the sheet and the limit.
@@ -23,9 +23,20 @@ from django.conf import settings
 from outfalls.geo import archives
 
 MAX_MEMBERS = 10_000
-_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c|dimension)\b([^>]*)>")
-_REF = re.compile(rb'\br="?([A-Za-z]{0,3})(\d{0,7})"?')
-_DIMENSION = re.compile(rb'\bref="([^"]*)"')
+_ROOT = re.compile(rb"<([A-Za-z_][\w.-]*:)?worksheet[\s>]")
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\b[^>]*?\bref="([^"]*)"')
+
+
+def _patterns(prefix):
+    """(row pattern, cell openings, cell-column pattern) for a sheet whose elements carry this prefix
+    (usually none; some writers use "x:"). Literal openings keep the scan in C at tens of MB a second."""
+    p = re.escape(prefix)
+    row = re.compile(rb"<" + p + rb'row[\s>/](?:[^>]*?\br="(\d{1,9})")?')
+    cells = (b"<" + prefix + b"c ", b"<" + prefix + b"c>")
+    column = re.compile(rb"<" + p + rb'c\s[^>]*?\br="([A-Za-z]{1,3})\d')
+    return row, cells, column
+
+
 _CELL_REF = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d{1,7})$")
 _SHEET = re.compile(rb"<(?:\w+:)?sheet\b[^>]*>")
 _ATTR = re.compile(rb'([\w:]+)="([^"]*)"')
@@ -59,7 +70,7 @@ class SheetFacts:
     declared: str = ""  # the <dimension ref>, as written
     declared_cells: int = 0
     rows: int = 0  # <row> elements
-    cells: int = 0  # cells holding something (not self-closing)
+    cells: int = 0  # <c> elements
     first_row: int = 0
     last_row: int = 0
     first_col: int = 0
@@ -119,13 +130,21 @@ class _Scanner:
 
     def __init__(self, facts, max_rows, max_cells, refuse):
         self.facts, self.max_rows, self.max_cells, self.refuse = facts, max_rows, max_cells, refuse
-        self.row = self.col = 0
+        self.row = 0
+        self.patterns = None
+        self.in_data = False
 
     def feed_all(self, chunks):
         carry = b""
         for chunk in chunks:
             data = carry + chunk
             # Attribute values cannot hold a raw "<", so every tag that starts before the last "<" is whole.
+            if self.patterns is None:
+                root = _ROOT.search(data)
+                if root is None and len(data) < MAX_TAG_BYTES:
+                    carry = data
+                    continue
+                self.patterns = _patterns(root.group(1) or b"" if root else b"")
             split = data.rfind(b"<")
             if split < 0:
                 carry = b""
@@ -134,51 +153,46 @@ class _Scanner:
             carry = data[split:]
             if len(carry) > MAX_TAG_BYTES:
                 carry = b""  # no spreadsheet writes a tag this long; nothing in it is a row or a cell
+        if self.patterns is None:
+            self.patterns = _patterns(b"")
         self.feed(carry)
         return self.facts
 
     def feed(self, data):
+        """Rows one by one (there are few); cells by counting and their columns by their distinct letters,
+        in C (there may be millions)."""
         facts = self.facts
-        for kind, attrs in _TAG.findall(data):
-            if kind == b"dimension":
-                found = _DIMENSION.search(attrs)
-                if found and not facts.declared:
-                    facts.declared = found.group(1).decode("ascii", "replace")[:40]
-                    facts.declared_cells = _area(facts.declared)
-                    if facts.declared_cells > self.max_cells:
-                        self.refuse(
-                            f"声明的数据范围 {facts.declared} 有 {facts.declared_cells:,} 个单元格，"
-                            f"超过上限 {self.max_cells:,} 个"
-                        )
-                continue
-            ref = _REF.search(attrs)
-            if kind == b"row":
-                self.row = int(ref.group(2)) if ref and ref.group(2) else self.row + 1
-                self.col = 0
-                facts.rows += 1
-                if self.row > self.max_rows or facts.rows > self.max_rows:
-                    self.refuse(f"第 {self.row:,} 行超过行数上限 {self.max_rows:,} 行")
-                continue
-            # A cell: its position from r="B7", or the next one along when r is missing.
-            if ref and ref.group(1):
-                self.col = column_number(ref.group(1).decode("ascii"))
-                if ref.group(2):
-                    self.row = int(ref.group(2))
-            else:
-                self.col += 1
-            if attrs.rstrip().endswith(b"/"):
-                continue  # <c r="A1" s="3"/>: formatting only, nothing in it
-            self._count(self.row, self.col)
-
-    def _count(self, row, col):
-        facts = self.facts
-        facts.cells += 1
-        facts.first_row = min(facts.first_row or row, row)
-        facts.last_row = max(facts.last_row, row)
-        facts.first_col = min(facts.first_col or col, col)
-        facts.last_col = max(facts.last_col, col)
+        if not self.in_data:  # <dimension> comes before <sheetData>, if at all
+            self.in_data = b"sheetData" in data
+            found = _DIMENSION.search(data)
+            if found and not facts.declared:
+                facts.declared = found.group(1).decode("ascii", "replace")[:40]
+                facts.declared_cells = _area(facts.declared)
+                if facts.declared_cells > self.max_cells:
+                    self.refuse(
+                        f"声明的数据范围 {facts.declared} 有 {facts.declared_cells:,} 个单元格，"
+                        f"超过上限 {self.max_cells:,} 个"
+                    )
+        row_pattern, cell_openings, column_pattern = self.patterns
+        for number in row_pattern.findall(data):
+            self.row = int(number) if number else self.row + 1
+            facts.rows += 1
+            if self.row > self.max_rows or facts.rows > self.max_rows:
+                self.refuse(f"第 {self.row:,} 行超过行数上限 {self.max_rows:,} 行")
+            facts.first_row = min(facts.first_row or self.row, self.row)
+            facts.last_row = max(facts.last_row, self.row)
+        cells = sum(data.count(opening) for opening in cell_openings)
+        if not cells:
+            return
+        facts.cells += cells
         if facts.cells > self.max_cells:
             self.refuse(f"单元格数超过上限 {self.max_cells:,} 个")
+        columns = [column_number(letters.decode("ascii")) for letters in set(column_pattern.findall(data))]
+        if columns:
+            facts.first_col = min(facts.first_col or min(columns), *columns)
+            facts.last_col = max(facts.last_col, *columns)
+        if not facts.first_col:  # cells without positions: one column each, as many as there are
+            facts.first_col, facts.last_col = 1, max(facts.last_col, 1)
         if facts.extent_cells > self.max_cells:
             self.refuse(
                 f"数据从第 {facts.first_row} 行第 {facts.first_col} 列延伸到第 {facts.last_row:,} 行"

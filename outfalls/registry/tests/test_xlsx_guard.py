@@ -81,11 +81,12 @@ def test_cells_without_positions_are_counted_too(tmp_path):
             xlsx_guard.check_workbook(path, "norefs.xlsx")
 
 
-def test_formatting_only_cells_do_not_count(tmp_path):
-    body = '<row r="1"><c r="A1"><v>1</v></c><c r="XFD1" s="2"/></row>'
+def test_every_cell_position_counts_in_the_extent(tmp_path):
+    body = '<row r="1"><c r="A1"><v>1</v></c><c r="XFD1" s="2"/></row><row r="3"><c r="B3"><v>2</v></c></row>'
     path = with_sheet(tmp_path / "styled.xlsx", sheet_xml(body))
     (facts,) = xlsx_guard.check_workbook(path, "styled.xlsx")
-    assert facts.cells == 1 and facts.extent_cells == 1
+    assert (facts.rows, facts.cells, facts.first_row, facts.last_row) == (2, 3, 1, 3)
+    assert (facts.first_col, facts.last_col, facts.extent_cells) == (1, 16384, 3 * 16384)
 
 
 def test_zip_bomb_member_is_refused_by_its_ratio(tmp_path):
