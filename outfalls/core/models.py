@@ -23,7 +23,7 @@ from .choices import (
     Milestone,
     Role,
 )
-from .scopes import scope_of
+from .scopes import own_or_citywide, scope_of
 
 
 def user_display(user):
@@ -375,10 +375,7 @@ class LoginEvent(models.Model):
 class JobQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Citywide roles see every job; everyone else sees the jobs they started."""
-        scope = scope_of(user)
-        if scope.citywide:
-            return self
-        return self.filter(owner=user) if scope.authenticated else self.none()
+        return own_or_citywide(self, user, "owner")
 
     def active(self):
         return self.filter(status__in=(JobStatus.QUEUED, JobStatus.RUNNING))

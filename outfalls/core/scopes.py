@@ -112,6 +112,14 @@ class Scope:
 ANONYMOUS = Scope(authenticated=False)
 
 
+def own_or_citywide(queryset, user, owner_field):
+    """Rows a person started (imports, jobs): citywide roles see them all, everyone else their own."""
+    scope = scope_of(user)
+    if scope.citywide:
+        return queryset
+    return queryset.filter(**{owner_field: user}) if scope.authenticated else queryset.none()
+
+
 def scope_of(user):
     """The user's scope, computed once per user object (request) and cached on it."""
     if user is None or not user.is_authenticated or not user.is_active:

@@ -34,9 +34,23 @@ def bureau(django_user_model):
     return django_user_model.objects.get(username="bureau")
 
 
+@pytest.fixture(scope="module")
+def big_table(tmp_path_factory):
+    """20,000 rows: a worker's child takes some seconds over them, time to kill it in the middle."""
+    return ledger_files.make_large_xlsx(tmp_path_factory.mktemp("big") / "大同.xlsx", 20_000, fast=True).path
+
+
 def finished(job):
     job.refresh_from_db()
     return job if not job.busy else None
+
+
+def preview_started(worker, user, path):
+    """An import of path whose preview job the worker is running in its child process: (record, job)."""
+    record = make_record(user, path)
+    job = registry_jobs.start_preview(record, user)
+    wait_for(lambda: worker.children(), what="the worker to start the job's child process")
+    return record, job
 
 
 def test_worker_runs_jobs_and_a_reader_bomb_kills_only_its_job(bureau, media_root, tmp_path):
@@ -62,12 +76,9 @@ def test_worker_runs_jobs_and_a_reader_bomb_kills_only_its_job(bureau, media_roo
         assert good.status == LedgerImport.Status.PREVIEWED and good.counts["rows"] == 50
 
 
-def test_a_killed_job_child_is_reported_by_the_live_worker(bureau, media_root, tmp_path):
-    path = ledger_files.make_large_xlsx(tmp_path / "大同.xlsx", 20_000, fast=True).path
+def test_a_killed_job_child_is_reported_by_the_live_worker(bureau, media_root, big_table):
     with task_worker() as worker:
-        record = make_record(bureau, path)
-        job = registry_jobs.start_preview(record, bureau)
-        wait_for(lambda: worker.children(), what="the worker to start the job's child process")
+        record, job = preview_started(worker, bureau, big_table)
         for child in worker.children():
             os.kill(child, signal.SIGKILL)
         wait_for(lambda: finished(job), what="the worker to report the killed child")
@@ -84,12 +95,9 @@ def test_a_killed_job_child_is_reported_by_the_live_worker(bureau, media_root, t
         assert record.status == LedgerImport.Status.PREVIEWED and record.counts["rows"] == 20_000
 
 
-def test_a_job_whose_worker_died_is_marked_failed_by_the_platform(bureau, media_root, tmp_path):
-    path = ledger_files.make_large_xlsx(tmp_path / "大同.xlsx", 20_000, fast=True).path
+def test_a_job_whose_worker_died_is_marked_failed_by_the_platform(bureau, media_root, big_table):
     with task_worker() as worker:
-        record = make_record(bureau, path)
-        job = registry_jobs.start_preview(record, bureau)
-        wait_for(lambda: worker.children(), what="the job to start")
+        _, job = preview_started(worker, bureau, big_table)
         worker.kill()
         job.refresh_from_db()
         assert job.status == JobStatus.RUNNING  # nobody has noticed yet

@@ -3,15 +3,12 @@
 from django.conf import settings
 from django.db import models
 
-from outfalls.core.scopes import scope_of
+from outfalls.core.scopes import own_or_citywide
 
 
 class LedgerImportQuerySet(models.QuerySet):
     def visible_to(self, user):
-        scope = scope_of(user)
-        if scope.citywide:
-            return self
-        return self.filter(created_by=user) if scope.authenticated else self.none()
+        return own_or_citywide(self, user, "created_by")
 
 
 class LedgerImport(models.Model):
