@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('contenttypes', '0002_remove_content_type_name'),
-        ('core', '0003_attachment_exif_deadline'),
+        ('core', '0004_api_token_login_event'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
