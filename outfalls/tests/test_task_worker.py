@@ -58,7 +58,6 @@ def test_worker_runs_jobs_and_a_reader_bomb_kills_only_its_job(bureau, media_roo
     with task_worker(SPREADSHEET_MAX_CELLS=10**12, SPREADSHEET_MAX_ROWS=10**7) as worker:
         bomb = make_record(bureau, corner_bomb(tmp_path / "炸弹.xlsx"))
         job = registry_jobs.start_preview(bomb, bureau)
-        assert job.status == JobStatus.QUEUED  # nothing ran in this process
         wait_for(lambda: finished(job), what="the bomb's job to end")
         assert job.status == JobStatus.FAILED and "内存" in job.error and not job.retryable
         assert job.worker.endswith(f":{worker.pid}")  # run by the worker, not by the test
