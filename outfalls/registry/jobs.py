@@ -73,9 +73,9 @@ def _commit_retry(job):
 @jobs.register(JobKind.LEDGER_COMMIT, on_failure=_commit_failed, on_retry=_commit_retry)
 def commit(job, progress):
     record = _record(job)
-    progress.step("写入台账（全部写入或全部不写入）")
+    progress.step("写入台账（全部写入或全部不写入）", total=record.rows_total or 0)
     try:
-        ledger_import.commit(record, job.owner, job.params.get("decisions"))
+        ledger_import.commit(record, job.owner, job.params.get("decisions"), progress=progress)
     except ledger_import.LedgerImportError as error:
         raise jobs.JobError(str(error))
     record.refresh_from_db()

@@ -234,8 +234,9 @@ def start_commit(record, user, decisions=None):
     return decisions
 
 
-def commit(record, user, decisions=None):
-    """Write the whole import, or nothing. decisions: {row number: "new" | "update" | "skip"} for duplicates."""
+def commit(record, user, decisions=None, progress=None):
+    """Write the whole import, or nothing. decisions: {row number: "new" | "update" | "skip"} for duplicates.
+    progress(done, total): told as the outfalls are written (the job's progress bar)."""
     decisions = normalise_decisions(decisions)
     with record.file.open("rb") as handle:
         preview = interpret(handle, filename=record.filename, user=user, crs=record.crs, validate=False)
@@ -259,7 +260,7 @@ def commit(record, user, decisions=None):
             result.changes = _compare(result, Outfall.objects.for_list().get(pk=target.id))
     try:
         with transaction.atomic():
-            _apply(record, user, preview)
+            _apply(record, user, preview, progress)
     except ValidationError as error:
         lines = error.messages
         shown = "；".join(lines[:20]) + (f"；等共 {len(lines)} 处" if len(lines) > 20 else "")
@@ -267,7 +268,7 @@ def commit(record, user, decisions=None):
     return preview
 
 
-def _apply(record, user, preview):
+def _apply(record, user, preview, progress=None):
     """Write the judged rows through the registry's services: new units (services.create_units), new and
     updated outfalls (services.save_outfalls: the same rules as the form, one code allocator, bulk writes with
     history rows naming the import, status-change rows, owner links, spatial checks)."""
@@ -313,7 +314,14 @@ def _apply(record, user, preview):
             labels[id(outfall)] = f"第 {result.number} 行"
             updates.append((outfall, old))
     written = services.save_outfalls(
-        new, updates, user=user, reason=reason, update_fields=changed_fields, owners=owners, labels=labels
+        new,
+        updates,
+        user=user,
+        reason=reason,
+        update_fields=changed_fields,
+        owners=owners,
+        labels=labels,
+        progress=progress,
     )
 
     record.status = LedgerImport.Status.COMMITTED

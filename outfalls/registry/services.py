@@ -388,7 +388,9 @@ def error_lines(errors, label=""):
 
 
 @transaction.atomic
-def save_outfalls(new=(), updates=(), *, user, reason, update_fields=(), owners=None, labels=None):
+def save_outfalls(
+    new=(), updates=(), *, user, reason, update_fields=(), owners=None, labels=None, progress=None
+):
     """Create and update many outfalls in one transaction (imports), under the rules of save_outfall.
 
     new: unsaved Outfall instances; updates: (outfall, old) pairs, old being snapshot() taken before the
@@ -397,6 +399,7 @@ def save_outfalls(new=(), updates=(), *, user, reason, update_fields=(), owners=
     come from one allocator, inserts and updates are bulk with history rows carrying `reason`, each new
     outfall gets a status-change row and its owner link (owners: {id(new outfall): unit}), and everything
     written gets the spatial checks. The state fields are never written here (set_outfall_state).
+    progress(done, total), when given, is told after each batch written.
     """
     _check_may_edit(user)
     new, updates = list(new), list(updates)
@@ -451,6 +454,8 @@ def save_outfalls(new=(), updates=(), *, user, reason, update_fields=(), owners=
                 default_change_reason=reason[:100],
             )
         result.created += saved
+        if progress is not None:
+            progress(len(result.created), len(new) + len(updates))
     if updates:
         now = timezone.now()
         changed = [o for o, _ in updates]
@@ -461,6 +466,8 @@ def save_outfalls(new=(), updates=(), *, user, reason, update_fields=(), owners=
             changed, Outfall, fields, batch_size=BATCH, default_user=user, default_change_reason=reason[:100]
         )
         result.updated = changed
+        if progress is not None:
+            progress(len(new) + len(changed), len(new) + len(updates))
     written = [o.pk for o in result.created] + [o.pk for o in result.updated]
     editable = Outfall.objects.editable_by(user)
     for start in range(0, len(written), BATCH):

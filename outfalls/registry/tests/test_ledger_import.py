@@ -344,3 +344,13 @@ def test_a_county_row_with_another_county_s_national_code_names_nothing_of_it(tm
     text = " ".join(result.messages) + str(result.as_json())
     assert result.action == "error" and "其他辖区" in text
     assert other.code not in text and other.name not in text
+
+
+def test_the_commit_reports_its_progress_as_it_writes(tmp_path, demo_user):
+    user = demo_user("bureau")
+    record = make_record(user, ledger_files.messy_xlsx(tmp_path, [new_row(n) for n in range(1, 4)]))
+    ledger_import.run_preview(record)
+    ledger_import.start_commit(record, user)
+    calls = []
+    ledger_import.commit(record, user, progress=lambda done, total: calls.append((done, total)))
+    assert calls and calls[-1] == (3, 3)
