@@ -329,7 +329,10 @@ REMEDIATION_ECO_FACILITY_WORDS = env_list(
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    # Refused requests (403, 400 from a bad parameter) on one line with the user and reason, no traceback.
+    "filters": {"refusals_on_one_line": {"()": "outfalls.core.log_filters.RefusalsOnOneLine"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"django.request": {"filters": ["refusals_on_one_line"]}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "WARNING")},
     # axes logs each failed login with the name and address masked; the login audit (core.LoginEvent) has them.
     "loggers": {"axes": {"level": "ERROR"}},

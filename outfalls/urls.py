@@ -11,6 +11,10 @@ admin.site.site_header = settings.PLATFORM_NAME
 admin.site.site_title = settings.PLATFORM_NAME
 admin.site.index_title = "基础数据维护"
 
+# Chinese error pages with what to do (templates 400.html, 403.html, 404.html, 500.html).
+handler400 = "outfalls.core.views.bad_request"
+handler500 = "outfalls.core.views.server_error"
+
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),

@@ -8,9 +8,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponseServerError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template import loader
+from django.templatetags.static import PrefixNode
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, ListView
@@ -21,6 +24,39 @@ from .filters import JurisdictionFilter
 from .forms import fast_selects, style_form
 from .models import Attachment, Job, Jurisdiction
 from .pagination import IdsFirstPaginator
+from .params import ParamError
+
+
+# Error pages (handler400 and handler500 in outfalls/urls.py; 403.html and 404.html use Django's views).
+def bad_request(request, exception):
+    """400: a parameter's own Chinese message (ParamError from core/params.py), else a general one."""
+    message = exception.message if isinstance(exception, ParamError) else ""
+    return render(request, "400.html", {"message": message}, status=400)
+
+
+SERVER_ERROR_FALLBACK = (
+    '<!doctype html><html lang="zh-hans"><meta charset="utf-8"><title>系统出错</title>'
+    "<h1>系统出错，本次操作没有完成</h1><p>请稍后重试；如果仍然出错，请把出错时间 {time} 告诉平台管理员。</p></html>"
+)
+
+
+def server_error(request):
+    """500: the standalone Chinese page with the time to give the administrator.
+
+    Rendered without the request (no context processors, no database): what failed may be either.
+    """
+    time = timezone.localtime().strftime("%Y-%m-%d %H:%M:%S")
+    try:
+        html = loader.get_template("500.html").render(
+            {
+                "time": time,
+                "platform_name": settings.PLATFORM_NAME,
+                "static_prefix": PrefixNode.handle_simple("STATIC_URL"),
+            }
+        )
+    except Exception:  # noqa: BLE001 - the error page itself must not fail
+        html = SERVER_ERROR_FALLBACK.format(time=time)
+    return HttpResponseServerError(html)
 
 
 @login_required

@@ -2,7 +2,8 @@
 
 Each starts from the model's ``visible_to(request.user)``; the outfall endpoints then apply the ledger's
 ``OutfallFilter`` to the same query string, so the map shows exactly the ledger's rows. Bad parameters are
-a 400 with a Chinese ``detail``; an anonymous request is a 401 (never a redirect to the login page).
+a 400 with a Chinese ``detail`` (numbers are read by core/params.py); an anonymous request is a 401 (never a
+redirect to the login page).
 """
 
 from functools import wraps
@@ -12,18 +13,19 @@ from django.http import HttpResponse, JsonResponse
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_GET
 
+from outfalls.core.params import ParamError
 from outfalls.geo.coords import CRS, CoordinateError
 from outfalls.registry.filters import OutfallFilter
 from outfalls.registry.forms import point_from_text
 from outfalls.registry.models import Outfall
 
 from . import layers
-from .grid import BBox, BBoxError, box_query, in_box, parse_zoom
+from .grid import BBox, box_query, in_box, parse_zoom
 from .overview import overview_for
 
 
 def api_view(view):
-    """GET only, signed-in users only (401 JSON otherwise), BBoxError as a 400."""
+    """GET only, signed-in users only (401 JSON otherwise), an unreadable parameter (ParamError) a 400."""
 
     @require_GET
     @wraps(view)
@@ -32,8 +34,10 @@ def api_view(view):
             return JsonResponse({"detail": "请先登录。"}, status=401)
         try:
             return view(request, *args, **kwargs)
-        except BBoxError as error:
-            return JsonResponse({"detail": str(error)}, status=400)
+        except ParamError as error:
+            return JsonResponse(
+                {"detail": error.message, "errors": {error.name: [error.message]}}, status=400
+            )
 
     return wrapper
 

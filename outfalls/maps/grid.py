@@ -31,16 +31,13 @@ from django.db.models import (
     When,
 )
 
+from outfalls.core import params
 from outfalls.registry.classification import TypeCode
 
 #: Width of one aggregation cell on screen, in pixels (Web Mercator tiles are 256 px).
 CELL_PX = 64
 MAX_ZOOM = 22
 TYPE_CODES = [code.value for code in TypeCode]
-
-
-class BBoxError(ValueError):
-    """A bbox parameter that cannot be read; the message is Chinese, for the API's answer."""
 
 
 @dataclass(frozen=True)
@@ -52,21 +49,11 @@ class BBox:
 
     @classmethod
     def parse(cls, text):
-        """A BBox from "minlon,minlat,maxlon,maxlat" (degrees, CGCS2000)."""
-        message = "bbox 应为“最小经度,最小纬度,最大经度,最大纬度”（十进制度）"
-        if not text:
-            raise BBoxError(message)
-        try:
-            values = [float(part) for part in text.split(",")]
-        except ValueError:
-            raise BBoxError(message)
-        if len(values) != 4 or not all(math.isfinite(v) for v in values):
-            raise BBoxError(message)
-        min_lon, min_lat, max_lon, max_lat = values
-        if min_lon > max_lon or min_lat > max_lat:
-            raise BBoxError(message + "，最小值不能大于最大值")
-        # A map zoomed far out reports longitudes beyond ±180: clamp rather than refuse.
-        return cls(max(min_lon, -180.0), max(min_lat, -90.0), min(max_lon, 180.0), min(max_lat, 90.0))
+        """A BBox from "minlon,minlat,maxlon,maxlat" (degrees, CGCS2000); ParamError (a 400) if unreadable.
+
+        A map zoomed far out reports longitudes beyond ±180: they are clamped rather than refused.
+        """
+        return cls(*params.parse_bbox(text, "bbox", clamp=True))
 
     def as_tuple(self):
         return (self.min_lon, self.min_lat, self.max_lon, self.max_lat)
@@ -97,16 +84,18 @@ class BBox:
 
 
 def parse_zoom(text, default=None):
-    """The zoom level as an int in 0–22; BBoxError when it is not a number."""
-    if text in (None, ""):
-        if default is None:
-            raise BBoxError("缺少 zoom 参数（地图缩放级别）")
-        return default
-    try:
-        zoom = int(float(text))
-    except ValueError:
-        raise BBoxError("zoom 应为 0–22 的整数")
-    return min(max(zoom, 0), MAX_ZOOM)
+    """The zoom level as an int in 0–22 (a fractional zoom is rounded down, beyond the range clamped);
+    ParamError (a 400) when it is missing without a default, or not a finite number."""
+    zoom = params.parse_float(
+        text,
+        "zoom",
+        default=params.REQUIRED if default is None else default,
+        minimum=0,
+        maximum=MAX_ZOOM,
+        clamp=True,
+        label="zoom（地图缩放级别）",
+    )
+    return int(zoom)
 
 
 def degrees_per_pixel(zoom):

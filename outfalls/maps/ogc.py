@@ -18,7 +18,6 @@ Who sees what:
 """
 
 import datetime as dt
-import math
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -34,6 +33,7 @@ from django.views.decorators.http import require_safe
 from rest_framework.exceptions import AuthenticationFailed
 from shapely.geometry import box, shape
 
+from outfalls.core import params
 from outfalls.core.authentication import BearerTokenAuthentication, TokenAuthentication
 from outfalls.registry.classification import Level2, TypeCode
 from outfalls.registry.filters import OutfallFilter
@@ -100,7 +100,7 @@ class PublicOutfallFilter(django_filters.FilterSet):
     """The filters anonymous clients may use: only on public attributes (no search on unit names)."""
 
     county = django_filters.CharFilter(field_name="county__code")
-    water_body = django_filters.NumberFilter(field_name="water_body_id")
+    water_body = django_filters.ModelChoiceFilter(queryset=WaterBody.objects.defer("geometry"))
     type_code = django_filters.ChoiceFilter(choices=TypeCode.choices)
     type_level2 = django_filters.ChoiceFilter(choices=Level2.choices)
 
@@ -317,21 +317,9 @@ def _collection(collection_id):
 
 # Parameters -------------------------------------------------------------------------------------------------
 def parse_bbox(text):
-    parts = text.split(",")
-    try:
-        values = [float(p) for p in parts]
-    except ValueError:
-        values = []
-    if len(values) == 6:
-        values = [values[0], values[1], values[3], values[4]]
-    if len(values) != 4 or not all(math.isfinite(v) for v in values):
-        raise OgcError(
-            400, "InvalidParameterValue", "bbox 应为 4 个数：最小经度,最小纬度,最大经度,最大纬度。"
-        )
-    minx, miny, maxx, maxy = values
-    if not (-90 <= miny <= maxy <= 90) or not (-180 <= minx <= 180 and -180 <= maxx <= 180):
-        raise OgcError(400, "InvalidParameterValue", "bbox 超出经纬度范围，或最小纬度大于最大纬度。")
-    return values
+    """[minx, miny, maxx, maxy] in CRS84; six numbers (with heights) are accepted, minx > maxx crosses the
+    antimeridian. Unreadable: ParamError, answered as InvalidParameterValue."""
+    return list(params.parse_bbox(text, "bbox", heights=True, crossing=True))
 
 
 def _parse_instant(text):
@@ -361,16 +349,7 @@ def check_datetime(text):
 
 
 def _integer(request, name, default, minimum):
-    text = request.GET.get(name)
-    if text is None or text == "":
-        return default
-    try:
-        value = int(text)
-    except ValueError:
-        raise OgcError(400, "InvalidParameterValue", f"{name} 应为整数。")
-    if value < minimum:
-        raise OgcError(400, "InvalidParameterValue", f"{name} 不能小于 {minimum}。")
-    return value
+    return params.parse_int(request.GET.get(name), name, default=default, minimum=minimum)
 
 
 def _check_crs_params(request):
@@ -434,6 +413,8 @@ def ogc_view(json_type=JSON):
                 html = wants_html(request, json_type)
                 user = client_user(request)
                 data, template, context = view(request, user, *args, **kwargs)
+            except params.ParamError as error:
+                return _error(request, OgcError(400, "InvalidParameterValue", error.message), html)
             except OgcError as error:
                 return _error(request, error, html)
             if html:
@@ -638,7 +619,11 @@ def items(request, user, collection_id):
 def item(request, user, collection_id, feature_id):
     c = _collection(collection_id)
     queryset, fields = c.objects(user)
-    obj = queryset.filter(pk=int(feature_id)).first() if feature_id.isdigit() else None
+    try:
+        pk = params.parse_id(feature_id, "featureId")
+    except params.ParamError:
+        pk = None  # an id no feature has: 404, as for any unknown id
+    obj = queryset.filter(pk=pk).first() if pk is not None else None
     if obj is None:
         raise OgcError(404, "NotFound", f"集合“{c.title}”中没有要素 {feature_id[:40]}。")
     data = c.feature(obj, fields)

@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from outfalls.core import params
 from outfalls.geo import coords
 
 from . import services
@@ -199,8 +200,12 @@ def run_preview(record, *, user=None, progress=None):
 
 
 def normalise_decisions(decisions):
-    """{row number: decision} from form or command input (keys may be strings)."""
-    return {int(k): v for k, v in (decisions or {}).items() if str(k).strip().isdigit()}
+    """{row number: decision} from form or command input (keys may be strings); a key that is no row number
+    is a ParamError (a 400), not silently dropped."""
+    return {
+        params.parse_int(str(k).strip(), "decision", minimum=1, label=f"疑似重复的行号“{k}”"): v
+        for k, v in (decisions or {}).items()
+    }
 
 
 def check_decisions(duplicate_rows, decisions):

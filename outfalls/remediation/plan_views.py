@@ -19,6 +19,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, ListView
 
+from outfalls.core import params
 from outfalls.core.forms import add_service_errors
 from outfalls.core.models import Attachment
 from outfalls.core.scopes import scope_of
@@ -108,8 +109,13 @@ def _plan_fields(form):
 
 @login_required
 def plan_create(request):
-    outfall_id = request.GET.get("outfall") or request.POST.get("outfall")
-    if not str(outfall_id or "").isdigit():
+    outfall_id = params.parse_id(
+        request.GET.get("outfall") or request.POST.get("outfall"),
+        "outfall",
+        default=None,
+        label="排污口 id（outfall）",
+    )
+    if outfall_id is None:
         messages.error(request, "请从排污口页面或整治建议页面进入“制定整治方案”（缺少排污口）。")
         return redirect("remediation:plan_list")
     outfall = get_object_or_404(Outfall.objects.editable_by(request.user).for_list(), pk=outfall_id)

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from outfalls.core import params
 from outfalls.core.choices import COUNTY_LEVELS
 from outfalls.core.forms import add_service_errors, error_text
 from outfalls.core.models import Jurisdiction
@@ -212,7 +213,7 @@ def proposal_detail(request, pk):
 @require_POST
 @login_required
 def proposal_bulk_accept(request):
-    ids = [int(v) for v in request.POST.getlist("ids") if v.isdigit()]
+    ids = params.parse_ids(request.POST.getlist("ids"), "ids", label="勾选的建议 id（ids）")
     chosen = (
         MeasureProposal.objects.editable_by(request.user)
         .filter(pk__in=ids, status=ProposalStatus.PENDING)

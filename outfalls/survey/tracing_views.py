@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
+from outfalls.core import params
 from outfalls.core.forms import add_service_errors, error_text
 from outfalls.core.services import labelled_status_changes
 from outfalls.core.views import ScopedListView
@@ -222,7 +223,8 @@ def _case_action(request, case, action, forms):
                 messages.success(request, f"已关联排污单位：{name}")
                 return "#units"
         elif action == "unlink":
-            link = get_object_or_404(OutfallUnitLink, pk=request.POST.get("link"), outfall_id=case.outfall_id)
+            link_id = params.parse_id(request.POST.get("link"), "link", label="要移除的关联（link）")
+            link = get_object_or_404(OutfallUnitLink, pk=link_id, outfall_id=case.outfall_id)
             tracing.unlink_found_unit(case, link, user=user)
             messages.success(request, f"已移除关联：{link.unit}")
             return "#units"

@@ -5,7 +5,8 @@ import random
 
 import pytest
 
-from outfalls.maps.grid import BBox, BBoxError, Grid, aggregate, box_query, parse_zoom
+from outfalls.core.params import ParamError
+from outfalls.maps.grid import BBox, Grid, aggregate, box_query, parse_zoom
 from outfalls.registry.models import Outfall
 
 
@@ -81,9 +82,23 @@ def test_cells_are_snapped_and_square_on_screen():
     assert box.min_lon <= 113.01 and box.max_lon >= 113.52 and box.min_lat <= 39.99 and box.max_lat >= 40.33
 
 
-@pytest.mark.parametrize("text", [None, "", "1,2,3", "1,2,3,x", "3,2,1,4", "nan,1,2,3", "1,2,3,4,5"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        None,
+        "",
+        "1,2,3",
+        "1,2,3,x",
+        "3,2,1,4",
+        "nan,1,2,3",
+        "1,2,3,4,5",
+        "inf,1,2,3",
+        "1e400,1,2,3",
+        "١,2,3,4",
+    ],
+)
 def test_bad_boxes(text):
-    with pytest.raises(BBoxError):
+    with pytest.raises(ParamError):
         BBox.parse(text)
 
 
@@ -95,7 +110,8 @@ def test_zoom():
     assert parse_zoom("11.6") == 11
     assert parse_zoom("40") == 22
     assert parse_zoom(None, default=14) == 14
-    with pytest.raises(BBoxError):
+    with pytest.raises(ParamError):
         parse_zoom(None)
-    with pytest.raises(BBoxError):
-        parse_zoom("far")
+    for text in ("far", "inf", "-inf", "nan", "1e400", "²", "١٢"):
+        with pytest.raises(ParamError):
+            parse_zoom(text)
