@@ -1,6 +1,8 @@
 """REST API v1: /api/v1/ (DRF router) plus the token endpoint; OpenAPI lives at /api/schema/."""
 
-from django.urls import include, path
+from django.http import JsonResponse
+from django.urls import include, path, re_path
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework.routers import DefaultRouter
 
 from outfalls.core.api import JurisdictionViewSet, ObtainTokenView
@@ -15,7 +17,18 @@ router.register("sections", SectionViewSet, basename="section")
 router.register("jurisdictions", JurisdictionViewSet, basename="jurisdiction")
 router.register("measure-proposals", MeasureProposalViewSet, basename="measureproposal")
 
+
+@csrf_exempt  # a POST to an unknown address is a 404 too, not a CSRF refusal (the API's views are exempt)
+def not_found(request, *args, **kwargs):
+    """Any other address under /api/v1/ (e.g. an id the router's pattern refuses, like "0.5"): a JSON 404 in the
+    API's error shape, not the HTML page."""
+    return JsonResponse(
+        {"detail": "没有这个 API 地址。"}, status=404, json_dumps_params={"ensure_ascii": False}
+    )
+
+
 urlpatterns = [
     path("auth/token/", ObtainTokenView.as_view(), name="api-token"),
     path("", include(router.urls)),
+    re_path(r"", not_found),
 ]

@@ -253,10 +253,10 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "outfalls.core.pagination.Pagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
-    ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Strict query parameters, one error shape, documented errors (outfalls/core/rest.py, docs/api.md).
+    "DEFAULT_FILTER_BACKENDS": ["outfalls.core.rest.FilterBackend"],
+    "EXCEPTION_HANDLER": "outfalls.core.rest.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "outfalls.core.api_schema.AutoSchema",
     # Throttles: the token endpoint (per client address), see outfalls/core/api.py.
     "DEFAULT_THROTTLE_RATES": {"auth_token": env("API_TOKEN_THROTTLE_RATE", "10/minute")},
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
@@ -267,11 +267,18 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "outfalls.core.api_schema.document_query_parameters",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "UnitKindEnum": "outfalls.registry.choices.UnitKind",
         "WaterBodyKindEnum": "outfalls.registry.choices.WaterBodyKind",
         "SectionLevelEnum": "outfalls.registry.choices.SectionLevel",
         "JurisdictionLevelEnum": "outfalls.core.choices.JurisdictionLevel",
+        # Named enums for a generated client (otherwise "StatusAacEnum" and a duplicate "DecidedMeasureEnum").
+        "LifecycleStatusEnum": "outfalls.registry.choices.LifecycleStatus",
+        "RectificationMeasureEnum": "outfalls.registry.choices.RectificationMeasure",
     },
 }
 
@@ -332,10 +339,12 @@ LOGGING = {
     # Refused requests (403, 400 from a bad parameter) on one line with the user and reason, no traceback.
     "filters": {"refusals_on_one_line": {"()": "outfalls.core.log_filters.RefusalsOnOneLine"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"django.request": {"filters": ["refusals_on_one_line"]}},
+    "loggers": {
+        "django.request": {"filters": ["refusals_on_one_line"]},
+        # axes logs each failed login with the name and address masked; the login audit (core.LoginEvent) has them.
+        "axes": {"level": "ERROR"},
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "WARNING")},
-    # axes logs each failed login with the name and address masked; the login audit (core.LoginEvent) has them.
-    "loggers": {"axes": {"level": "ERROR"}},
 }
 
 # The map (maps/, docs/map.md) -------------------------------------------------------------------------

@@ -14,8 +14,8 @@ from .services import issue_token
 
 
 class JurisdictionSerializer(serializers.ModelSerializer):
-    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    county = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    parent = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    county = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     level_label = serializers.CharField(source="get_level_display", read_only=True)
 
     class Meta:

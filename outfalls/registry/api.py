@@ -20,14 +20,14 @@ class OutfallUnitLinkSerializer(serializers.ModelSerializer):
 class OutfallSerializer(serializers.ModelSerializer):
     county = serializers.SlugRelatedField(slug_field="code", read_only=True)
     county_name = serializers.CharField(source="county.name", read_only=True)
-    town = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    village = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    town = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    village = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     water_body = serializers.PrimaryKeyRelatedField(read_only=True)
     water_body_name = serializers.CharField(source="water_body.name", read_only=True)
     type_label = serializers.CharField(read_only=True)
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     responsible_entity_name = serializers.CharField(
-        source="responsible_entity.name", read_only=True, default=None
+        source="responsible_entity.name", read_only=True, allow_null=True, default=None
     )
 
     class Meta:
@@ -135,7 +135,7 @@ class DischargeUnitViewSet(ScopedReadOnlyViewSet):
 
 
 class WaterBodySerializer(serializers.ModelSerializer):
-    parent_name = serializers.CharField(source="parent.name", read_only=True, default=None)
+    parent_name = serializers.CharField(source="parent.name", read_only=True, allow_null=True, default=None)
 
     class Meta:
         model = WaterBody
@@ -171,7 +171,7 @@ class WaterBodyViewSet(ScopedReadOnlyViewSet):
 
 class SectionSerializer(serializers.ModelSerializer):
     water_body_name = serializers.CharField(source="water_body.name", read_only=True)
-    county = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    county = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
         model = Section

@@ -1,10 +1,10 @@
 """FilterSets shared by the list pages and the API (one definition each)."""
 
 import django_filters
-from django import forms
 from django.db.models import Q
 
 from outfalls.core.choices import COUNTY_LEVELS, JurisdictionLevel
+from outfalls.core.filters import YesNoFilter
 from outfalls.core.models import Jurisdiction
 
 from .choices import (
@@ -18,9 +18,6 @@ from .choices import (
 )
 from .classification import Level2, TypeCode
 from .models import DischargeUnit, Outfall, OutfallUnitLink, Section, SpatialFinding, WaterBody
-
-# Yes/no filters read "true"/"false" (as the API documents); the empty choice means no filter.
-YES_NO_ALL = forms.Select(choices=[("", "全部"), ("true", "是"), ("false", "否")])
 
 
 class ScopedFilterSet(django_filters.FilterSet):
@@ -92,14 +89,15 @@ class OutfallFilter(ScopedFilterSet):
     q = django_filters.CharFilter(method="search", label="搜索")
     county = django_filters.ChoiceFilter(field_name="county__code", label="县区", choices=[])
     town = django_filters.ChoiceFilter(field_name="town__code", label="乡镇（街道）", choices=[])
+    # No "null" choice: every outfall has a receiving water (and the API documents an id).
     water_body = django_filters.ModelChoiceFilter(
-        queryset=WaterBody.objects.all(), label="受纳水体", empty_label="全部水体"
+        queryset=WaterBody.objects.all(), label="受纳水体", empty_label="全部水体", null_label=None
     )
     type_code = django_filters.ChoiceFilter(choices=TypeCode.choices, label="一级分类")
     type_level2 = django_filters.ChoiceFilter(choices=Level2.choices, label="二级分类")
     status = django_filters.ChoiceFilter(choices=LifecycleStatus.choices, label="生命周期状态")
     rectification_status = django_filters.ChoiceFilter(choices=RectificationStatus.choices, label="整治进展")
-    registered = django_filters.BooleanFilter(label="登记建档", widget=YES_NO_ALL)
+    registered = YesNoFilter(label="登记建档")
     ordering = _outfall_ordering(OUTFALL_ORDERING)
 
     class Meta:
@@ -139,9 +137,7 @@ class DischargeUnitFilter(ScopedFilterSet):
     q = django_filters.CharFilter(method="search", label="搜索")
     county = django_filters.ChoiceFilter(field_name="county__code", label="县区", choices=[])
     kind = django_filters.ChoiceFilter(choices=UnitKind.choices, label="单位类型")
-    has_permit = django_filters.BooleanFilter(
-        method="filter_has_permit", label="有排污许可证", widget=YES_NO_ALL
-    )
+    has_permit = YesNoFilter(method="filter_has_permit", label="有排污许可证")
     ordering = django_filters.OrderingFilter(
         fields=(("name", "name"), ("county__code", "county"), ("kind", "kind")),
         field_labels={"name": "名称", "county": "县区", "kind": "类型"},
@@ -183,7 +179,9 @@ class WaterBodyFilter(django_filters.FilterSet):
 
 class SectionFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(field_name="name", lookup_expr="icontains", label="搜索")
-    water_body = django_filters.ModelChoiceFilter(queryset=WaterBody.objects.all(), label="所在水体")
+    water_body = django_filters.ModelChoiceFilter(
+        queryset=WaterBody.objects.all(), label="所在水体", null_label=None
+    )
     level = django_filters.ChoiceFilter(choices=SectionLevel.choices, label="级别")
 
     class Meta:

@@ -1,12 +1,13 @@
 """REST API for the rules' proposals: /api/v1/measure-proposals/ (the list page's FilterSet) with accept and
 override actions calling the same services as the pages."""
 
-from django.core.exceptions import ValidationError
-from rest_framework import serializers, status
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from outfalls.core.api import ScopedReadOnlyViewSet
+from outfalls.registry.choices import RectificationMeasure
 
 from . import proposals
 from .models import MeasureProposal
@@ -22,7 +23,13 @@ class MeasureProposalSerializer(serializers.ModelSerializer):
     reason = serializers.CharField(source="shown_reason", read_only=True)
     hits = serializers.JSONField(source="shown_hits", read_only=True)
     status_label = serializers.CharField(source="get_status_display", read_only=True)
-    decided_by = serializers.CharField(source="decided_by.username", read_only=True, default=None)
+    decided_by = serializers.CharField(
+        source="decided_by.username",
+        read_only=True,
+        allow_null=True,
+        default=None,
+        help_text="决定人的用户名",
+    )
 
     class Meta:
         model = MeasureProposal
@@ -45,6 +52,22 @@ class MeasureProposalSerializer(serializers.ModelSerializer):
             "decided_at",
             "created_at",
         ]
+
+
+class OverrideSerializer(serializers.Serializer):
+    """The body of POST {id}/override/: the measure decided instead, and why (the service checks both)."""
+
+    measure = serializers.ChoiceField(
+        choices=RectificationMeasure.choices,
+        help_text="改定的整治措施（不能与建议相同）",
+        error_messages={
+            "required": "请选择改定的整治措施。",
+            "invalid_choice": "“{input}”不是可选的整治措施。",
+        },
+    )
+    reason = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="改定理由（必填，不能为空白）"
+    )
 
 
 class MeasureProposalViewSet(ScopedReadOnlyViewSet):
@@ -71,29 +94,23 @@ class MeasureProposalViewSet(ScopedReadOnlyViewSet):
         proposals.scoped_reasons([proposal], self.request.user)
         return proposal
 
-    def _decide(self, request, decide):
-        proposal = self.get_object()
-        try:
-            proposal = decide(proposal)
-        except ValidationError as error:
-            detail = error.message_dict if hasattr(error, "error_dict") else {"detail": error.messages}
-            return Response(detail, status=status.HTTP_400_BAD_REQUEST)
+    def _decide(self, decide):
+        """Run a decision service on the proposal; its ValidationError is a 400 (core.rest.exception_handler)."""
+        proposal = decide(self.get_object())
         proposal = self.base_queryset().get(pk=proposal.pk)
-        proposals.scoped_reasons([proposal], request.user)
+        proposals.scoped_reasons([proposal], self.request.user)
         return Response(self.get_serializer(proposal).data)
 
+    @extend_schema(request=None, summary="采纳建议：以建议的措施为排口的整治措施")
     @action(detail=True, methods=["post"])
     def accept(self, request, pk=None):
-        return self._decide(request, lambda p: proposals.accept_proposal(p, user=request.user))
+        return self._decide(lambda p: proposals.accept_proposal(p, user=request.user))
 
+    @extend_schema(request=OverrideSerializer, summary="改定措施：换一种整治措施，须写理由")
     @action(detail=True, methods=["post"])
     def override(self, request, pk=None):
+        body = OverrideSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
         return self._decide(
-            request,
-            lambda p: proposals.override_proposal(
-                p,
-                user=request.user,
-                measure=request.data.get("measure", ""),
-                reason=request.data.get("reason", ""),
-            ),
+            lambda p: proposals.override_proposal(p, user=request.user, **body.validated_data)
         )

@@ -151,6 +151,38 @@ def test_bad_parameters_are_a_400_in_chinese(client_for, params):
     assert any("\u4e00" <= ch <= "\u9fff" for ch in data["detail"])
 
 
+@pytest.mark.parametrize(
+    "name",
+    ["outfalls", "chains", "rivers", "sections", "protected_areas", "sewer_coverage", "boundaries", "units"],
+)
+@pytest.mark.parametrize("zoom", ["inf", "-inf", "1e400", "nan", "²", "١٢"])
+def test_unreadable_zoom_is_a_400_on_every_endpoint(client_for, name, zoom):
+    """zoom=inf and 1e400 were a 500 (int(float("inf")) overflows); "²" passed isdigit() elsewhere."""
+    client = client_for("bureau")
+    client.raise_request_exception = False
+    response = client.get(reverse(f"maps:api_{name}"), {"bbox": CITY_BOX, "zoom": zoom})
+    if name in ("sections", "units"):  # these layers take no zoom: it is ignored, never a crash
+        assert response.status_code == 200
+        return
+    assert response.status_code == 400, response.content[:200]
+    data = response.json()
+    assert "zoom" in data["detail"] and "zoom" in data["errors"]
+
+
+@pytest.mark.parametrize("bbox", ["inf,39,114,41", "113,39,1e400,41", "113,nan,114,41", "١١٣,39,114,41"])
+def test_unreadable_bbox_is_a_400(client_for, bbox):
+    data = get_json(client_for("bureau"), OUTFALLS, {"bbox": bbox, "zoom": 10}, status=400)
+    assert "bbox" in data["detail"]
+
+
+def test_registered_must_be_yes_or_no(client_for):
+    client = client_for("bureau")
+    data = get_json(client, OUTFALLS, {"bbox": CITY_BOX, "zoom": 14, "registered": "xyz"}, 400)
+    assert "registered" in data["errors"]
+    data = get_json(client, OUTFALLS, {"bbox": CITY_BOX, "zoom": 14, "registered": "false"})
+    assert data["points"] and len(data["points"]) == Outfall.objects.filter(registered=False).count()
+
+
 def test_an_invalid_filter_is_a_400_naming_the_field(client_for):
     data = get_json(client_for("bureau"), OUTFALLS, {"bbox": CITY_BOX, "zoom": 14, "type_code": "XX"}, 400)
     assert "type_code" in data["errors"]

@@ -145,6 +145,35 @@ def test_anonymous_item_outside_the_public_set_is_404(client):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("feature_id", ["²", "١", "1.0", "-1", "0", "99999999999999999999999", "1e400"])
+def test_an_item_id_that_no_feature_has_is_a_404_never_a_500(client, feature_id):
+    """ "²".isdigit() is True, and int("²") raised: the item view answered 500."""
+    client.raise_request_exception = False
+    response = client.get(f"{BASE}collections/sections/items/{feature_id}", {"f": "json"})
+    assert response.status_code == 404
+    assert response.json()["code"] == "NotFound"
+
+
+@pytest.mark.django_db
+def test_a_yes_no_filter_reads_the_attribute_values_and_refuses_others(client, demo_user):
+    """registered=否 (the value the features show, as GDAL sends it for a where clause) used to return
+    every outfall; now it filters, and a value that is neither yes nor no is a 400."""
+    headers = token_header(demo_user, "bureau")
+    items = f"{BASE}collections/outfalls/items"
+    unregistered = Outfall.objects.filter(registered=False).count()
+    assert 0 < unregistered < Outfall.objects.count()
+    for value in ("否", "false"):
+        _, data = get_json(client, items, {"registered": value, "limit": 1}, **headers)
+        assert data["numberMatched"] == unregistered
+    _, data = get_json(client, items, {"registered": "是", "limit": 5000}, **headers)
+    assert {f["properties"]["registered"] for f in data["features"]} == {"是"}
+    response = client.get(items, {"registered": "xyz"}, **headers)
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "InvalidParameterValue" and "registered" in body["description"]
+
+
+@pytest.mark.django_db
 def test_anonymous_filters_only_on_public_attributes(client):
     disclose()
     features = all_items(client, "outfalls", {"county": PINGCHENG})
@@ -337,6 +366,12 @@ def shapely_geojson(geom):
         {"f": "xml"},
         {"unknown": "1"},
         {"type_code": "NOPE"},
+        {"limit": "²"},
+        {"limit": "١٠"},
+        {"offset": " 5"},
+        {"bbox": "113,40,1e400,41"},
+        {"bbox": "113,40,inf,41"},
+        {"water_body": "²"},
     ],
 )
 def test_bad_parameters_are_400_with_a_chinese_reason(client, params):

@@ -32,11 +32,12 @@ def test_accept_and_override_through_the_api(client_for):
     response = client.post(f"{LIST}{first.pk}/accept/")
     assert response.status_code == 200 and response.json()["status"] == ProposalStatus.ACCEPTED
     response = client.post(f"{LIST}{first.pk}/accept/")
-    assert response.status_code == 400 and "不能再处理" in response.json()["detail"][0]
+    assert response.status_code == 400 and "不能再处理" in response.json()["detail"]
     response = client.post(
         f"{LIST}{second.pk}/override/", {"measure": RectificationMeasure.NONE, "reason": ""}
     )
-    assert response.status_code == 400 and "理由" in response.json()["reason"][0]
+    assert response.status_code == 400 and "理由" in response.json()["errors"]["reason"][0]
+    assert "reason" in response.json()["detail"]  # the summary names the field
     response = client.post(
         f"{LIST}{second.pk}/override/", {"measure": RectificationMeasure.NONE, "reason": "已规范化建设"}
     )
