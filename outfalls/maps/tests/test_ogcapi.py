@@ -525,31 +525,35 @@ def test_owslib_reads_the_api_anonymously_and_with_tokens(live_server, owslib_he
     mine = gdal_oapif(url, county_token)
     assert mine["count"] == Outfall.objects.filter(county__code=PINGCHENG).count()
     assert mine["counties"] == ["平城区"] and "entity" in mine["fields"]
+    # A where clause on a yes/no attribute: GDAL sends it as registered=否, which the API now reads.
+    unregistered = gdal_oapif(url, county_token, "registered='否' AND type_code='YH'")
+    expected = Outfall.objects.filter(county__code=PINGCHENG, registered=False, type_code="YH").count()
+    assert 0 < unregistered["count"] == expected
 
 
 GDAL_CLIENT = """
 import json, sys
 import pyogrio, pyogrio.raw
-url, token = sys.argv[1], sys.argv[2]
+url, token, where = sys.argv[1], sys.argv[2], sys.argv[3] or None
 if token:
     pyogrio.set_gdal_config_options({"GDAL_HTTP_AUTH": "BEARER", "GDAL_HTTP_BEARER": token})
 source = "OAPIF:" + url
 layers = [str(name) for name, _ in pyogrio.list_layers(source)]
 assert layers == ["outfalls", "water-bodies", "sections", "protected-areas"], layers
-meta, _, geometry, columns = pyogrio.raw.read(source, layer="outfalls")
+meta, _, geometry, columns = pyogrio.raw.read(source, layer="outfalls", where=where)
 fields = [str(f) for f in meta["fields"]]
 counties = sorted(set(columns[fields.index("county")])) if token else None
 print(json.dumps({"count": len(geometry), "fields": sorted(fields), "counties": counties}))
 """
 
 
-def gdal_oapif(url, token=""):
+def gdal_oapif(url, token="", where=""):
     import json
     import subprocess
     import sys
 
     done = subprocess.run(
-        [sys.executable, "-c", GDAL_CLIENT, url, token],
+        [sys.executable, "-c", GDAL_CLIENT, url, token, where],
         capture_output=True,
         text=True,
         timeout=120,
