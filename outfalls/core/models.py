@@ -82,7 +82,7 @@ class Jurisdiction(models.Model):
     def clean(self):
         if self.parent_id and self.parent_id == self.pk:
             raise ValidationError({"parent": "上级不能是自身。"})
-        if not self.code.isdigit() or len(self.code) not in (6, 9, 12):
+        if not (self.code.isascii() and self.code.isdigit()) or len(self.code) not in (6, 9, 12):
             raise ValidationError({"code": "区划代码应为 6、9 或 12 位数字。"})
 
     def save(self, *args, **kwargs):

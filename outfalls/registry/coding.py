@@ -62,7 +62,12 @@ def format_code(prefix, seq):
 def sequence_of(code, prefix):
     """The sequence number of a code that starts with prefix, or None."""
     rest = code[len(prefix) :] if code.startswith(prefix) else ""
-    return int(rest) if rest.isdigit() and len(rest) == settings.OUTFALL_CODE_SEQ_WIDTH else None
+    # isascii(): "²".isdigit() is true too, and int("²") raises.
+    return (
+        int(rest)
+        if rest.isascii() and rest.isdigit() and len(rest) == settings.OUTFALL_CODE_SEQ_WIDTH
+        else None
+    )
 
 
 def next_code(existing_codes, prefix):

@@ -82,3 +82,12 @@ def test_any_text_is_a_finite_float_or_a_param_error(text):
     except ParamError:
         return
     assert math.isfinite(value)
+
+
+def test_jurisdiction_codes_are_ascii_digits():
+    from django.core.exceptions import ValidationError
+
+    from outfalls.core.models import Jurisdiction
+
+    with pytest.raises(ValidationError, match="区划代码"):
+        Jurisdiction(code="14021²", name="x", level="county").clean()

@@ -77,3 +77,9 @@ def test_name_uses_most_specific_type_and_does_not_repeat_the_place():
     )
     assert name == "大同市平城区山橡集团工业企业排污口"
     assert type_name(TypeCode.UNDETERMINED) == "入河排污口"
+
+
+def test_a_typed_code_with_unicode_digits_has_no_sequence():
+    """A user may type a code; "²".isdigit() is true and int("²") raised while numbering the next one."""
+    assert coding.sequence_of("X-²²²²", "X-") is None
+    assert coding.next_code(["X-²²²²", "X-0003"], "X-") == "X-0004"
