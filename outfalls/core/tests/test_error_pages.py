@@ -80,3 +80,12 @@ def test_a_bad_parameter_is_logged_on_one_line(client_for, caplog):
     (record,) = [r for r in caplog.records if r.name == "django.request"]
     assert record.exc_info is None
     assert record.getMessage().startswith("Bad request: /remediation/") and "outfall" in record.getMessage()
+
+
+def test_a_disallowed_host_gets_the_chinese_400_page(client):
+    """handler400 also answers Django's own SuspiciousOperation 400s, before authentication has run."""
+    client.raise_request_exception = False
+    response = client.get("/ledger/outfalls/", HTTP_HOST="evil.example")
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert 'data-testid="error-400"' in html and "evil.example" not in html
