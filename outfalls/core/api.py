@@ -2,13 +2,14 @@ import math
 
 from django.contrib.auth import authenticate
 from django.contrib.auth.signals import user_logged_in
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, permissions, serializers, status, throttling, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .filters import JurisdictionFilter
 from .models import Jurisdiction
+from .rest import ErrorSerializer
 from .security import client_ip
 from .services import issue_token
 
@@ -72,7 +73,8 @@ class TokenResponseSerializer(serializers.Serializer):
     expires = serializers.DateTimeField(help_text="到期时间")
 
 
-DETAIL = inline_serializer("Detail", {"detail": serializers.CharField()})
+# The API's one error shape ({"detail": ...}; core/rest.py), so the token endpoint's errors are the Error schema.
+DETAIL = ErrorSerializer
 
 
 class ObtainTokenView(APIView):
