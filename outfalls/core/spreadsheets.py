@@ -18,6 +18,7 @@ xlsx and CSV writer in the platform goes through this module:
 
 import csv
 import re
+from copy import copy
 
 FORMULA_CHARACTERS = ("=", "+", "-", "@", "\t", "\r")
 QUOTE = "'"
@@ -85,7 +86,10 @@ def safe_cell(cell):
     if isinstance(value, str):
         cell.data_type = "s"
         prefix = reads_as_formula(value)
-    if prefix or cell.quotePrefix:  # (a reused write-only cell may carry the last row's prefix)
+    if prefix != cell.quotePrefix:  # (a reused write-only cell may carry the last row's prefix)
+        # openpyxl sets quotePrefix inside the cell's style array, which the workbook may already have
+        # registered as the style of earlier cells: give the cell its own copy first.
+        cell._style = copy(cell._style)
         cell.quotePrefix = prefix
     return cell
 
