@@ -67,7 +67,9 @@ def test_map_layers_filters_and_click_through(live_server, browser_page):  # noq
     zoom = page.evaluate("mapPage.map.getZoom()")
     page.locator("[data-testid=outfall-cluster]").first.click()
     # (and the zoom animation is over: Leaflet ignores a new view while it runs)
-    page.wait_for_function(f"() => mapPage.map.getZoom() > {zoom} && !document.querySelector('.leaflet-zoom-anim')")
+    page.wait_for_function(
+        f"() => mapPage.map.getZoom() > {zoom} && !document.querySelector('.leaflet-zoom-anim')"
+    )
 
     # Close in on one outfall: its marker, its popup, its file.
     outfall = isolated_outfall("GY")

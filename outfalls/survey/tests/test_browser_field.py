@@ -41,7 +41,9 @@ def test_field_check_offline_queue_then_sent_once(live_server):
 
         # The list sorted by distance from the phone: the point we stand on comes first.
         page.click("#locate-list")
-        page.wait_for_function("() => document.getElementById('list-position').textContent.includes('当前位置')")
+        page.wait_for_function(
+            "() => document.getElementById('list-position').textContent.includes('当前位置')"
+        )
         first = page.locator("#point-list button").first
         assert first.get_attribute("data-point-id") == str(point.pk)
         first.click()
