@@ -54,6 +54,21 @@ def browser_page(live_server):
         yield page
 
 
+def isolated_outfall(candidates):
+    """The first of `candidates` (an Outfall queryset) with no other outfall within ~50 m, so that its marker
+    is alone on the map at zoom 17."""
+    from outfalls.registry.models import Outfall
+
+    points = list(Outfall.objects.values_list("id", "lon", "lat"))
+    for outfall in candidates.order_by("id"):
+        if all(
+            pk == outfall.pk or abs(lon - outfall.lon) > 0.0006 or abs(lat - outfall.lat) > 0.0005
+            for pk, lon, lat in points
+        ):
+            return outfall
+    raise AssertionError("no isolated outfall in the demo data")
+
+
 def login(page, base_url, username, password):
     page.goto(f"{base_url}/accounts/login/")
     page.fill("#id_username", username)

@@ -12,21 +12,9 @@ from django.conf import settings
 from outfalls.registry.demo import load_demo
 from outfalls.registry.models import DischargeUnit, Outfall
 
-from .browser import block_outside_requests, browser_page, login  # noqa: F401  (fixture)
+from .browser import block_outside_requests, browser_page, isolated_outfall, login  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def isolated_outfall(type_code):
-    """An outfall of that type with no other outfall within ~50 m, so its marker is alone at zoom 17."""
-    points = list(Outfall.objects.values_list("id", "lon", "lat"))
-    for outfall in Outfall.objects.filter(type_code=type_code).order_by("id"):
-        if all(
-            pk == outfall.pk or abs(lon - outfall.lon) > 0.0006 or abs(lat - outfall.lat) > 0.0005
-            for pk, lon, lat in points
-        ):
-            return outfall
-    raise AssertionError("no isolated outfall in the demo data")
 
 
 def test_map_layers_filters_and_click_through(live_server, browser_page):  # noqa: F811
@@ -72,7 +60,7 @@ def test_map_layers_filters_and_click_through(live_server, browser_page):  # noq
     )
 
     # Close in on one outfall: its marker, its popup, its file.
-    outfall = isolated_outfall("GY")
+    outfall = isolated_outfall(Outfall.objects.filter(type_code="GY"))
     page.evaluate("([lat, lon]) => mapPage.map.setView([lat, lon], 17)", [outfall.lat, outfall.lon])
     page.wait_for_function("() => document.getElementById('map-status').dataset.mode === 'points'")
     marker = page.locator(f'path[data-outfall-id="{outfall.pk}"]')

@@ -46,7 +46,7 @@ from outfalls.registry.tests.test_ledger_import import new_row
 from outfalls.remediation.models import MeasureProposal, Programme, RectificationPlan
 from outfalls.survey.models import Campaign, FieldCheck, SuspectedPoint, TracingCase
 
-from .browser import DESKTOP, chromium_context, login
+from .browser import DESKTOP, chromium_context, isolated_outfall, login
 
 XSS = (
     "<img src=/xss-probe.png onerror=window.__xss=1>",
@@ -319,20 +319,8 @@ SWEEP_SCRIPT = """
 """
 
 
-def _isolated_outfall_with_units():
-    """An outfall with linked units and no other outfall within ~50 m: its marker is alone at zoom 17."""
-    points = list(Outfall.objects.values_list("id", "lon", "lat"))
-    for outfall in Outfall.objects.filter(unit_links__isnull=False).distinct().order_by("id"):
-        if all(
-            pk == outfall.pk or abs(lon - outfall.lon) > 0.0006 or abs(lat - outfall.lat) > 0.0005
-            for pk, lon, lat in points
-        ):
-            return outfall
-    raise AssertionError("no isolated outfall with units in the demo data")
-
-
 def _pages(live_server):
-    outfall = _isolated_outfall_with_units()
+    outfall = isolated_outfall(Outfall.objects.filter(unit_links__isnull=False).distinct())
     case = TracingCase.objects.order_by("pk").first()
     plan = RectificationPlan.objects.order_by("pk").first()
     campaign = Campaign.objects.order_by("pk").first()
