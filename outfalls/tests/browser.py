@@ -1,4 +1,7 @@
-"""Playwright on Debian's Chromium: shared set-up for browser tests."""
+"""Playwright on Debian's Chromium: shared set-up for browser tests.
+
+Pages are served with the platform's Content-Security-Policy (no eval): give `page.wait_for_function` a
+function ("() => ..."), not a bare expression, which Playwright would eval while polling."""
 
 import os
 from contextlib import contextmanager

@@ -418,20 +418,21 @@ def test_planted_payloads_run_no_script(live_server, tmp_path):
         page.on("console", lambda m: note("console", m.text) if "Content Security Policy" in m.text else None)
         login(page, base, "city_admin", settings.DEMO_PASSWORD)
 
-        def check(sweep=True):
+        opened = {}
+
+        def check():
             page.wait_for_load_state("networkidle")
-            if sweep:
-                result = page.evaluate(SWEEP_SCRIPT)
-                for failure in result["failures"]:
-                    note("sweep", failure)
-                page.wait_for_timeout(150)  # an <img> parsed from a payload would load and fail by now
+            result = page.evaluate(SWEEP_SCRIPT)
+            opened[where["url"]] = result["opened"]
+            for failure in result["failures"]:
+                note("sweep", failure)
+            page.wait_for_timeout(150)  # an <img> parsed from a payload would load and fail by now
             state = page.evaluate("() => ({xss: window.__xss, csp: window.__csp || []})")
             if state["xss"] is not None:
                 note("payload ran", state["xss"])
             for violation in state["csp"]:
                 note("CSP violation", violation)
 
-        opened = {}
         for path in pages:
             where["url"] = path
             response = page.goto(base + path)
@@ -466,8 +467,19 @@ def test_planted_payloads_run_no_script(live_server, tmp_path):
                     "() => document.getElementById('campaign-map').dataset.points !== undefined"
                 )
             check()
-            opened[path] = page.evaluate("() => (window.__maps || []).length")
-        assert opened[reverse("maps:map")] >= 1
+        # Tooltips and popups opened (Leaflet) and chart tooltips shown (ECharts) on the pages that have them.
+        u = reverse
+        for path in (
+            u("maps:map"),
+            u("survey:campaign_detail", args=[Campaign.objects.order_by("pk").first().pk]),
+            u("survey:field_page", args=[Campaign.objects.order_by("pk").first().pk]),
+            u("survey:progress"),
+            u("remediation:dashboard"),
+            u("ogcapi:items", args=["outfalls"]) + "?f=html&limit=500",
+            u("registry:outfall_edit", args=[outfall.pk]),
+        ):
+            assert opened[path] > 0, path
+        assert opened[u("maps:map")] > 20  # outfalls, units, chains, rivers, sections, areas, boundaries
 
         # The ledger import: a file whose name and cells are payloads, previewed row by row.
         where["url"] = "ledger import"
