@@ -6,10 +6,11 @@ xlsx and CSV writer in the platform goes through this module:
 
 - CSV (``csv_writer``, ``spreadsheet_safe``): a text field that a spreadsheet would read as a formula gets
   a leading apostrophe (OWASP's recipe): it starts with ``= + - @``, a tab or a carriage return, also
-  after leading spaces (a lone "-" is not a formula). Plain numbers written as text ("-5", "+3.5") are left as they are (a spreadsheet
-  reads them as the number they are, never as a formula), and so are real numbers, dates and None. A
-  text that already starts with an apostrophe followed by such a text gets one more, so
-  ``spreadsheet_unescape`` gives back exactly what was written (the ledger import reads our CSV back).
+  after leading spaces (a lone "-" is not a formula). Plain numbers written as text ("-5", "+3.5") are
+  left as they are (a spreadsheet reads them as the number they are, never as a formula), and so are real
+  numbers, dates and None. A text that already starts with apostrophes followed by such a text gets one
+  more, so ``spreadsheet_unescape`` gives back exactly what was written (the ledger import reads our CSV
+  back).
 - xlsx (``safe_cell``): openpyxl writes a string starting with ``=`` as a formula and ``#N/A`` as an
   error; every text cell is forced to a plain string cell instead, and a text that would read as a
   formula when typed gets the cell's quote prefix (Excel's own leading apostrophe, not part of the
@@ -27,12 +28,14 @@ _PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
 
 def reads_as_formula(text):
     """True when a spreadsheet would take this text (as typed, or in a CSV) for a formula."""
-    if not isinstance(text, str) or not text:
+    if not isinstance(text, str):
+        return False
+    # Apostrophes before such a text (our own escape, or one typed): escaped again (see the module doc).
+    text = text.lstrip(QUOTE)
+    if not text:
         return False
     if text[0] in ("\t", "\r"):
         return True
-    if text[0] == QUOTE:  # our own escape, or a text that looks like it: escaped again (see module doc)
-        return reads_as_formula(text[1:])
     stripped = text.lstrip()
     if stripped in ("", "-", "+"):  # nothing, or a lone dash as tables write "none": not a formula
         return False

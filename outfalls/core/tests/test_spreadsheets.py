@@ -36,6 +36,8 @@ def test_csv_fields_that_would_run_get_an_apostrophe():
     assert spreadsheet_safe("'=1+1") == "''=1+1"
     assert spreadsheet_unescape("''=1+1") == "'=1+1"
     assert spreadsheet_unescape("'it's") == "'it's"
+    many = "'" * 5000 + "=1"  # however many apostrophes (no recursion limit)
+    assert spreadsheet_unescape(spreadsheet_safe(many)) == many
 
 
 @given(st.text(max_size=30))
