@@ -23,13 +23,16 @@ from copy import copy
 
 FORMULA_CHARACTERS = ("=", "+", "-", "@", "\t", "\r")
 QUOTE = "'"
+_SUSPECT_FIRST = frozenset(FORMULA_CHARACTERS + (QUOTE,))
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
 
 
 def reads_as_formula(text):
     """True when a spreadsheet would take this text (as typed, or in a CSV) for a formula."""
-    if not isinstance(text, str):
+    if not isinstance(text, str) or not text:
         return False
+    if text[0] not in _SUSPECT_FIRST and not text[0].isspace():
+        return False  # the usual case, decided on the first character
     # Apostrophes before such a text (our own escape, or one typed): escaped again (see the module doc).
     text = text.lstrip(QUOTE)
     if not text:
@@ -89,10 +92,12 @@ def safe_cell(cell):
     if isinstance(value, str):
         cell.data_type = "s"
         prefix = reads_as_formula(value)
-    if prefix != cell.quotePrefix:  # (a reused write-only cell may carry the last row's prefix)
+    style = cell._style  # (read directly: the quotePrefix property is slow for every cell of a large export)
+    if prefix != bool(style is not None and style.quotePrefix):  # a reused write-only cell: last row's prefix
         # openpyxl sets quotePrefix inside the cell's style array, which the workbook may already have
         # registered as the style of earlier cells: give the cell its own copy first.
-        cell._style = copy(cell._style)
+        if style is not None:
+            cell._style = copy(style)
         cell.quotePrefix = prefix
     return cell
 
