@@ -384,6 +384,8 @@ def _pages(live_server):
         "/admin/registry/waterbody/",
         f"/admin/registry/waterbody/{water.pk}/change/",
         f"/admin/registry/outfall/{outfall.pk}/history/",
+        u("accounts:home"),
+        u("accounts:audit"),
         u("maps:map"),
     ], outfall
 
@@ -416,7 +418,18 @@ def test_planted_payloads_run_no_script(live_server, tmp_path):
             "request", lambda r: note("HTML parsed", r.url) if r.url.split("?")[0].endswith(PROBE) else None
         )
         page.on("console", lambda m: note("console", m.text) if "Content Security Policy" in m.text else None)
+        # A failed login with a payload for a user name: the login audit shows what was typed.
+        page.goto(base + reverse("login"))
+        page.fill("#id_username", XSS[0])
+        page.fill("#id_password", "wrong-password-1")
+        page.click("button[type=submit]")
+        page.wait_for_load_state()
         login(page, base, "city_admin", settings.DEMO_PASSWORD)
+        # An API token named with a payload, on the 账户 page.
+        page.goto(base + reverse("accounts:home"))
+        page.fill("[data-testid=token-form] input[name=name]", XSS[1][:60])
+        page.click("[data-testid=token-form] button[type=submit]")
+        page.wait_for_selector("[data-testid=new-token]")
 
         opened = {}
 
