@@ -6,6 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -116,6 +117,7 @@ INSTALLED_APPS = [
     "axes",
     "django_tasks",
     "django_tasks_db",
+    "csp",
     "outfalls.core",
     "outfalls.registry",
     "outfalls.maps",
@@ -125,6 +127,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -251,6 +254,10 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "outfalls.core.renderers.BrowsableAPIRenderer",
+    ],
     "DEFAULT_PAGINATION_CLASS": "outfalls.core.pagination.Pagination",
     "PAGE_SIZE": 50,
     # Strict query parameters, one error shape, documented errors (outfalls/core/rest.py, docs/api.md).
@@ -374,3 +381,57 @@ CACHES = {
         "OPTIONS": {"MAX_ENTRIES": int(env("MAP_CACHE_ENTRIES", "20000"))},
     },
 }
+
+
+# Content-Security-Policy (django-csp; docs/configuration.md, "Script and formula injection" in
+# docs/architecture.md). Scripts only from the platform's own static files: no inline <script>, no on*=
+# handlers, no javascript: URLs, no eval. Style sheets only from static files too (no <style> element);
+# style= attributes are allowed (style-src-attr), as Bootstrap's progress bars, ECharts' tooltips and some
+# templates use them and an attribute cannot run script. Images from the platform, data: URIs (Bootstrap's
+# icons) and the configured tile server; nothing else is fetched from outside.
+TIANDITU_TILE_ORIGIN = "https://t{s}.tianditu.gov.cn"  # as in maps/config.TIANDITU_URL
+
+
+def tile_source(url):
+    """The CSP source that admits a Leaflet tile URL template: its scheme, host and port, with a "{s}"
+    subdomain placeholder in the first label as "*". A relative URL (the platform itself) needs none."""
+    parsed = urlparse(url.replace("{s}", "SUBDOMAIN"))
+    if not parsed.scheme or not parsed.netloc:
+        return None
+    labels = parsed.netloc.split(".")
+    if "SUBDOMAIN" in labels[0]:
+        labels[0] = "*"
+    return f"{parsed.scheme}://{'.'.join(labels)}"
+
+
+def csp_tile_sources(base_layer, tianditu_key, tile_url):
+    """img-src sources for the map's base layer as MAP_BASE_LAYER configures it (none: nothing)."""
+    if base_layer == "tianditu" and tianditu_key:
+        return [tile_source(TIANDITU_TILE_ORIGIN + "/")]
+    if base_layer == "custom" and tile_url:
+        return [source for source in [tile_source(tile_url)] if source]
+    return []
+
+
+CSP_REPORT_ONLY = env_bool("CSP_REPORT_ONLY", False)
+CSP_REPORT_URI = env("CSP_REPORT_URI", "").strip()
+_csp = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "style-src-elem": [SELF],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:", *csp_tile_sources(MAP_BASE_LAYER, TIANDITU_KEY, MAP_TILE_URL)],
+        "connect-src": [SELF],
+        "worker-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "report-uri": CSP_REPORT_URI or None,
+    }
+}
+# CSP_REPORT_ONLY: the browser only reports what the policy would block (to try it on a running install).
+CONTENT_SECURITY_POLICY = None if CSP_REPORT_ONLY else _csp
+CONTENT_SECURITY_POLICY_REPORT_ONLY = _csp if CSP_REPORT_ONLY else None

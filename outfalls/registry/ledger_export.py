@@ -15,14 +15,15 @@ BOM so Excel opens the Chinese correctly; dates as 2023-05-04.
 
 The xlsx is written with openpyxl's write-only (streaming) workbook: merged ranges, column widths and the
 frozen pane are all supported there (merges are kept in the sheet's merged_cells and written at the end),
-so memory stays flat however many rows there are. Rows come from the database in chunks, with their
-related names in the same query (live) or in one query per chunk (as of a date).
+so memory stays flat however many rows there are. Text never becomes a formula: every cell passes
+through core.spreadsheets (string cells in the xlsx, an apostrophe before formula-like CSV fields).
+Rows come from the database in chunks, with their related names in the same query (live) or in one query
+per chunk (as of a date).
 
 Who sees what: callers pass rows that already start from `Outfall.objects.visible_to(user)` or
 `history.outfalls_as_of(when, user)` (see `outfall_rows`); this module never widens them.
 """
 
-import csv
 import re
 from copy import copy
 from datetime import date, datetime, time
@@ -41,6 +42,7 @@ from openpyxl.worksheet.cell_range import CellRange
 from outfalls.core.choices import COUNTY_LEVELS, JurisdictionLevel, Role
 from outfalls.core.models import Jurisdiction
 from outfalls.core.scopes import scope_of
+from outfalls.core.spreadsheets import csv_writer, safe_cell
 
 from .history import outfalls_as_of
 from .ledger_template import CODE_COLUMNS, COLUMNS, format_date, title_for
@@ -290,7 +292,7 @@ class _Styles:
     def cell(ws, value, template):
         cell = WriteOnlyCell(ws, value)
         cell._style = copy(template._style)
-        return cell
+        return safe_cell(cell)
 
 
 # Columns whose cells are centred (short codes and words); the others are left-aligned and wrap.
@@ -378,7 +380,7 @@ def write_xlsx(rows_or_queryset, path_or_file, *, title_subject, as_of=None, wit
             value = values.get(key)
             target = dated[index] if isinstance(value, date) else plain[index]
             target.value = value
-            row.append(target)
+            row.append(safe_cell(target))
         ws.append(row)
         count += 1
     workbook.save(path_or_file)
@@ -403,7 +405,7 @@ def csv_lines(rows_or_queryset, *, as_of=None, with_codes=True):
     """The CSV as lines of text: a BOM, the one header row, then one line per outfall (for streaming)."""
     columns = export_columns(with_codes)
     keys = [column.key for column in columns]
-    writer = csv.writer(_Echo())
+    writer = csv_writer(_Echo())
     yield "\ufeff" + writer.writerow([column.header for column in columns])
     for values in iter_cells(rows_or_queryset, as_of=as_of):
         yield writer.writerow([_csv_text(values.get(key)) for key in keys])

@@ -23,6 +23,7 @@ import operator
 import os
 from typing import NamedTuple
 
+from outfalls.core.spreadsheets import spreadsheet_unescape
 from outfalls.geo.gisio import without_paths
 
 from .ledger_template import (
@@ -522,6 +523,9 @@ class _CsvSource:
             line = 0
             try:
                 for record in reader:
+                    # A field the platform's own export escaped (core.spreadsheets) reads back as typed.
+                    if any(v[:1] == "'" for v in record):
+                        record = [spreadsheet_unescape(v) for v in record]
                     yield line + 1, record
                     line = reader.line_num
             except csv.Error as error:

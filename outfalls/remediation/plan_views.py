@@ -1,7 +1,6 @@
 """一口一策, 销号, retained list, supervision, notice and dashboard pages. Thin: scope comes from
 visible_to/editable_by, rules from services.py, figures from supervision.py."""
 
-import csv
 import io
 import tempfile
 
@@ -24,6 +23,7 @@ from outfalls.core.forms import add_service_errors
 from outfalls.core.models import Attachment
 from outfalls.core.scopes import scope_of
 from outfalls.core.services import attachments_for, labelled_status_changes
+from outfalls.core.spreadsheets import csv_writer
 from outfalls.core.views import ScopedListView, apply_filter
 from outfalls.registry import ledger_export
 from outfalls.registry.choices import LifecycleStatus, RectificationMeasure
@@ -71,7 +71,7 @@ def plan_export(request):
     today = timezone.localdate()
     buffer = io.StringIO()
     buffer.write("\ufeff")
-    writer = csv.writer(buffer)
+    writer = csv_writer(buffer)
     writer.writerow(CSV_HEADER)
     for plan in rows.order_by("outfall__county__code", "deadline", "outfall__code"):
         writer.writerow(

@@ -13,7 +13,6 @@ All counts start from the models' visible_to(user); a handful of grouped queries
 of counties.
 """
 
-import csv
 import io
 from dataclasses import dataclass
 
@@ -22,6 +21,7 @@ from django.utils import timezone
 
 from outfalls.core.choices import COUNTY_LEVELS, Milestone
 from outfalls.core.models import Deadline, Jurisdiction
+from outfalls.core.spreadsheets import csv_writer, safe_sheet
 from outfalls.registry.choices import TRACED_OR_LATER, ResponsibilityBasis
 from outfalls.registry.models import Outfall
 
@@ -178,7 +178,7 @@ def table(rows):
 def as_csv(rows):
     buffer = io.StringIO()
     buffer.write("\ufeff")
-    csv.writer(buffer).writerows(table(rows))
+    csv_writer(buffer).writerows(table(rows))
     return buffer.getvalue().encode("utf-8")
 
 
@@ -196,6 +196,7 @@ def as_xlsx(rows, title="入河排污口排查溯源工作进度"):
     for cell in ws[2]:
         cell.font = Font(bold=True)
     ws.column_dimensions["A"].width = 22
+    safe_sheet(ws)
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()

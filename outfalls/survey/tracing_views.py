@@ -1,7 +1,6 @@
 """溯源 cases, 借道排污 list, coverage, reconciliation and progress pages. Thin: the rules are in
 tracing.py, coverage.py and progress.py; every query starts from visible_to(user)."""
 
-import csv
 import io
 
 from django.contrib import messages
@@ -18,6 +17,7 @@ from django.views.decorators.http import require_POST
 from outfalls.core import params
 from outfalls.core.forms import add_service_errors, error_text
 from outfalls.core.services import labelled_status_changes
+from outfalls.core.spreadsheets import csv_writer
 from outfalls.core.views import ScopedListView
 from outfalls.registry import ledger_export
 from outfalls.registry.choices import LifecycleStatus, LinkRole, UnitKind
@@ -311,7 +311,7 @@ def borrowed_export(request):
     rows = filterset.qs if not filterset.is_bound or filterset.is_valid() else Outfall.objects.none()
     buffer = io.StringIO()
     buffer.write("\ufeff")
-    writer = csv.writer(buffer)
+    writer = csv_writer(buffer)
     writer.writerow(BORROWED_HEADERS)
     for outfall in rows:
         _split_links(outfall)

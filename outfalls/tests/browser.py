@@ -1,4 +1,7 @@
-"""Playwright on Debian's Chromium: shared set-up for browser tests."""
+"""Playwright on Debian's Chromium: shared set-up for browser tests.
+
+Pages are served with the platform's Content-Security-Policy (no eval): give `page.wait_for_function` a
+function ("() => ..."), not a bare expression, which Playwright would eval while polling."""
 
 import os
 from contextlib import contextmanager
@@ -52,6 +55,21 @@ def browser_page(live_server):
         page = context.new_page()
         page.set_default_timeout(15000)
         yield page
+
+
+def isolated_outfall(candidates):
+    """The first of `candidates` (an Outfall queryset) with no other outfall within ~50 m, so that its marker
+    is alone on the map at zoom 17."""
+    from outfalls.registry.models import Outfall
+
+    points = list(Outfall.objects.values_list("id", "lon", "lat"))
+    for outfall in candidates.order_by("id"):
+        if all(
+            pk == outfall.pk or abs(lon - outfall.lon) > 0.0006 or abs(lat - outfall.lat) > 0.0005
+            for pk, lon, lat in points
+        ):
+            return outfall
+    raise AssertionError("no isolated outfall in the demo data")
 
 
 def login(page, base_url, username, password):

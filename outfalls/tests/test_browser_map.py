@@ -12,21 +12,9 @@ from django.conf import settings
 from outfalls.registry.demo import load_demo
 from outfalls.registry.models import DischargeUnit, Outfall
 
-from .browser import block_outside_requests, browser_page, login  # noqa: F401  (fixture)
+from .browser import block_outside_requests, browser_page, isolated_outfall, login  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def isolated_outfall(type_code):
-    """An outfall of that type with no other outfall within ~50 m, so its marker is alone at zoom 17."""
-    points = list(Outfall.objects.values_list("id", "lon", "lat"))
-    for outfall in Outfall.objects.filter(type_code=type_code).order_by("id"):
-        if all(
-            pk == outfall.pk or abs(lon - outfall.lon) > 0.0006 or abs(lat - outfall.lat) > 0.0005
-            for pk, lon, lat in points
-        ):
-            return outfall
-    raise AssertionError("no isolated outfall in the demo data")
 
 
 def test_map_layers_filters_and_click_through(live_server, browser_page):  # noqa: F811
@@ -43,16 +31,17 @@ def test_map_layers_filters_and_click_through(live_server, browser_page):  # noq
     page.click("[data-testid=nav-map]")
     page.wait_for_url("**/maps/**")
     page.wait_for_selector("[data-testid=outfall-cluster]")
-    page.wait_for_function("document.getElementById('map-status').dataset.mode === 'clusters'")
+    page.wait_for_function("() => document.getElementById('map-status').dataset.mode === 'clusters'")
     total = Outfall.objects.count()
     assert page.get_attribute("#map-status", "data-total") == str(total)
-    assert page.locator(".leaflet-rivers-pane path").count() > 0
-    assert page.locator(".leaflet-boundaries-pane path").count() > 0
+    # Rivers and boundaries come in their own requests, which may finish after the outfalls.
+    page.locator(".leaflet-rivers-pane path").first.wait_for()
+    page.locator(".leaflet-boundaries-pane path").first.wait_for()
 
     # The ledger's filter narrows the map.
     page.select_option("#id_type_code", "GY")
     gy = Outfall.objects.filter(type_code="GY").count()
-    page.wait_for_function(f"document.getElementById('map-status').dataset.total === '{gy}'")
+    page.wait_for_function(f"() => document.getElementById('map-status').dataset.total === '{gy}'")
     assert "type_code=GY" in page.get_attribute("#map-ledger-link", "href")
 
     # Toggle layers in the layer control: units on, rivers off.
@@ -61,18 +50,20 @@ def test_map_layers_filters_and_click_through(live_server, browser_page):  # noq
     page.wait_for_selector(".unit-marker")
     assert page.locator(".unit-marker").count() == DischargeUnit.objects.exclude(lon=None).count()
     control.locator("label", has_text="河流").click()
-    page.wait_for_function("document.querySelectorAll('.leaflet-rivers-pane path').length === 0")
+    page.wait_for_function("() => document.querySelectorAll('.leaflet-rivers-pane path').length === 0")
 
     # A cluster zooms in when clicked.
     zoom = page.evaluate("mapPage.map.getZoom()")
     page.locator("[data-testid=outfall-cluster]").first.click()
     # (and the zoom animation is over: Leaflet ignores a new view while it runs)
-    page.wait_for_function(f"mapPage.map.getZoom() > {zoom} && !document.querySelector('.leaflet-zoom-anim')")
+    page.wait_for_function(
+        f"() => mapPage.map.getZoom() > {zoom} && !document.querySelector('.leaflet-zoom-anim')"
+    )
 
     # Close in on one outfall: its marker, its popup, its file.
-    outfall = isolated_outfall("GY")
+    outfall = isolated_outfall(Outfall.objects.filter(type_code="GY"))
     page.evaluate("([lat, lon]) => mapPage.map.setView([lat, lon], 17)", [outfall.lat, outfall.lon])
-    page.wait_for_function("document.getElementById('map-status').dataset.mode === 'points'")
+    page.wait_for_function("() => document.getElementById('map-status').dataset.mode === 'points'")
     marker = page.locator(f'path[data-outfall-id="{outfall.pk}"]')
     marker.wait_for()
     marker.click()

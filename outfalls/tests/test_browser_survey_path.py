@@ -78,7 +78,7 @@ def test_import_check_confirm_trace_conclude(live_server, phone, tmp_path, setti
     page.goto(f"{base}/survey/field/{campaign.pk}/")
     page.click("[data-testid=point-item]:has-text('UAV-001')")
     page.click("#locate")
-    page.wait_for_function("document.getElementById('lon').value !== ''")
+    page.wait_for_function("() => document.getElementById('lon').value !== ''")
     photo = tmp_path / "近景.png"
     photo.write_bytes(PNG)
     page.set_input_files("#photo_close", str(photo))
@@ -91,7 +91,9 @@ def test_import_check_confirm_trace_conclude(live_server, phone, tmp_path, setti
     page.click("[data-testid=save-record]")
     # Wait in the page, not on the database: the test database is shared with the live server's thread, and
     # reading while the server writes can fail with "table is locked" on SQLite.
-    page.wait_for_function("Number(document.getElementById('sent-count').dataset.count) >= 1", timeout=40000)
+    page.wait_for_function(
+        "() => Number(document.getElementById('sent-count').dataset.count) >= 1", timeout=40000
+    )
     point = SuspectedPoint.objects.get(campaign=campaign, number="UAV-001")
     assert point.outcome == PointOutcome.CONFIRMED
     outfall = point.outfall

@@ -7,6 +7,7 @@
 (function () {
   "use strict";
 
+  Safe.guardLeaflet(); // names and codes are shown as text in every tooltip and popup (static/js/safe.js)
   var config = JSON.parse(document.getElementById("map-config").textContent);
   var filterForm = document.getElementById("map-filter");
   var statusBox = document.getElementById("map-status");
@@ -33,14 +34,7 @@
   });
 
   // Helpers ----------------------------------------------------------------------------------------
-  function el(tag, attrs, text) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (key) {
-      node.setAttribute(key, attrs[key]);
-    });
-    if (text !== undefined && text !== null) node.textContent = text;
-    return node;
-  }
+  var el = Safe.el;
 
   function popup(title, rows, link) {
     var box = el("div", { class: "map-popup" });
@@ -146,7 +140,7 @@
         path.setAttribute("data-testid", "outfall-marker");
       }
     });
-    marker.bindTooltip(p.name || p.code, { direction: "top", offset: [0, -6] });
+    marker.bindTooltip(Safe.text(p.name || p.code), { direction: "top", offset: [0, -6] });
     marker.bindPopup(function () {
       var link = el(
         "a",
@@ -185,16 +179,10 @@
         return config.types[code].short + " " + c.types[code];
       })
       .join("，");
-    var icon = L.divIcon({
-      className: "outfall-cluster",
-      html:
-        '<div class="ring" data-testid="outfall-cluster" style="background: conic-gradient(' +
-        stops.join(", ") +
-        ')"><span>' +
-        formatCount(c.count) +
-        "</span></div>",
-      iconSize: [size, size],
-    });
+    var ring = el("div", { class: "ring", "data-testid": "outfall-cluster" });
+    ring.style.background = "conic-gradient(" + stops.join(", ") + ")";
+    ring.appendChild(el("span", {}, formatCount(c.count)));
+    var icon = L.divIcon({ className: "outfall-cluster", html: ring, iconSize: [size, size] });
     var marker = L.marker([c.lat, c.lon], {
       icon: icon,
       pane: "clusters",
@@ -250,7 +238,7 @@
     },
     onEachFeature: function (f, layer) {
       if (f.properties.level !== "city") {
-        layer.bindTooltip(f.properties.name + (f.properties.approximate ? "（示意）" : ""), {
+        layer.bindTooltip(Safe.text(f.properties.name + (f.properties.approximate ? "（示意）" : "")), {
           permanent: true,
           direction: "center",
           className: "boundary-label",
@@ -273,7 +261,7 @@
     },
     onEachFeature: function (f, layer) {
       var p = f.properties;
-      layer.bindTooltip(p.name + (p.approximate ? "（线位示意）" : ""), { sticky: true });
+      layer.bindTooltip(Safe.text(p.name + (p.approximate ? "（线位示意）" : "")), { sticky: true });
       layer.bindPopup(function () {
         return popup(p.name, [
           ["编码", p.code],
@@ -364,7 +352,7 @@
         p.segment === "river"
           ? "排口 → " + p.water_body + "（约 " + p.distance_m + " 米）"
           : p.unit + " → 排口（" + p.role_label + "）";
-      layer.bindTooltip(text, { sticky: true });
+      layer.bindTooltip(Safe.text(text), { sticky: true });
     },
   });
 

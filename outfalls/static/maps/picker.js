@@ -5,6 +5,7 @@
 (function () {
   "use strict";
 
+  Safe.guardLeaflet();
   var configNode = document.getElementById("picker-config");
   var lonInput = document.getElementById("id_lon");
   var latInput = document.getElementById("id_lat");
@@ -46,7 +47,7 @@
       return { color: "#3b8bd0", weight: 3, dashArray: f.properties.approximate ? "6 4" : null };
     },
     onEachFeature: function (f, layer) {
-      layer.bindTooltip(f.properties.name + (f.properties.approximate ? "（线位示意）" : ""), { sticky: true });
+      layer.bindTooltip(Safe.text(f.properties.name + (f.properties.approximate ? "（线位示意）" : "")), { sticky: true });
     },
   }).addTo(map);
   var marker = null;

@@ -2,6 +2,7 @@
  * context. Works without a base layer (MAP_BASE_LAYER=none): nothing is fetched from outside. */
 (function () {
   "use strict";
+  Safe.guardLeaflet();
   var node = document.getElementById("campaign-map-config");
   if (!node || !window.L) return;
   var config = JSON.parse(node.textContent);
@@ -28,7 +29,7 @@
     },
     onEachFeature: function (f, layer) {
       var p = f.properties;
-      layer.bindTooltip(p.name + "（" + p.bank + "，" + p.km + " km，" + (p.checked ? "已完成徒步排查" : "未完成") + "）");
+      layer.bindTooltip(Safe.text(p.name + "（" + p.bank + "，" + p.km + " km，" + (p.checked ? "已完成徒步排查" : "未完成") + "）"));
     },
   }).addTo(map);
   var tracks = L.geoJSON(null, { style: { color: "#2e7d32", weight: 2, dashArray: "2 4" } }).addTo(map);
@@ -50,11 +51,8 @@
     },
     onEachFeature: function (f, layer) {
       var p = f.properties;
-      var box = document.createElement("div");
-      var link = document.createElement("a");
-      link.href = p.url;
-      link.textContent = p.number;
-      box.appendChild(link);
+      var box = Safe.el("div");
+      box.appendChild(Safe.el("a", { href: p.url }, p.number));
       box.appendChild(document.createTextNode(" · " + (config.labels[p.outcome] || p.outcome)));
       layer.bindPopup(box);
     },

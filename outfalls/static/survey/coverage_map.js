@@ -2,14 +2,10 @@
  * (pending in red, escalated in orange). No base layer: nothing is fetched from outside. */
 (function () {
   "use strict";
+  Safe.guardLeaflet();
   var node = document.getElementById("coverage-map-data");
   if (!node || !window.L) return;
   var data = JSON.parse(node.textContent);
-  function esc(text) {
-    return String(text).replace(/[&<>"']/g, function (c) {
-      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
-    });
-  }
   var map = L.map("coverage-map", { minZoom: 3, maxZoom: 19 });
   map.attributionControl.setPrefix(false);
   L.control.scale({ imperial: false }).addTo(map);
@@ -18,14 +14,22 @@
   (data.rivers || []).forEach(function (r) {
     rivers.addData({ type: "Feature", properties: { name: r.name }, geometry: r.geometry });
   });
-  rivers.eachLayer(function (l) { l.bindTooltip(esc(l.feature.properties.name)); });
+  rivers.eachLayer(function (l) { l.bindTooltip(Safe.text(l.feature.properties.name)); });
   var tracks = L.geoJSON(null, { style: { color: "#2e7d32", weight: 2, dashArray: "4 4" } }).addTo(map);
   (data.tracks || []).forEach(function (g) { if (g) tracks.addData(g); });
   var points = L.layerGroup().addTo(map);
   (data.points || []).forEach(function (p) {
     var colour = p.escalated ? "#f0a020" : "#d62728";
     var marker = L.circleMarker([p.lat, p.lon], { radius: 6, color: colour, fillColor: colour, fillOpacity: 0.8, weight: 1 });
-    marker.bindPopup("<strong>" + esc(p.number) + "</strong><br>" + esc(p.outcome) + "<br>" + esc(p.campaign) + '<br><a href="' + data.point_url.replace("/0/", "/" + p.id + "/") + '">疑似点详情</a>');
+    var box = Safe.el("div");
+    box.appendChild(Safe.el("strong", {}, p.number));
+    [p.outcome, p.campaign].forEach(function (line) {
+      box.appendChild(Safe.el("br"));
+      box.appendChild(document.createTextNode(line));
+    });
+    box.appendChild(Safe.el("br"));
+    box.appendChild(Safe.el("a", { href: data.point_url.replace("/0/", "/" + p.id + "/") }, "疑似点详情"));
+    marker.bindPopup(box);
     marker.addTo(points);
     bounds.extend([p.lat, p.lon]);
   });

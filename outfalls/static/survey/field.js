@@ -9,6 +9,7 @@
 (function () {
   "use strict";
 
+  Safe.guardLeaflet();
   var config = JSON.parse(document.getElementById("field-config").textContent);
   var DB_NAME = "outfalls-field";
   var STORE = "queue";
@@ -236,7 +237,7 @@
   var marker = null;
   config.points.forEach(function (p) {
     L.circleMarker([p.lat, p.lon], { radius: 6, weight: 1, color: "#333", fillOpacity: 0.9, fillColor: config.colours[p.outcome] })
-      .bindTooltip(p.number).addTo(pointLayer);
+      .bindTooltip(Safe.text(p.number)).addTo(pointLayer);
   });
   if (config.points.length) {
     map.fitBounds(L.latLngBounds(config.points.map(function (p) { return [p.lat, p.lon]; })).pad(0.2), { maxZoom: 16 });
@@ -737,11 +738,13 @@
   renderList();
   flush();
 
-  if ("serviceWorker" in navigator && window.FIELD_SW) {
-    navigator.serviceWorker.register(window.FIELD_SW, { scope: "/survey/" }).then(function () {
+  var offline = $("field-offline");
+  if ("serviceWorker" in navigator && offline && offline.dataset.sw) {
+    var assets = (offline.dataset.static || "").split(/\s+/).filter(Boolean);
+    navigator.serviceWorker.register(offline.dataset.sw, { scope: "/survey/" }).then(function () {
       return navigator.serviceWorker.ready;
     }).then(function (registration) {
-      if (registration.active) registration.active.postMessage({ cache: [location.pathname].concat(window.FIELD_STATIC || []) });
+      if (registration.active) registration.active.postMessage({ cache: [location.pathname].concat(assets) });
     }).catch(function () {});
   }
 

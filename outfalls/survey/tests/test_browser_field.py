@@ -41,13 +41,15 @@ def test_field_check_offline_queue_then_sent_once(live_server):
 
         # The list sorted by distance from the phone: the point we stand on comes first.
         page.click("#locate-list")
-        page.wait_for_function("document.getElementById('list-position').textContent.includes('当前位置')")
+        page.wait_for_function(
+            "() => document.getElementById('list-position').textContent.includes('当前位置')"
+        )
         first = page.locator("#point-list button").first
         assert first.get_attribute("data-point-id") == str(point.pk)
         first.click()
 
         page.click("#locate")
-        page.wait_for_function("document.getElementById('accuracy').textContent.includes('8 米')")
+        page.wait_for_function("() => document.getElementById('accuracy').textContent.includes('8 米')")
         assert abs(float(page.input_value("#lat")) - point.lat) < 1e-5
         page.set_input_files(
             "#photo_close",
@@ -74,7 +76,7 @@ def test_field_check_offline_queue_then_sent_once(live_server):
         page.fill("#staff", "王建国、李娜")
 
         # The page is cached by the service worker before the signal goes.
-        page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null")
+        page.wait_for_function("() => navigator.serviceWorker && navigator.serviceWorker.controller !== null")
         for _ in range(50):
             if page.evaluate("caches.match(location.pathname).then(r => !!r)"):
                 break
@@ -133,12 +135,12 @@ def test_campaign_page_map_without_base_layer(live_server, browser_page):  # noq
     page.click("[data-testid=nav-campaigns]")
     page.click(f"text={campaign.name}")
     page.wait_for_function(
-        f"document.getElementById('campaign-map').dataset.points === '{campaign.points.count()}'"
+        f"() => document.getElementById('campaign-map').dataset.points === '{campaign.points.count()}'"
     )
     escalated = campaign.points.filter(outcome="escalated").count()
     assert page.locator("path.outcome-escalated").count() == escalated
     page.wait_for_function(
-        f"document.getElementById('campaign-map').dataset.reaches === '{campaign.reaches.count()}'"
+        f"() => document.getElementById('campaign-map').dataset.reaches === '{campaign.reaches.count()}'"
     )
     assert outside == []
 
@@ -159,10 +161,10 @@ def test_walked_track_recorded_and_sent(live_server):
         page.select_option("#track-river", str(river.pk))
         page.select_option("#track-bank", "right")
         page.click("[data-testid=track-toggle]")
-        page.wait_for_function("document.getElementById('track-status').dataset.points === '1'")
+        page.wait_for_function("() => document.getElementById('track-status').dataset.points === '1'")
         for n, (lon, lat) in enumerate(walk[1:], start=2):
             context.set_geolocation({"longitude": lon, "latitude": lat, "accuracy": 5})
-            page.wait_for_function(f"document.getElementById('track-status').dataset.points === '{n}'")
+            page.wait_for_function(f"() => document.getElementById('track-status').dataset.points === '{n}'")
         page.click("[data-testid=track-toggle]")
         wait_count(page, "#sent-count", 1)
         wait_count(page, "#queue-count", 0)
