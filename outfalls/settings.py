@@ -413,8 +413,10 @@ def csp_tile_sources(base_layer, tianditu_key, tile_url):
     return []
 
 
-CSP_REPORT_ONLY = env_bool("CSP_REPORT_ONLY", False)
-CSP_REPORT_URI = env("CSP_REPORT_URI", "").strip()
+# Read into module-private names: django-csp's system check refuses any Django setting named CSP_* (its pre-4.0
+# settings), and `manage.py migrate`, `check` and the task worker run the system checks.
+_csp_report_only = env_bool("CSP_REPORT_ONLY", False)
+_csp_report_uri = env("CSP_REPORT_URI", "").strip()
 _csp = {
     "DIRECTIVES": {
         "default-src": [SELF],
@@ -429,9 +431,9 @@ _csp = {
         "base-uri": [SELF],
         "form-action": [SELF],
         "frame-ancestors": [NONE],
-        "report-uri": CSP_REPORT_URI or None,
+        "report-uri": _csp_report_uri or None,
     }
 }
 # CSP_REPORT_ONLY: the browser only reports what the policy would block (to try it on a running install).
-CONTENT_SECURITY_POLICY = None if CSP_REPORT_ONLY else _csp
-CONTENT_SECURITY_POLICY_REPORT_ONLY = _csp if CSP_REPORT_ONLY else None
+CONTENT_SECURITY_POLICY = None if _csp_report_only else _csp
+CONTENT_SECURITY_POLICY_REPORT_ONLY = _csp if _csp_report_only else None

@@ -113,3 +113,15 @@ def test_report_only_switch_and_tile_host_from_the_environment():
     )
     assert report_only is None
     assert enforced["DIRECTIVES"]["img-src"] == ["'self'", "data:", "https://tiles.gov.example"]
+
+
+def test_the_system_checks_pass():
+    """`manage.py migrate` (make run), `check` and the task worker run Django's system checks; django-csp's
+    refuses its pre-4.0 setting names (CSP_*), which once stopped all three."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("check", stdout=out)
+    assert "no issues" in out.getvalue()
