@@ -75,12 +75,17 @@ def interpret(file, *, filename, user, crs="cgcs2000", progress=None, validate=T
             result.action = Action.UPDATE if result.changes else Action.UNCHANGED
             reported_notes(reader, result, outfall)
             if validate and result.action == Action.UPDATE:
-                _check_row(reader, result, *_updated_outfall(result, outfall), user=user, city=resolver.city)
+                changed, old = _updated_outfall(result, outfall)
+                _check_row(
+                    reader, result, changed, old, user=user, city=resolver.city, fields=changed._import_fields
+                )
     for result in results:
         if result.action in (Action.NEW, Action.DUPLICATE):
             reported_notes(reader, result)
             if validate:
-                _check_row(reader, result, _new_outfall(result, None), None, user=user, city=resolver.city)
+                outfall = _new_outfall(result, None)
+                fields = services.set_fields(outfall)
+                _check_row(reader, result, outfall, None, user=user, city=resolver.city, fields=fields)
     if validate:
         _check_national_codes(reader, results)
     counts = {action: 0 for action in Action.LABELS}
@@ -129,11 +134,10 @@ def _where(reader, number, field):
     return reader.where(number, key)
 
 
-def _check_row(reader, result, outfall, old, *, user, city):
+def _check_row(reader, result, outfall, old, *, user, city, fields):
     """The registry's rules for the outfall a row would write; each failure is the row's error."""
-    for field, message in services.validate_outfall(
-        outfall, user=user, old=old, unique=False, city=city
-    ).items():
+    errors = services.validate_outfall(outfall, user=user, old=old, unique=False, city=city, fields=fields)
+    for field, message in errors.items():
         result.error(f"{_where(reader, result.number, field)}：{message}")
 
 

@@ -248,6 +248,16 @@ def set_rectification_measure(outfall, measure, *, user, reason, workflow=Workfl
 # Relations: always set from rows the caller read (form choices limited to the user's scope, resolved import
 # names, survey and tracing objects), so clean_fields need not query each of them again.
 RELATIONS = ("county", "town", "village", "water_body", "responsible_entity", "merged_into")
+_FIELD_NAMES = {f.name for f in Outfall._meta.concrete_fields}
+_DEFAULTS = {f.attname: (f.name, f.get_default()) for f in Outfall._meta.concrete_fields}
+
+
+def set_fields(outfall):
+    """The fields of a new outfall that hold something else than their default (what its field checks need to
+    look at: a default is valid by construction)."""
+    return {name for attname, (name, default) in _DEFAULTS.items() if getattr(outfall, attname) != default}
+
+
 PLACEMENT_FIELDS = ("lon", "lat", "county_id", "water_body_id")
 SNAPSHOT_FIELDS = (
     *(f"{n}_id" if n == "merged_into" else n for n in STATE_FIELDS),
@@ -299,18 +309,22 @@ def _state_errors(outfall, old, errors):
             errors[name] = STATE_FIELD_SOURCE[name] + "，不能在此修改。"
 
 
-def validate_outfall(outfall, *, user, old=UNSET, unique=True, city=None):
+def validate_outfall(outfall, *, user, old=UNSET, unique=True, city=None, fields=None):
     """Every rule an outfall keeps when it is saved, as {field: message} (empty when it may be saved): the
     model's field checks and clean(), the state that only workflows change, the approval fields only the city
     sets, and coordinates inside the city. save_outfall (forms, survey, tracing) and the imports (per row, so
     the message names the row and column) ask the same function. old: snapshot() of the outfall before the
     change (read from the database when not given); unique=False leaves uniqueness to the caller (an import
-    checks it for the whole file at once); city: checks.city_bounds(), read once by a caller of many."""
+    checks it for the whole file at once); city: checks.city_bounds(), read once by a caller of many;
+    fields: the field checks only for these (what an import row set; clean() and the rules below always
+    run), None for all."""
     if old is UNSET:
         old = _stored(outfall)
     errors = {}
     outfall.normalise()
     exclude = [*RELATIONS, *([] if outfall.code else ["code"])]
+    if fields is not None:
+        exclude += [name for name in _FIELD_NAMES if name not in fields]
     try:
         outfall.full_clean(exclude=exclude, validate_unique=unique)
     except ValidationError as error:
@@ -417,7 +431,8 @@ def save_outfalls(
     problems = []
     city = checks.city_bounds()
     for outfall, old in [*((o, None) for o in new), *updates]:
-        errors = validate_outfall(outfall, user=user, old=old, unique=False, city=city)
+        fields = set_fields(outfall) if old is None else set(update_fields)
+        errors = validate_outfall(outfall, user=user, old=old, unique=False, city=city, fields=fields)
         if errors:
             problems += error_lines(errors, f"{label(outfall)}：")
     problems += _national_code_conflicts([*new, *(o for o, _ in updates)], label)
