@@ -244,6 +244,12 @@ AXES_VERBOSE = False
 
 # API tokens (core.ApiToken): each login at /api/v1/auth/token/ issues a new one that lasts this many days.
 API_TOKEN_LIFETIME_DAYS = int(env("API_TOKEN_LIFETIME_DAYS", "30"))
+# HTTP Basic (user name and password) on the OGC API, for GIS clients without tokens (docs/ogcapi.md):
+# "https" (default): only over HTTPS, or from this machine; "always": over plain HTTP too (an intranet without
+# TLS, where the password crosses the network readable); "off": never.
+OGCAPI_BASIC_AUTH = env("OGCAPI_BASIC_AUTH", "https").strip().lower()
+if OGCAPI_BASIC_AUTH not in ("https", "always", "off"):
+    raise ImproperlyConfigured("OGCAPI_BASIC_AUTH must be https, always or off.")
 # A user's active tokens beyond this many: the oldest is revoked when a new one is issued.
 API_TOKEN_MAX_PER_USER = int(env("API_TOKEN_MAX_PER_USER", "20"))
 

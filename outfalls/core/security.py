@@ -82,10 +82,15 @@ def lockout_message():
 
 def lockout_response(request, original_response=None, credentials=None):
     """What a locked-out login gets (axes' AXES_LOCKOUT_CALLABLE): 429 with a Chinese message, as JSON
-    ``{"detail": ...}`` on the API and as the login page otherwise."""
+    ``{"detail": ...}`` on the API, ``{"code", "description"}`` on the OGC API (HTTP Basic) and as the login
+    page otherwise."""
     message = lockout_message()
     if request.path.startswith("/api/"):
         response = JsonResponse({"detail": message}, status=429)
+    elif request.path.startswith("/ogcapi/"):
+        # The OGC API's error shape (maps/ogc.py): a GIS client logging in with HTTP Basic.
+        body = {"code": "TooManyRequests", "description": message}
+        response = JsonResponse(body, status=429, json_dumps_params={"ensure_ascii": False})
     else:
         username = get_client_username(request, credentials) or ""
         form = AuthenticationForm(request, initial={"username": username[:150]})
@@ -147,7 +152,7 @@ def login_channel(request):
     path = getattr(request, "path", "") or ""
     if path.startswith(reverse("admin:index")):
         return LoginChannel.ADMIN
-    if path.startswith("/api/"):
+    if path.startswith(("/api/", "/ogcapi/")):
         return LoginChannel.API
     return LoginChannel.WEB
 

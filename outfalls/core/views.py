@@ -20,6 +20,7 @@ from django.views.generic import DetailView, ListView
 
 from . import jobs
 from .choices import JobStatus
+from .downloads import attachment
 from .filters import JurisdictionFilter
 from .forms import fast_selects, style_form
 from .models import Attachment, Job, Jurisdiction
@@ -201,4 +202,7 @@ def job_download(request, pk):
         handle = default_storage.open(stored, "rb")
     except FileNotFoundError:
         raise Http404
-    return FileResponse(handle, as_attachment=True, filename=job.result.get("filename") or Path(stored).name)
+    filename = job.result.get("filename") or Path(stored).name
+    response = FileResponse(handle, as_attachment=True, filename=filename)
+    response["Content-Disposition"] = attachment(filename)
+    return response

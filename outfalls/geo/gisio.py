@@ -31,6 +31,7 @@ Shapefile (UTF-8 ``.dbf`` with a ``.cpg`` and a ``.prj``, field names cut to 10 
 """
 
 import csv
+import datetime as dt
 import io
 import json
 import math
@@ -50,6 +51,7 @@ from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
 from . import archives
+from .shapes import rfc7946
 
 #: The stored coordinate system: CGCS2000 geographic.
 TARGET_CRS = "EPSG:4490"
@@ -625,9 +627,14 @@ def shapefile_field_names(fields, preferred=None):
 
 
 def _column(values):
-    """(numpy column, null mask or None) for pyogrio: bool, int, float or text; None is null."""
+    """(numpy column, null mask or None) for pyogrio: bool, int, float, date or text; None is null.
+
+    Dates (datetime.date, not datetime) become a datetime64[D] column, which GDAL writes as a Date field
+    (GeoPackage DATE, Shapefile D), with NaT for a missing date."""
     present = [v for v in values if v is not None]
     mask = np.array([v is None for v in values], dtype=bool) if len(present) < len(values) else None
+    if present and all(isinstance(v, dt.date) and not isinstance(v, dt.datetime) for v in present):
+        return np.array([np.datetime64("NaT") if v is None else np.datetime64(v, "D") for v in values]), None
     if present and all(isinstance(v, bool | np.bool_) for v in present):
         return np.array([bool(v) for v in values], dtype=bool), mask
     if present and all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in present):
@@ -773,7 +780,7 @@ def _geojson_bytes(features, fields, layer):
             {
                 "type": "Feature",
                 "properties": {name: _json_value(f.properties.get(name)) for name in fields},
-                "geometry": f.geometry,
+                "geometry": rfc7946(f.geometry),
             }
             for f in features
         ],

@@ -32,6 +32,23 @@ def shape_of(geojson):
     return geom
 
 
+_POLYGONAL = ("Polygon", "MultiPolygon", "GeometryCollection")
+
+
+def rfc7946(geojson):
+    """A GeoJSON geometry dict whose polygon rings follow RFC 7946 §3.1.6 (the right-hand rule: exterior
+    rings counterclockwise, holes clockwise). Points and lines, None and unreadable geometry are returned
+    as they are."""
+    if not isinstance(geojson, dict) or geojson.get("type") not in _POLYGONAL:
+        return geojson
+    try:
+        geom = shape(geojson)
+    except (ValueError, TypeError, AttributeError, KeyError, shapely.errors.GEOSException):
+        return geojson
+    oriented = shapely.orient_polygons(geom, exterior_cw=False)
+    return shapely.geometry.mapping(oriented) if not oriented.equals_exact(geom, 0) else geojson
+
+
 def contains(geom, lon, lat):
     """True when the point lies inside geom (a point on the boundary does not count)."""
     return bool(shapely.contains_xy(geom, lon, lat))

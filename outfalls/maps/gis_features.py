@@ -50,11 +50,8 @@ OUTFALL_FIELDS = (
     ("rect_meas", "整治类型", lambda o: _label(o, "rectification_measure")),
     ("rect_stat", "整治进展", lambda o: _label(o, "rectification_status")),
     ("registered", "已完成登记建档", lambda o: _yes_no(o.registered)),
-    (
-        "appr_date",
-        "设置审批或排污许可批准时间",
-        lambda o: o.approval_date.isoformat() if o.approval_date else None,
-    ),
+    # A date (a Date field in GeoPackage and Shapefile, YYYY-MM-DD in GeoJSON, KML and the OGC API).
+    ("appr_date", "设置审批或排污许可批准时间", lambda o: o.approval_date),
     ("appr_no", "审批或登记文号", lambda o: o.approval_number or None),
     ("permit_no", "排污许可证编号", lambda o: o.permit_number or None),
     ("sign", "已设置标识牌", lambda o: _yes_no(o.sign_installed)),

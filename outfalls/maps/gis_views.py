@@ -19,10 +19,10 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_safe
 from shapely.geometry import shape
 
+from outfalls.core.downloads import attachment
 from outfalls.core.forms import BootstrapMixin
 from outfalls.core.models import Jurisdiction
 from outfalls.core.views import apply_filter
@@ -384,7 +384,8 @@ def export_outfalls(request, fmt):
     handle.seek(0)
     _, suffix, content_type, _ = gisio.FORMATS[fmt]
     stamp = timezone.localdate().strftime("%Y%m%d")
-    filename = f"入河排污口-{subject}-{stamp}{'.shp' if fmt == 'shp' else ''}{suffix}"
+    kind = ".shp" if fmt == "shp" else ""
+    filename = f"入河排污口-{subject}-{stamp}{kind}{suffix}"
     response = FileResponse(handle, content_type=content_type)
-    response["Content-Disposition"] = content_disposition_header(True, filename)
+    response["Content-Disposition"] = attachment(filename, f"outfalls-{code or 'all'}-{stamp}{kind}{suffix}")
     return response

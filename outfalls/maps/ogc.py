@@ -18,28 +18,31 @@ Who sees what:
 """
 
 import datetime as dt
-from dataclasses import dataclass
+import ipaddress
+from functools import wraps
 from urllib.parse import urlencode
 
-import django_filters
-import shapely
 from django.conf import settings
-from django.db.models import Max, Min, Q
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
-from django.views.decorators.http import require_safe
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework.exceptions import AuthenticationFailed
-from shapely.geometry import box, shape
 
 from outfalls.core import params
-from outfalls.core.authentication import BearerTokenAuthentication, TokenAuthentication
-from outfalls.registry.classification import Level2, TypeCode
-from outfalls.registry.filters import OutfallFilter
-from outfalls.registry.models import ProtectedArea, Section, WaterBody
+from outfalls.core.authentication import (
+    BearerTokenAuthentication,
+    Locked,
+    TokenAuthentication,
+    basic_credentials,
+    user_for_password,
+)
+from outfalls.core.downloads import attachment
+from outfalls.core.security import client_ip
 
-from . import gis_features
+from . import gis_features, ogc_styles
+from .ogc_collections import COLLECTIONS
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 CONFORMANCE = (
@@ -52,6 +55,7 @@ JSON = "application/json"
 GEOJSON = "application/geo+json"
 HTML = "text/html"
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
+SCHEMA = "application/schema+json"
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 5000
 STANDARD_ITEM_PARAMS = ("f", "bbox", "bbox-crs", "crs", "limit", "offset", "datetime")
@@ -64,19 +68,49 @@ class OgcError(Exception):
 
 
 # Clients ------------------------------------------------------------------------------------------------
-def client_user(request):
-    """The token's user when an Authorization header is sent, else the session's (maybe anonymous).
+def _basic_allowed(request):
+    """HTTP Basic per OGCAPI_BASIC_AUTH: over HTTPS, or from this machine (a local run, the tests)."""
+    mode = settings.OGCAPI_BASIC_AUTH
+    if mode == "always":
+        return True
+    if mode == "off":
+        return False
+    if request.is_secure():
+        return True
+    address = client_ip(request)
+    return bool(address) and ipaddress.ip_address(address).is_loopback
 
-    A wrong token is a 401, never a silent downgrade to the anonymous view.
+
+def client_user(request):
+    """The user of the Authorization header (``Token``/``Bearer`` key, or ``Basic`` user name and password),
+    else the session's (maybe anonymous).
+
+    Wrong credentials are a 401, never a silent downgrade to the anonymous view; a locked-out name or
+    address is a 429 (django-axes' middleware answers it, core/security.py).
     """
-    for auth in (TokenAuthentication(), BearerTokenAuthentication()):
-        try:
+    try:
+        credentials = basic_credentials(request)
+        if credentials is not None:
+            if not _basic_allowed(request):
+                raise OgcError(
+                    401,
+                    "Unauthorized",
+                    "用户名和密码只能经 HTTPS 发送（或改用令牌：Authorization: Token <令牌>）。"
+                    if settings.OGCAPI_BASIC_AUTH == "https"
+                    else "本服务不接受用户名和密码，请改用令牌（Authorization: Token <令牌>）。",
+                )
+            user = user_for_password(request, *credentials)
+            request.user = user  # filters read the user from the request (place choices)
+            return user
+        for auth in (TokenAuthentication(), BearerTokenAuthentication()):
             result = auth.authenticate(request)
-        except AuthenticationFailed as error:
-            raise OgcError(401, "Unauthorized", str(error.detail))
-        if result is not None:
-            request.user = result[0]  # filters read the user from the request (place choices)
-            return result[0]
+            if result is not None:
+                request.user = result[0]
+                return result[0]
+    except Locked as error:
+        raise OgcError(429, "TooManyRequests", str(error.detail))
+    except AuthenticationFailed as error:
+        raise OgcError(401, "Unauthorized", str(error.detail))
     return request.user
 
 
@@ -89,223 +123,6 @@ def wants_html(request, json_type=JSON):
             return True
         raise OgcError(400, "InvalidParameterValue", f"不支持的格式 f={f[:20]}，可选 json 或 html。")
     return request.get_preferred_type([json_type, JSON, HTML]) == HTML
-
-
-# Collections ---------------------------------------------------------------------------------------------
-def _label(obj, name):
-    return getattr(obj, f"get_{name}_display")() if getattr(obj, name) else None
-
-
-class PublicOutfallFilter(django_filters.FilterSet):
-    """The filters anonymous clients may use: only on public attributes (no search on unit names)."""
-
-    county = django_filters.CharFilter(field_name="county__code")
-    water_body = django_filters.ModelChoiceFilter(queryset=WaterBody.objects.defer("geometry"))
-    type_code = django_filters.ChoiceFilter(choices=TypeCode.choices)
-    type_level2 = django_filters.ChoiceFilter(choices=Level2.choices)
-
-
-@dataclass(frozen=True)
-class Collection:
-    id: str
-    title: str
-    description: str
-    points: bool  # lon/lat columns (bbox filtered in the database) or a GeoJSON column
-
-    def objects(self, user):
-        """(queryset, the attributes' definition) for this client."""
-        raise NotImplementedError
-
-    def filterset_class(self, user):
-        return None
-
-    def geometry(self, obj):
-        raise NotImplementedError
-
-    def properties(self, obj, fields):
-        raise NotImplementedError
-
-    def feature(self, obj, fields):
-        return {
-            "type": "Feature",
-            "id": obj.pk,
-            "geometry": self.geometry(obj),
-            "properties": self.properties(obj, fields),
-        }
-
-    def extent(self, queryset):
-        if self.points:
-            found = queryset.aggregate(Min("lon"), Max("lon"), Min("lat"), Max("lat"))
-            values = [found["lon__min"], found["lat__min"], found["lon__max"], found["lat__max"]]
-            return None if None in values else values
-        bounds = [shape(g).bounds for g in self.geometries(queryset).values() if g]
-        if not bounds:
-            return None
-        return [
-            min(b[0] for b in bounds),
-            min(b[1] for b in bounds),
-            max(b[2] for b in bounds),
-            max(b[3] for b in bounds),
-        ]
-
-    def geometries(self, queryset):
-        raise NotImplementedError
-
-    def in_bbox(self, queryset, bbox):
-        """The queryset (points) or the ordered list of ids (geometries) that intersect the bbox."""
-        minx, miny, maxx, maxy = bbox
-        if self.points:
-            lon = Q(lon__gte=minx, lon__lte=maxx) if minx <= maxx else Q(lon__gte=minx) | Q(lon__lte=maxx)
-            return queryset.filter(lon, lat__gte=miny, lat__lte=maxy)
-        area = _bbox_geometry(bbox)
-        shapely.prepare(area)
-        geometries = self.geometries(self.candidates(queryset, bbox))
-        return [pk for pk, g in geometries.items() if g and area.intersects(_shape_or_none(g))]
-
-    def candidates(self, queryset, bbox):
-        return queryset
-
-
-def _shape_or_none(geojson):
-    try:
-        return shape(geojson)
-    except (ValueError, TypeError, AttributeError):
-        return shapely.geometry.GeometryCollection()
-
-
-def _bbox_geometry(bbox):
-    minx, miny, maxx, maxy = bbox
-    if minx <= maxx:
-        return box(minx, miny, maxx, maxy)
-    return shapely.union(box(minx, miny, 180, maxy), box(-180, miny, maxx, maxy))
-
-
-class OutfallCollection(Collection):
-    def objects(self, user):
-        return gis_features.outfalls_for(user)
-
-    def filterset_class(self, user):
-        return PublicOutfallFilter if gis_features.is_public(user) else OutfallFilter
-
-    def geometry(self, obj):
-        return gis_features.point(obj)
-
-    def properties(self, obj, fields):
-        return gis_features.properties(obj, fields)
-
-
-def _water_fields():
-    return (
-        ("name", "名称", lambda w: w.name),
-        ("code", "水体编码", lambda w: w.code),
-        ("kind", "类型", lambda w: _label(w, "kind")),
-        ("basin", "流域", lambda w: w.basin or None),
-        ("parent", "汇入河流", lambda w: w.parent.name if w.parent_id else None),
-        ("target", "水质目标", lambda w: _label(w, "target_class")),
-        ("approx", "几何为示意", lambda w: w.geometry_approximate),
-    )
-
-
-class WaterBodyCollection(Collection):
-    def objects(self, user):
-        queryset = WaterBody.objects.select_related("parent").defer("parent__geometry").order_by("name", "pk")
-        return queryset, _water_fields()
-
-    def geometry(self, obj):
-        return obj.geometry or None
-
-    def properties(self, obj, fields):
-        return {key: getter(obj) for key, _, getter in fields}
-
-    def geometries(self, queryset):
-        return dict(queryset.values_list("pk", "geometry"))
-
-
-def _section_fields():
-    return (
-        ("name", "断面名称", lambda s: s.name),
-        ("level", "级别", lambda s: _label(s, "level")),
-        ("water_body", "所在水体", lambda s: s.water_body.name),
-        ("water_code", "水体编码", lambda s: s.water_body.code),
-        ("county", "所在县区", lambda s: s.county.name if s.county_id else None),
-        ("target", "水质目标", lambda s: _label(s, "target_class")),
-        ("chainage", "沿程距离（公里）", lambda s: s.chainage_km),
-        ("approx", "位置为示意", lambda s: s.location_approximate),
-    )
-
-
-class SectionCollection(Collection):
-    def objects(self, user):
-        queryset = Section.objects.select_related("water_body", "county").defer(
-            "water_body__geometry", "county__boundary"
-        )
-        return queryset.order_by("water_body__name", "chainage_km", "pk"), _section_fields()
-
-    def geometry(self, obj):
-        return {"type": "Point", "coordinates": [obj.lon, obj.lat]}
-
-    def properties(self, obj, fields):
-        return {key: getter(obj) for key, _, getter in fields}
-
-
-def _protected_fields():
-    return (
-        ("name", "名称", lambda a: a.name),
-        ("kind", "类型代码", lambda a: a.kind),
-        ("kind_label", "类型", lambda a: a.get_kind_display()),
-        ("source", "来源", lambda a: a.source or None),
-        ("approx", "范围为示意", lambda a: a.approximate),
-    )
-
-
-class ProtectedAreaCollection(Collection):
-    def objects(self, user):
-        return ProtectedArea.objects.order_by("kind", "name", "pk"), _protected_fields()
-
-    def geometry(self, obj):
-        return obj.geometry
-
-    def properties(self, obj, fields):
-        return {key: getter(obj) for key, _, getter in fields}
-
-    def geometries(self, queryset):
-        return dict(queryset.values_list("pk", "geometry"))
-
-    def extent(self, queryset):
-        found = queryset.aggregate(Min("min_lon"), Min("min_lat"), Max("max_lon"), Max("max_lat"))
-        values = [found["min_lon__min"], found["min_lat__min"], found["max_lon__max"], found["max_lat__max"]]
-        return None if None in values else values
-
-    def candidates(self, queryset, bbox):
-        minx, miny, maxx, maxy = bbox
-        lat = Q(max_lat__gte=miny, min_lat__lte=maxy)
-        lon = (
-            Q(max_lon__gte=minx, min_lon__lte=maxx)
-            if minx <= maxx
-            else Q(max_lon__gte=minx) | Q(min_lon__lte=maxx)
-        )
-        return queryset.filter(lat, lon)
-
-
-COLLECTIONS = {
-    c.id: c
-    for c in (
-        OutfallCollection(
-            "outfalls",
-            "入河排污口",
-            "入河排污口（点）。未登录只含已公开的保留排口及其公开信息；凭令牌访问为本人管辖范围内的全部排口。",
-            points=True,
-        ),
-        WaterBodyCollection("water-bodies", "受纳水体", "受纳水体（河流、湖库）的走向或范围。", points=False),
-        SectionCollection("sections", "考核断面", "国考、省考、市考断面位置（点）。", points=True),
-        ProtectedAreaCollection(
-            "protected-areas",
-            "特殊保护区域",
-            "饮用水水源保护区、泉域重点保护区、自然保护区、生态保护红线等范围（面）。",
-            points=False,
-        ),
-    )
-}
 
 
 def _collection(collection_id):
@@ -398,15 +215,37 @@ def _error(request, error, html=False):
     else:
         response = _json({"code": error.code, "description": error.description}, status=error.status)
     if error.status == 401:
-        response["WWW-Authenticate"] = 'Token realm="ogcapi"'
+        # A token, or a user name and password where OGCAPI_BASIC_AUTH allows it.
+        schemes = ["Token", "Bearer"] + (["Basic"] if _basic_allowed(request) else [])
+        response["WWW-Authenticate"] = ", ".join(f'{scheme} realm="ogcapi"' for scheme in schemes)
+    if error.status == 405:
+        response["Allow"] = "GET, HEAD"
     return _finish(response)
+
+
+SAFE_METHODS = ("GET", "HEAD")
+
+
+def read_only(view):
+    """GET and HEAD only: anything else is a JSON 405 (never Django's CSRF page: nothing here reads a
+    cookie-authenticated POST, so the views are exempt from the CSRF check that would answer first)."""
+
+    @csrf_exempt
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if request.method not in SAFE_METHODS:
+            error = OgcError(405, "MethodNotAllowed", f"不支持 {request.method[:10]} 请求，本服务只读（GET）。")
+            return _error(request, error)
+        return view(request, *args, **kwargs)
+
+    return wrapped
 
 
 def ogc_view(json_type=JSON):
     """Views return (data, template, context); JSON or HTML is chosen here, errors become OGC exceptions."""
 
     def decorate(view):
-        @require_safe
+        @read_only
         def wrapped(request, *args, **kwargs):
             html = False
             try:
@@ -506,6 +345,19 @@ def _collection_document(request, collection, user):
         "itemType": "feature",
         "crs": [CRS84],
     }
+    document["links"].append(
+        _link(
+            _url(request, "queryables", collection.id),
+            "http://www.opengis.net/def/rel/ogc/1.0/queryables",
+            SCHEMA,
+            "可筛选的属性（Queryables）",
+        )
+    )
+    if collection.styled:
+        for style in ogc_styles.STYLES.values():
+            document["links"].append(
+                _link(_url(request, "style", collection.id, style.suffix), "stylesheet", style.media_type, style.title)
+            )
     if extent:
         document["extent"] = {"spatial": {"bbox": [extent], "crs": CRS84}}
     return document
@@ -635,13 +487,56 @@ def item(request, user, collection_id, feature_id):
     return data, "maps/ogc_item.html", {"collection": c, "rows": rows}
 
 
-@require_safe
+@ogc_view(SCHEMA)
+def queryables(request, user, collection_id):
+    """The properties a client may filter on, as query parameters named after them (a JSON Schema, as OGC
+    API - Features Part 3 describes queryables): GDAL's and QGIS's where clauses on them go to the server."""
+    c = _collection(collection_id)
+    _, fields = c.objects(user)
+    properties = c.queryables(user, fields)
+    data = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": _url(request, "queryables", c.id),
+        "type": "object",
+        "title": f"{c.title}：可筛选的属性",
+        "description": "每个属性可作为同名查询参数，取值可为显示的名称或代码；取值不存在时返回 400。",
+        "properties": properties,
+        "additionalProperties": False,
+    }
+    rows = [(name, schema["title"], "、".join(schema.get("enum", [])[:30])) for name, schema in properties.items()]
+    return data, "maps/ogc_queryables.html", {"collection": c, "rows": rows}
+
+
+@read_only
+def style(request, collection_id, suffix):
+    """A style file for the collection (QGIS .qml, OGC SLD 1.0), to download and load in a GIS client."""
+    c = COLLECTIONS.get(collection_id)
+    chosen = ogc_styles.STYLES.get(suffix)
+    if c is None or not c.styled or chosen is None:
+        return _error(request, OgcError(404, "NotFound", f"集合“{collection_id[:40]}”没有 {suffix[:10]} 样式。"))
+    response = HttpResponse(chosen.render(), content_type=f"{chosen.media_type}; charset=utf-8")
+    response["Content-Disposition"] = attachment(f"入河排污口样式.{suffix}", f"outfalls-style.{suffix}")
+    return _finish(response)
+
+
+@ogc_view()
+def not_found(request, user, path):
+    """Any other path under /ogcapi/: the API's own 404 (JSON, or HTML for a browser)."""
+    raise OgcError(404, "NotFound", f"没有这个资源：/ogcapi/{path[:60]}。可从 /ogcapi/ 入口页查看可用资源。")
+
+
+@read_only
 def api(request):
-    """The OpenAPI 3.0 definition of this API (the landing page's service-desc)."""
-    return _finish(_json(openapi(request), content_type=OPENAPI))
+    """The OpenAPI 3.0 definition of this API (the landing page's service-desc), for this client."""
+    try:
+        user = client_user(request)
+    except OgcError as error:
+        return _error(request, error)
+    return _finish(_json(openapi(request, user), content_type=OPENAPI))
 
 
-def openapi(request):
+def openapi(request, user):
+    """The OpenAPI document: the generic paths, and each collection's items path with its own filters."""
     server = request.build_absolute_uri(reverse("ogcapi:landing")).rstrip("/")
 
     def param(name, where, schema, description, required=False, **extra):
@@ -680,16 +575,26 @@ def openapi(request):
         ),
         param("offset", "query", {"type": "integer", "minimum": 0, "default": 0}, "从第几个要素开始"),
         param("datetime", "query", {"type": "string"}, "时间（这些集合没有时间属性，只检查格式）"),
-        *[
+    ]
+
+    def filter_params(c):
+        # This client's filters on the collection (anonymous clients have fewer on outfalls), each named
+        # after the property it filters (GDAL sends a where clause on that property as the parameter).
+        filterset_class = c.filterset_class(user)
+        if filterset_class is None:
+            return []
+        labels = {key: label for key, label, _ in c.objects(user)[1]}
+        return [
             param(
                 name,
                 "query",
                 {"type": "string"},
-                f"排口筛选：{name}（仅 outfalls；未登录只可用 county、water_body、type_code、type_level2）",
+                f"按“{labels.get(name) or filterset_class.base_filters[name].label or name}”筛选"
+                + ("（显示的名称或代码）" if name in labels else ""),
             )
-            for name in OutfallFilter.base_filters
-        ],
-    ]
+            for name in filterset_class.base_filters
+        ]
+
     collection_id = param(
         "collectionId", "path", {"type": "string", "enum": list(COLLECTIONS)}, "集合", required=True
     )
@@ -760,7 +665,28 @@ def openapi(request):
                 },
             }
         },
+        "/collections/{collectionId}/queryables": {
+            "get": {
+                "summary": "可筛选的属性",
+                "operationId": "queryables",
+                "parameters": [collection_id, f],
+                "responses": {
+                    "200": {"description": "JSON Schema", "content": {SCHEMA: {"schema": {"type": "object"}}}},
+                    "404": exception,
+                },
+            }
+        },
     }
+    items_responses = paths["/collections/{collectionId}/items"]["get"]["responses"]
+    for c in COLLECTIONS.values():
+        paths[f"/collections/{c.id}/items"] = {
+            "get": {
+                "summary": f"{c.title}的要素",
+                "operationId": f"items-{c.id}",
+                "parameters": [*item_params, *filter_params(c)],
+                "responses": items_responses,
+            }
+        }
     return {
         "openapi": "3.0.3",
         "info": {"title": TITLE, "version": "1.0.0", "description": "OGC API - Features Part 1: Core"},

@@ -21,7 +21,12 @@ from .models import DischargeUnit, Outfall, OutfallUnitLink, Section, SpatialFin
 
 
 class ScopedFilterSet(django_filters.FilterSet):
-    """Choices for jurisdictions come from what the requesting user can see (set on each form instance)."""
+    """Choices for jurisdictions come from what the requesting user can see (set on each form instance).
+
+    With ``narrow_towns`` (the pages' default) the town choices follow a chosen county's code.
+    """
+
+    narrow_towns = True
 
     @property
     def form(self):
@@ -45,7 +50,7 @@ class ScopedFilterSet(django_filters.FilterSet):
             counties = [(j.code, j.name) for j in places if j.level in COUNTY_LEVELS]
             form.fields["county"].choices = [("", "全部县区"), *counties]
         if "town" in wanted:
-            county = (self.data or {}).get("county")
+            county = (self.data or {}).get("county") if self.narrow_towns else None
             towns = [
                 (j.code, j.name)
                 for j in places

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from outfalls.core import jobs
 from outfalls.core.choices import JobStatus
+from outfalls.core.downloads import attachment
 from outfalls.core.forms import BootstrapMixin
 from outfalls.geo.coords import CRS_CHOICES
 
@@ -99,7 +100,9 @@ def import_detail(request, pk):
 def import_file(request, pk):
     """The original file, to whoever may see the import."""
     record = _record(request, pk)
-    return FileResponse(record.file.open("rb"), as_attachment=True, filename=record.filename)
+    response = FileResponse(record.file.open("rb"), as_attachment=True, filename=record.filename)
+    response["Content-Disposition"] = attachment(record.filename)
+    return response
 
 
 @login_required

@@ -10,10 +10,10 @@ from django.db.models import Count, Prefetch
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import content_disposition_header
 from django.views import View
 from django.views.decorators.http import require_POST
 
+from outfalls.core.downloads import attachment
 from outfalls.core.forms import add_service_errors
 from outfalls.core.scopes import scope_of
 from outfalls.core.services import add_attachment, attachments_for, labelled_status_changes
@@ -98,7 +98,7 @@ class OutfallExportView(LoginRequiredMixin, View):
         county = ledger_export.county_by_code(code) if code else None
         subject = ledger_export.export_subject(request.user, county)
         filename = ledger_export.export_filename(subject, fmt, as_of)
-        disposition = content_disposition_header(True, filename)
+        disposition = attachment(filename)
         if fmt == "csv":
             response = StreamingHttpResponse(
                 ledger_export.csv_lines(rows, as_of=as_of), content_type="text/csv; charset=utf-8"

@@ -14,11 +14,11 @@ from django.http import FileResponse, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, ListView
 
 from outfalls.core import params
+from outfalls.core.downloads import attachment
 from outfalls.core.forms import add_service_errors
 from outfalls.core.models import Attachment
 from outfalls.core.scopes import scope_of
@@ -92,7 +92,7 @@ def plan_export(request):
             ]
         )
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = content_disposition_header(True, f"一口一策整治方案-{today:%Y%m%d}.csv")
+    response["Content-Disposition"] = attachment(f"一口一策整治方案-{today:%Y%m%d}.csv")
     return response
 
 
@@ -432,7 +432,7 @@ def retained_export(request):
     handle.seek(0)
     filename = f"保留入河排污口清单-{subject}-{timezone.localdate():%Y%m%d}.xlsx"
     response = FileResponse(handle, content_type=ledger_export.XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = content_disposition_header(True, filename)
+    response["Content-Disposition"] = attachment(filename)
     return response
 
 

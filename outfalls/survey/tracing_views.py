@@ -11,10 +11,10 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from outfalls.core import params
+from outfalls.core.downloads import attachment
 from outfalls.core.forms import add_service_errors, error_text
 from outfalls.core.services import labelled_status_changes
 from outfalls.core.spreadsheets import csv_writer
@@ -329,7 +329,7 @@ def borrowed_export(request):
         )
     response = HttpResponse(buffer.getvalue().encode("utf-8"), content_type="text/csv; charset=utf-8")
     filename = f"借道排污清单-{timezone.localdate():%Y%m%d}.csv"
-    response["Content-Disposition"] = content_disposition_header(True, filename)
+    response["Content-Disposition"] = attachment(filename)
     return response
 
 
@@ -455,5 +455,5 @@ def progress_export(request, fmt):
         filename = f"排查溯源工作进度-{stamp}.xlsx"
     else:
         raise Http404
-    response["Content-Disposition"] = content_disposition_header(True, filename)
+    response["Content-Disposition"] = attachment(filename)
     return response
