@@ -87,9 +87,12 @@ def user_for_password(request, username, password):
     every request costs one password hash, not one per page, and a changed password or a deactivated user
     ends the remembered pair at once.
     """
-    key = "basic-auth:" + hmac.new(
-        settings.SECRET_KEY.encode(), f"{username}\0{password}".encode(), hashlib.sha256
-    ).hexdigest()
+    key = (
+        "basic-auth:"
+        + hmac.new(
+            settings.SECRET_KEY.encode(), f"{username}\0{password}".encode(), hashlib.sha256
+        ).hexdigest()
+    )
     remembered = cache.get(key)
     if remembered:
         user_id, password_hash = remembered

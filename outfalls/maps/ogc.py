@@ -234,7 +234,9 @@ def read_only(view):
     @wraps(view)
     def wrapped(request, *args, **kwargs):
         if request.method not in SAFE_METHODS:
-            error = OgcError(405, "MethodNotAllowed", f"不支持 {request.method[:10]} 请求，本服务只读（GET）。")
+            error = OgcError(
+                405, "MethodNotAllowed", f"不支持 {request.method[:10]} 请求，本服务只读（GET）。"
+            )
             return _error(request, error)
         return view(request, *args, **kwargs)
 
@@ -356,7 +358,12 @@ def _collection_document(request, collection, user):
     if collection.styled:
         for style in ogc_styles.STYLES.values():
             document["links"].append(
-                _link(_url(request, "style", collection.id, style.suffix), "stylesheet", style.media_type, style.title)
+                _link(
+                    _url(request, "style", collection.id, style.suffix),
+                    "stylesheet",
+                    style.media_type,
+                    style.title,
+                )
             )
     if extent:
         document["extent"] = {"spatial": {"bbox": [extent], "crs": CRS84}}
@@ -492,8 +499,8 @@ def queryables(request, user, collection_id):
     """The properties a client may filter on, as query parameters named after them (a JSON Schema, as OGC
     API - Features Part 3 describes queryables): GDAL's and QGIS's where clauses on them go to the server."""
     c = _collection(collection_id)
-    _, fields = c.objects(user)
-    properties = c.queryables(user, fields)
+    queryset, fields = c.objects(user)
+    properties = c.queryables(user, queryset, fields)
     data = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": _url(request, "queryables", c.id),
@@ -503,7 +510,9 @@ def queryables(request, user, collection_id):
         "properties": properties,
         "additionalProperties": False,
     }
-    rows = [(name, schema["title"], "、".join(schema.get("enum", [])[:30])) for name, schema in properties.items()]
+    rows = [
+        (name, schema["title"], "、".join(schema.get("enum", [])[:30])) for name, schema in properties.items()
+    ]
     return data, "maps/ogc_queryables.html", {"collection": c, "rows": rows}
 
 
@@ -513,7 +522,9 @@ def style(request, collection_id, suffix):
     c = COLLECTIONS.get(collection_id)
     chosen = ogc_styles.STYLES.get(suffix)
     if c is None or not c.styled or chosen is None:
-        return _error(request, OgcError(404, "NotFound", f"集合“{collection_id[:40]}”没有 {suffix[:10]} 样式。"))
+        return _error(
+            request, OgcError(404, "NotFound", f"集合“{collection_id[:40]}”没有 {suffix[:10]} 样式。")
+        )
     response = HttpResponse(chosen.render(), content_type=f"{chosen.media_type}; charset=utf-8")
     response["Content-Disposition"] = attachment(f"入河排污口样式.{suffix}", f"outfalls-style.{suffix}")
     return _finish(response)
@@ -671,7 +682,10 @@ def openapi(request, user):
                 "operationId": "queryables",
                 "parameters": [collection_id, f],
                 "responses": {
-                    "200": {"description": "JSON Schema", "content": {SCHEMA: {"schema": {"type": "object"}}}},
+                    "200": {
+                        "description": "JSON Schema",
+                        "content": {SCHEMA: {"schema": {"type": "object"}}},
+                    },
                     "404": exception,
                 },
             }

@@ -82,7 +82,9 @@ class LabelChoiceFilter(django_filters.Filter):
 
 
 def _water_choices():
-    return [(str(pk), name) for pk, name in WaterBody.objects.order_by("name", "pk").values_list("pk", "name")]
+    return [
+        (str(pk), name) for pk, name in WaterBody.objects.order_by("name", "pk").values_list("pk", "name")
+    ]
 
 
 def _county_choices():
@@ -242,7 +244,7 @@ class Collection:
     def candidates(self, queryset, bbox):
         return queryset
 
-    def queryables(self, user, fields):
+    def queryables(self, user, queryset, fields):
         """{parameter: JSON Schema} for the query parameters that filter on a property (OGC API - Features
         Part 3 queryables): named as the property, titled with its Chinese label, and the values it shows
         as an enum where they are a fixed list (codes are accepted as well)."""
@@ -250,7 +252,7 @@ class Collection:
         if filterset_class is None:
             return {}
         labels = {key: label for key, label, _ in fields}
-        filterset = filterset_class(request=_Request(user)) if _scoped(filterset_class) else filterset_class()
+        filterset = filterset_class(queryset=queryset, request=_Request(user))
         form = filterset.form
         result = {}
         for name in filterset_class.base_filters:
@@ -272,10 +274,6 @@ class _Request:
 
     def __init__(self, user):
         self.user = user
-
-
-def _scoped(filterset_class):
-    return hasattr(filterset_class, "_set_place_choices")
 
 
 class OutfallCollection(Collection):
@@ -408,7 +406,9 @@ class UnitCollection(Collection):
     """Discharge units in the user's scope (DischargeUnit.visible_to); none for anonymous clients."""
 
     def objects(self, user):
-        queryset = DischargeUnit.objects.visible_to(user) if _signed_in(user) else DischargeUnit.objects.none()
+        queryset = (
+            DischargeUnit.objects.visible_to(user) if _signed_in(user) else DischargeUnit.objects.none()
+        )
         queryset = queryset.select_related("county").defer("county__boundary").order_by("name", "pk")
         return queryset, _unit_fields()
 

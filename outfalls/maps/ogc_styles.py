@@ -39,7 +39,9 @@ def rules():
     found = []
     for code in TypeCode:
         for status in LifecycleStatus:
-            found.append((f"{code.label} · {status.label}", code, status, _symbol(code, STATUS_STYLES[status])))
+            found.append(
+                (f"{code.label} · {status.label}", code, status, _symbol(code, STATUS_STYLES[status]))
+            )
         found.append((f"{code.label}（无状态，公开视图）", code, None, _symbol(code, PUBLIC_STYLE)))
     return found
 
