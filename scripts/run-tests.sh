@@ -13,6 +13,7 @@ if [ -z "${SECRET_KEY:-}" ] && [ -z "${SECRET_KEY_FILE:-}" ]; then
 fi
 
 scripts/ensure-chromium.sh
+scripts/ensure-gdal.sh
 
 run_sqlite() {
   echo "== tests on SQLite =="
