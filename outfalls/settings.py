@@ -361,9 +361,10 @@ LOGGING = {
 }
 
 # The map (maps/, docs/map.md) -------------------------------------------------------------------------
-# Base layer: "none" (nothing is fetched from outside; boundaries and rivers give the context),
-# "tianditu" (needs TIANDITU_KEY, a Tianditu browser key) or "custom" (MAP_TILE_URL, e.g. an intranet server).
-MAP_BASE_LAYER = env("MAP_BASE_LAYER", "none").strip().lower()
+# Base layer: "offline" (the default: drawn from the platform's own jurisdictions and waters, nothing fetched
+# from outside), "tianditu" (needs TIANDITU_KEY, a Tianditu browser key), "custom" (MAP_TILE_URL, e.g. an
+# intranet tile server) or "none". core/basemap.py.
+MAP_BASE_LAYER = env("MAP_BASE_LAYER", "offline").strip().lower()
 TIANDITU_KEY = env("TIANDITU_KEY", "").strip()
 MAP_TILE_URL = env("MAP_TILE_URL", "").strip()
 MAP_TILE_ATTRIBUTION = env("MAP_TILE_ATTRIBUTION", "")

@@ -1,13 +1,20 @@
 """Map base layers (``MAP_BASE_LAYER``), for every page with a map (maps, survey).
 
-"none" (the default) adds no tile layer, so the page fetches nothing from outside and the boundaries and
-rivers give the context; "tianditu" adds the Tianditu (天地图) vector and imagery layers in Web Mercator with
-``TIANDITU_KEY`` (a browser key: it is visible in the page, as Tianditu intends); "custom" adds one tile layer
-from ``MAP_TILE_URL`` (an intranet tile server). A base layer that is asked for but not configured falls back
-to none.
+"offline" (the default) is the platform's own base, drawn by the browser from ``/maps/api/basemap/``: the
+jurisdictions the user may see (land, county and town areas with their names), the receiving waters with
+their names, and the area outside the city greyed (maps/layers.py ``basemap``, static/maps/basemap.js). It
+fetches nothing from outside. "tianditu" adds the Tianditu (天地图) vector and imagery layers in Web Mercator
+with ``TIANDITU_KEY`` (a browser key: it is visible in the page, as Tianditu intends); "custom" adds one tile
+layer from ``MAP_TILE_URL`` (an intranet tile server). Both keep the offline base as a further choice (the
+internet or the tile server may be down). A base layer that is asked for but not configured falls back to
+the offline base; "none" draws no base at all.
+
+Each base is ``{"name", "tiles": [tile layer options...]}``; the offline base has no tiles and names its data
+under ``"vector"`` (scripts that know only tiles draw nothing for it).
 """
 
 from django.conf import settings
+from django.urls import reverse
 
 TIANDITU_URL = (
     "https://t{s}.tianditu.gov.cn/%(layer)s_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
@@ -26,14 +33,24 @@ def _tianditu(layer, key):
     }
 
 
+OFFLINE_NAME = "离线底图"
+
+
+def offline_base():
+    return {"name": OFFLINE_NAME, "tiles": [], "vector": reverse("maps:api_basemap")}
+
+
 def base_layers():
     """The configured base layers: [{"name", "tiles": [tile layer options, ...]}, ...]; [] for none."""
-    kind = (settings.MAP_BASE_LAYER or "none").strip().lower()
+    kind = (settings.MAP_BASE_LAYER or "offline").strip().lower()
+    if kind == "none":
+        return []
     if kind == "tianditu" and settings.TIANDITU_KEY:
         key = settings.TIANDITU_KEY
         return [
             {"name": "天地图矢量", "tiles": [_tianditu("vec", key), _tianditu("cva", key)]},
             {"name": "天地图影像", "tiles": [_tianditu("img", key), _tianditu("cia", key)]},
+            offline_base(),
         ]
     if kind == "custom" and settings.MAP_TILE_URL:
         return [
@@ -46,6 +63,7 @@ def base_layers():
                         "attribution": settings.MAP_TILE_ATTRIBUTION,
                     }
                 ],
-            }
+            },
+            offline_base(),
         ]
-    return []
+    return [offline_base()]

@@ -169,3 +169,11 @@ def coords(request):
     return JsonResponse(
         {"lon": lon, "lat": lat, "crs": CRS.CGCS2000.value}, json_dumps_params={"ensure_ascii": False}
     )
+
+
+@api_view
+def basemap(request):
+    """The offline base map's data (MAP_BASE_LAYER=offline): jurisdictions, waters, labels and the mask."""
+    response = HttpResponse(layers.basemap(request.user), content_type="application/json; charset=utf-8")
+    patch_cache_control(response, private=True, max_age=300)
+    return response

@@ -13,6 +13,7 @@ import json
 import math
 
 import shapely
+import shapely.ops
 from django.conf import settings
 from django.core.cache import caches
 from django.db.models import Max, Min, TextField
@@ -430,3 +431,87 @@ def chains(user, outfalls, limit):
                 )
             )
     return feature_collection(features, truncated=False)
+
+
+# The offline base map (MAP_BASE_LAYER=offline) -------------------------------------------------------------
+#: The base is sent once at this detail (about 30 m: a county line on a city-wide or street view) and kept
+#: by the browser; the data layers on top are drawn at full detail.
+BASEMAP_ZOOM = 12
+BASEMAP_LEVELS = [JurisdictionLevel.CITY, *COUNTY_LEVELS, JurisdictionLevel.TOWN]
+#: How far the grey mask around the city reaches, degrees.
+BASEMAP_MASK_MARGIN = 4.0
+
+
+#: A river's name is repeated along its longest line at these fractions of its length.
+RIVER_LABEL_FRACTIONS = (0.2, 0.5, 0.8)
+
+
+def _label_points(geom):
+    """Where a water's name goes: along its longest line (several times), or inside its area."""
+    if geom.geom_type in ("LineString", "MultiLineString"):
+        longest = max(getattr(geom, "geoms", [geom]), key=lambda part: part.length)
+        points = [longest.interpolate(f, normalized=True) for f in RIVER_LABEL_FRACTIONS]
+        return [[round(p.x, 5), round(p.y, 5)] for p in points]
+    return [_label_point(geom)]
+
+
+def _label_point(geom):
+    """Where a polygon's name goes: the pole of inaccessibility of its largest part (inside, away from the
+    edges); a line's name: its middle."""
+    if geom.geom_type in ("LineString", "MultiLineString"):
+        longest = max(getattr(geom, "geoms", [geom]), key=lambda part: part.length)
+        point = longest.interpolate(0.5, normalized=True)
+    else:
+        largest = max(getattr(geom, "geoms", [geom]), key=lambda part: part.area)
+        try:
+            point = shapely.ops.polylabel(largest, tolerance=0.002)
+        except (ValueError, shapely.errors.GEOSException):
+            point = largest.representative_point()
+    return [round(point.x, 5), round(point.y, 5)]
+
+
+def basemap(user):
+    """The offline base for the user: the jurisdictions they may see (city, counties, towns that have a
+    boundary) with a label point each, the receiving waters with a label point, and a mask that greys
+    everything outside the city. One JSON document; geometry as in boundaries() at BASEMAP_ZOOM."""
+    places = list(
+        _raw(Jurisdiction.objects.visible_to(user).filter(level__in=BASEMAP_LEVELS), "boundary")
+        .order_by("level", "code")
+        .values("code", "name", "level", "boundary_approximate", "raw")
+    )
+    waters = list(
+        _raw(WaterBody.objects.visible_to(user), "geometry")
+        .order_by("name")
+        .values("name", "kind", "geometry_approximate", "raw")
+    )
+    areas, rivers, city = [], [], []
+    for row, geom in _shapes(places, BASEMAP_ZOOM, None):
+        shape = shapely.from_geojson(geom["geometry"])
+        if row["level"] == JurisdictionLevel.CITY:
+            city.append(shape)
+        props = {
+            "name": row["name"] + ("（示意）" if row["boundary_approximate"] else ""),
+            "level": row["level"],
+            "label": _label_point(shape),
+        }
+        areas.append((geom["geometry"], props))
+    for row, geom in _shapes(waters, BASEMAP_ZOOM, None):
+        shape = shapely.from_geojson(geom["geometry"])
+        props = {"name": row["name"], "kind": row["kind"], "labels": _label_points(shape)}
+        rivers.append((geom["geometry"], props))
+    if not city:  # no city boundary: the counties' outline
+        city = [shapely.from_geojson(g) for g, props in areas if props["level"] in COUNTY_LEVELS]
+    mask = None
+    if city:
+        outline = shapely.union_all(city)
+        minx, miny, maxx, maxy = outline.bounds
+        m = BASEMAP_MASK_MARGIN
+        mask = shapely.to_geojson(
+            shapely.box(minx - m, miny - m, maxx + m, maxy + m).difference(outline.buffer(0)).simplify(0.0003)
+        )
+    parts = [
+        f'"areas":{feature_collection(areas)}',
+        f'"rivers":{feature_collection(rivers)}',
+        f'"mask":{mask or "null"}',
+    ]
+    return "{" + ",".join(parts) + "}"

@@ -14,4 +14,5 @@ urlpatterns = [
     path("api/boundaries/", api.boundaries, name="api_boundaries"),
     path("api/units/", api.units, name="api_units"),
     path("api/coords/", api.coords, name="api_coords"),
+    path("api/basemap/", api.basemap, name="api_basemap"),
 ]

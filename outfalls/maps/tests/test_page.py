@@ -78,7 +78,7 @@ def test_tianditu_with_a_key(client_for, settings):
     settings.TIANDITU_KEY = "abc123key"
     html, config = page(client_for("bureau"))
     names = [layer["name"] for layer in config["baseLayers"]]
-    assert names == ["天地图矢量", "天地图影像"]
+    assert names == ["天地图矢量", "天地图影像", "离线底图"]
     urls = [tile["url"] for layer in config["baseLayers"] for tile in layer["tiles"]]
     assert all(
         url.startswith("https://t{s}.tianditu.gov.cn/") and url.endswith("tk=abc123key") for url in urls
@@ -87,11 +87,11 @@ def test_tianditu_with_a_key(client_for, settings):
     assert "未配置底图" not in html
 
 
-def test_tianditu_without_a_key_falls_back_to_none(client_for, settings):
+def test_tianditu_without_a_key_falls_back_to_the_offline_base(client_for, settings):
     settings.MAP_BASE_LAYER = "tianditu"
     settings.TIANDITU_KEY = ""
     html, config = page(client_for("bureau"))
-    assert config["baseLayers"] == []
+    assert config["baseLayers"] == [{"name": "离线底图", "tiles": [], "vector": "/maps/api/basemap/"}]
     assert not EXTERNAL.search(html)
 
 
@@ -104,7 +104,8 @@ def test_a_custom_tile_server(client_for, settings):
         {
             "name": "底图",
             "tiles": [{"url": "/tiles/{z}/{x}/{y}.png", "maxZoom": 18, "attribution": "市测绘院"}],
-        }
+        },
+        {"name": "离线底图", "tiles": [], "vector": "/maps/api/basemap/"},
     ]
 
 

@@ -470,20 +470,13 @@
     if (overlay.on) overlay.layer.addTo(map);
   });
 
-  // Base layers (only when configured: with none, no tile is requested from anywhere).
+  // Base layers (static/maps/basemap.js): the offline base drawn from the platform's data by default,
+  // tiles only when configured; the first one is shown.
   var baseLayers = {};
   (config.baseLayers || []).forEach(function (base, index) {
-    var group = L.layerGroup(
-      base.tiles.map(function (t) {
-        return L.tileLayer(t.url, {
-          subdomains: t.subdomains || "abc",
-          maxZoom: t.maxZoom || 18,
-          attribution: t.attribution || "",
-        });
-      })
-    );
-    baseLayers[base.name] = group;
-    if (index === 0) group.addTo(map);
+    var layer = Basemap.layer(base);
+    baseLayers[base.name] = layer;
+    if (index === 0) layer.addTo(map);
   });
   L.control.layers(baseLayers, control, { collapsed: false, position: "topright" }).addTo(map);
 
