@@ -384,3 +384,51 @@ def test_coordinate_lookup_uses_the_shared_conversion(client_for):
     assert "填反" in data["detail"]
     data = get_json(client, reverse("maps:api_coords"), {"text": "1, 2", "crs": "mars"}, status=400)
     assert "坐标系" in data["detail"]
+
+
+# The offline base (MAP_BASE_LAYER=offline) -------------------------------------------------------------------
+def test_the_offline_base_holds_the_visible_places_and_the_waters_with_label_points(client_for):
+    from shapely.geometry import Point, shape
+
+    from outfalls.core.models import Jurisdiction
+    from outfalls.registry.models import WaterBody
+
+    client = client_for("bureau")
+    response = client.get("/maps/api/basemap/")
+    assert response.status_code == 200 and "max-age=300" in response["Cache-Control"]
+    data = response.json()
+    areas = data["areas"]["features"]
+    with_boundary = Jurisdiction.objects.exclude(boundary=None).filter(
+        level__in=["city", "county", "zone", "town"]
+    )
+    assert len(areas) == with_boundary.count()
+    for feature in areas:
+        if feature["properties"]["level"] != "city":
+            # Each county's name sits inside it.
+            assert shape(feature["geometry"]).contains(Point(feature["properties"]["label"]))
+    rivers = {f["properties"]["name"]: f for f in data["rivers"]["features"]}
+    assert set(rivers) == set(WaterBody.objects.exclude(geometry=None).values_list("name", flat=True))
+    yuhe = shape(rivers["御河"]["geometry"])
+    # (on the line as sent, simplified to about 30 m)
+    assert all(yuhe.distance(Point(p)) < 0.0005 for p in rivers["御河"]["properties"]["labels"])
+    # The mask covers what lies around the city, not the city.
+    mask = shape(data["mask"])
+    city = shape(next(f for f in areas if f["properties"]["level"] == "city")["geometry"])
+    assert not mask.contains(city.representative_point()) and mask.contains(
+        Point(city.bounds[0] - 1, city.bounds[1])
+    )
+
+    # A county officer's base: the city and their county only (Jurisdiction.visible_to).
+    mine = client_for("pingcheng").get("/maps/api/basemap/").json()
+    assert {f["properties"]["name"] for f in mine["areas"]["features"]} == {"大同市", "平城区"}
+    assert client_for("pingcheng").get("/maps/api/basemap/", REMOTE_ADDR="1.2.3.4").status_code == 200
+
+
+def test_the_offline_base_needs_a_login_and_a_few_queries(client, client_for):
+    assert client.get("/maps/api/basemap/").status_code == 401
+    signed_in = client_for("yunzhou")
+    signed_in.get("/maps/api/basemap/")
+    with CaptureQueriesContext(connection) as queries:
+        assert signed_in.get("/maps/api/basemap/").status_code == 200
+    # session, user, memberships (+ their rivers), places, waters: not one per place or water
+    assert len(queries) == 6, [q["sql"][:80] for q in queries.captured_queries]
