@@ -1,18 +1,21 @@
-"""OGC API - Features, Part 1: Core (OGC 17-069r4) at /ogcapi/, so QGIS and ArcGIS can add the platform
-as a layer. See docs/ogcapi.md.
+"""OGC API - Features, Part 1: Core (OGC 17-069r4) at /ogcapi/, so QGIS, ArcGIS, GDAL and OWSLib can add the
+platform as a layer. See docs/ogcapi.md.
 
-Resources: the landing page, /conformance, /api (OpenAPI 3.0), /collections, /collections/{id},
-/collections/{id}/items (bbox, limit, offset, datetime, and on outfalls the ledger's filters) and
-/collections/{id}/items/{featureId}; each as JSON (GeoJSON for features) or HTML, by ``?f=json|html`` or
-the Accept header. Coordinates are longitude/latitude (CRS84); the stored CGCS2000 is taken as equal to
-WGS84 at this scale.
+Resources: the landing page, /conformance, /api (OpenAPI 3.0, with each collection's filters),
+/collections, /collections/{id}, /collections/{id}/queryables (the filterable properties, as Part 3
+describes them), /collections/{id}/items (bbox, limit, offset, datetime, and the collection's filters) and
+/collections/{id}/items/{featureId}; each as JSON (GeoJSON for features) or HTML, by ``?f=json|html`` or the
+Accept header; /collections/outfalls/styles/qml|sld (style files). Anything else under /ogcapi/ is a JSON
+404, any method but GET and HEAD a JSON 405. Coordinates are longitude/latitude (CRS84); the stored
+CGCS2000 is taken as equal to WGS84 at this scale. The collections are defined in maps/ogc_collections.py.
 
 Who sees what:
 
-- outfalls: signed-in clients (``Authorization: Token <key>`` from /api/v1/auth/token/, or the browser's
-  session) get the outfalls in their scope (``Outfall.objects.visible_to``) with every attribute;
-  anonymous clients get only retained (保留), disclosed outfalls with the public attributes
-  (maps/gis_features.py). Outside that, an item is 404.
+- outfalls: signed-in clients (``Authorization: Token <key>`` or ``Bearer <key>``, a user name and password
+  by ``Basic`` over HTTPS, or the browser's session) get the outfalls in their scope
+  (``Outfall.objects.visible_to``) with every attribute; anonymous clients get only retained (保留),
+  disclosed outfalls with the public attributes (maps/gis_features.py). Outside that, an item is 404.
+- discharge units and unit → outfall chains: the user's scope; nothing for anonymous clients.
 - water bodies, sections and protected areas are public reference data (protected areas and assessment
   sections are published by government), served to everyone; they carry no outfall counts.
 """

@@ -352,8 +352,9 @@ def test_xlsx_has_the_prescribed_layout(client_for):
     assert response.status_code == 200
     assert response["Content-Type"] == ledger_export.XLSX_CONTENT_TYPE
     today = timezone.localdate().strftime("%Y%m%d")
+    # The Chinese name as filename*, and an ASCII stand-in for clients that do not read it (core/downloads.py).
     assert response["Content-Disposition"] == (
-        "attachment; filename*=utf-8''"
+        f"attachment; filename=\"download-{today}.xlsx\"; filename*=UTF-8''"
         + "%E5%85%A5%E6%B2%B3%E6%8E%92%E6%B1%A1%E5%8F%A3%E4%BF%A1%E6%81%AF%E6%B1%87%E6%80%BB%E8%A1%A8"
         + f"-%E5%B9%B3%E5%9F%8E%E5%8C%BA-{today}.xlsx"
     )  # 入河排污口信息汇总表-平城区-YYYYMMDD.xlsx
