@@ -10,11 +10,12 @@ from .common import setup_django
 BENCHMARKS = {
     "ledger": "benchmarks.ledger",
     "ledger_import": "benchmarks.ledger_import",
+    "ledger_export": "benchmarks.ledger_export",  # no database: constructed rows
     "map": "benchmarks.map",
     "rules": "benchmarks.rules",
     "spatial": "benchmarks.spatial",  # in a child process on its own database (BENCH_SPATIAL_DATABASE_URL)
 }
-ALIASES = {"import": "ledger_import"}
+ALIASES = {"import": "ledger_import", "export": "ledger_export"}
 
 
 def main(argv):

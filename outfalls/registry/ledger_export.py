@@ -35,14 +35,31 @@ from django.db import models
 from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.cell_range import CellRange
 
 from outfalls.core.choices import COUNTY_LEVELS, JurisdictionLevel, Role
 from outfalls.core.models import Jurisdiction
 from outfalls.core.scopes import scope_of
-from outfalls.core.spreadsheets import csv_writer, safe_cell
+from outfalls.core.spreadsheets import (
+    BORDER,
+    CENTRED,
+    DATA_SIZE,
+    FONT_NAME,
+    HEADER_FILL,
+    HEADER_SIZE,
+    LEFT,
+    SIGN_OFF_ALIGNMENT,
+    SIGN_OFF_HEIGHT,
+    SIGN_OFF_SIZE,
+    TITLE_SIZE,
+    csv_writer,
+    print_layout,
+    row_height,
+    safe_cell,
+    sign_off_text,
+)
 
 from .history import outfalls_as_of
 from .ledger_template import CODE_COLUMNS, COLUMNS, format_date, title_for
@@ -55,7 +72,6 @@ CHUNK_SIZE = 2000
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DATE_NUMBER_FORMAT = "yyyy-mm-dd"
 FORMATS = ("xlsx", "csv")
-PAPER_A4 = 9  # SpreadsheetML paper size code
 
 
 def export_columns(with_codes=True):
@@ -266,9 +282,6 @@ def iter_cells(rows, *, as_of=None):
 
 
 # xlsx ------------------------------------------------------------------------------------------------------
-THIN = Side(style="thin", color="000000")
-BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
-HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 
 
 class _Styles:
@@ -281,12 +294,19 @@ class _Styles:
                 setattr(cell, name, value)
             return cell
 
-        centred = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        self.title = template(font=Font(bold=True, size=16), alignment=centred)
-        self.header = template(font=Font(bold=True), fill=HEADER_FILL, border=BORDER, alignment=centred)
-        self.text = template(border=BORDER, alignment=Alignment(vertical="center", wrap_text=True))
-        self.centred = template(border=BORDER, alignment=centred)
-        self.date = template(border=BORDER, alignment=centred, number_format=DATE_NUMBER_FORMAT)
+        centred = CENTRED
+        data = Font(name=FONT_NAME, size=DATA_SIZE)
+        self.title = template(font=Font(name=FONT_NAME, bold=True, size=TITLE_SIZE), alignment=centred)
+        self.header = template(
+            font=Font(name=FONT_NAME, bold=True, size=HEADER_SIZE),
+            fill=HEADER_FILL,
+            border=BORDER,
+            alignment=centred,
+        )
+        self.text = template(font=data, border=BORDER, alignment=LEFT)
+        self.centred = template(font=data, border=BORDER, alignment=centred)
+        self.date = template(font=data, border=BORDER, alignment=centred, number_format=DATE_NUMBER_FORMAT)
+        self.sign_off = template(font=Font(name=FONT_NAME, size=SIGN_OFF_SIZE), alignment=SIGN_OFF_ALIGNMENT)
 
     @staticmethod
     def cell(ws, value, template):
@@ -334,34 +354,61 @@ def _header_rows(columns):
     return top, bottom, merges
 
 
+def _header_heights(columns, top, bottom):
+    """Heights (points) of header rows 2 and 3: each sub-header fits row 3, each group header row 2, and a
+    header merged down over both rows fits the two together."""
+    widths = [column.width for column in columns]
+    row3 = row_height(
+        [(text, width) for text, width in zip(bottom, widths, strict=True) if text], HEADER_SIZE
+    )
+    row2, spans = 0.0, []
+    for index, text in enumerate(top):
+        if text is None:
+            continue
+        grouped = bottom[index] is not None
+        span = index + 1
+        while grouped and span < len(top) and top[span] is None and bottom[span] is not None:
+            span += 1
+        height = row_height([(text, sum(widths[index:span]))], HEADER_SIZE)
+        if grouped:
+            row2 = max(row2, height)
+        else:
+            spans.append(height)
+    row2 = max([row2] + [height - row3 for height in spans])
+    return row2, row3
+
+
 def write_xlsx(rows_or_queryset, path_or_file, *, title_subject, as_of=None, with_codes=True, city=None):
     """Write the prescribed table to an xlsx file (a path or a binary file object); return the row count.
 
     `title_subject`: the county name, the unit name or 全市 (see export_subject). `as_of`: the date the
     rows stand for (titled 截至…; historical rows get their related names as of that date too).
     `city`: the city's name for the title (default: the root city jurisdiction's name).
+
+    It prints as one table (core.spreadsheets.print_layout): A4 landscape one page wide, rows 1–3 (title
+    and headers) on every page, 第X页 共Y页, each row as high as its wrapped text, and the sign-off line
+    under the last row (a blank row, then one cell merged across the table, which the ledger import skips
+    as it skips any row holding only a 序号 cell).
     """
     columns = export_columns(with_codes)
     last = len(columns)
+    widths = [column.width for column in columns]
     workbook = Workbook(write_only=True)
     ws = workbook.create_sheet(TABLE_NAME)
     styles = _Styles(ws)
     cell = styles.cell
 
-    for number, column in enumerate(columns, 1):
-        ws.column_dimensions[get_column_letter(number)].width = column.width
+    for number, width in enumerate(widths, 1):
+        ws.column_dimensions[get_column_letter(number)].width = width
     ws.freeze_panes = "A4"
-    ws.print_title_rows = "2:3"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = PAPER_A4
-    ws.row_dimensions[1].height = 36
-    ws.row_dimensions[3].height = 42
+    print_layout(ws, title_rows="1:3")
+    heights = ws.row_dimensions  # a write-only sheet reads a row's height when the row is appended
 
-    ws.append(
-        [cell(ws, export_title(title_subject, as_of, city), styles.title)]
-        + [cell(ws, None, styles.title) for _ in range(last - 1)]
-    )
+    title = export_title(title_subject, as_of, city)
+    heights[1].height = row_height([(title, sum(widths))], TITLE_SIZE)
+    ws.append([cell(ws, title, styles.title)] + [cell(ws, None, styles.title) for _ in range(last - 1)])
     top, bottom, merges = _header_rows(columns)
+    heights[2].height, heights[3].height = _header_heights(columns, top, bottom)
     ws.append([cell(ws, text, styles.header) for text in top])
     ws.append([cell(ws, text, styles.header) for text in bottom])
     ws.merged_cells.add(CellRange(min_col=1, min_row=1, max_col=last, max_row=1))
@@ -370,19 +417,32 @@ def write_xlsx(rows_or_queryset, path_or_file, *, title_subject, as_of=None, wit
 
     # One styled cell per column (and a date-styled one), refilled for every row: the write-only sheet
     # serialises each appended row at once, so the cells can be reused instead of made 2 million times.
+    # Each row's height is set just before it is appended and dropped after, so memory stays flat.
     keys = [column.key for column in columns]
     plain = [cell(ws, None, styles.centred if key in CENTRED_KEYS else styles.text) for key in keys]
     dated = [cell(ws, None, styles.date) for _ in keys]
     count = 0
+    number = 3
     for values in iter_cells(rows_or_queryset, as_of=as_of):
         row = []
+        texts = []
         for index, key in enumerate(keys):
             value = values.get(key)
             target = dated[index] if isinstance(value, date) else plain[index]
             target.value = value
             row.append(safe_cell(target))
+            texts.append((value, widths[index]))
+        number += 1
+        heights[number].height = row_height(texts, DATA_SIZE)
         ws.append(row)
+        del heights[number]
         count += 1
+    heights[number + 1].height = 8
+    ws.append([])
+    sign_off = sign_off_text(sum(widths), SIGN_OFF_SIZE)
+    heights[number + 2].height = SIGN_OFF_HEIGHT
+    ws.append([cell(ws, sign_off, styles.sign_off)])
+    ws.merged_cells.add(CellRange(min_col=1, min_row=number + 2, max_col=last, max_row=number + 2))
     workbook.save(path_or_file)
     return count
 

@@ -16,7 +16,7 @@ class Column:
     header: str  # as printed in the prescribed table
     group: str | None  # the merged group header above it; None when the header spans both header rows
     aliases: tuple = ()
-    width: int = 12  # Excel column width (characters)
+    width: float = 12  # Excel column width (units of "0"), chosen for print (ledger_export)
 
 
 GROUP_PLACE = "区位信息"
@@ -26,62 +26,62 @@ GROUP_UNIT = "排污单位信息"
 GROUP_PLATFORM = "平台编码"
 
 COLUMNS = (
-    Column("seq", "序号", None, ("编号", "序"), 6),
+    Column("seq", "序号", None, ("编号", "序"), 5),
     Column(
         "water_body",
         "受纳河流名称",
         GROUP_PLACE,
         ("收纳河流名称", "受纳水体名称", "受纳水体", "河流名称"),
-        12,
+        7,
     ),
-    Column("section_interval", "断面区间", GROUP_PLACE, ("所在断面区间",), 14),
-    Column("county", "县区", GROUP_PLACE, ("县（区）", "区县", "县市区"), 10),
-    Column("town", "乡镇（街道）", GROUP_PLACE, ("乡镇", "乡（镇、街道）", "乡镇街道", "街道（乡镇）"), 12),
-    Column("village", "村（社区）", GROUP_PLACE, ("村", "村社区", "村（居）", "社区（村）"), 12),
-    Column("name", "入河排污口名称", GROUP_OUTFALL, ("排污口名称", "入河排口名称"), 40),
+    Column("section_interval", "断面区间", GROUP_PLACE, ("所在断面区间",), 10.5),
+    Column("county", "县区", GROUP_PLACE, ("县（区）", "区县", "县市区"), 7),
+    Column("town", "乡镇（街道）", GROUP_PLACE, ("乡镇", "乡（镇、街道）", "乡镇街道", "街道（乡镇）"), 9),
+    Column("village", "村（社区）", GROUP_PLACE, ("村", "村社区", "村（居）", "社区（村）"), 7),
+    Column("name", "入河排污口名称", GROUP_OUTFALL, ("排污口名称", "入河排口名称"), 20),
     Column(
         "location",
         "入河排污口地理坐标",
         GROUP_OUTFALL,
         ("排污口地理坐标", "入河排口地理坐标", "排污口坐标"),
-        26,
+        20.5,
     ),
-    Column("entry_mode", "入河方式", GROUP_OUTFALL, ("排放方式（入河方式）",), 10),
+    Column("entry_mode", "入河方式", GROUP_OUTFALL, ("排放方式（入河方式）",), 7),
     Column(
         "outlet",
         "入河排污口口门及位置",
         GROUP_OUTFALL,
         ("口门及位置", "排污口口门及位置", "口门形态及位置"),
-        22,
+        14,
     ),
-    Column("conveyance", "引流方式", GROUP_CONVEYANCE, ("引流设施",), 10),
+    Column("conveyance", "引流方式", GROUP_CONVEYANCE, ("引流设施",), 7),
     Column(
         "responsible_entity",
         "排污责任主体单位名称",
         GROUP_UNIT,
         ("排污责任主任单位名称", "责任主体单位名称", "排污责任主体", "责任主体"),
-        30,
+        13,
     ),
-    Column("unit_location", "排污单位地理坐标", GROUP_UNIT, ("入河单位地理坐标", "单位地理坐标"), 26),
-    Column("unit_kind", "排污单位类型", GROUP_UNIT, ("单位类型",), 14),
-    Column("classification", "入河排污口分类", None, ("排污口分类", "排口分类", "排污口类型"), 24),
-    Column("rectification", "整治进展情况（已完成/正在整治）", None, ("整治进展情况", "整治进展"), 14),
-    Column("registered", "是否完成登记建档", None, ("登记建档", "是否登记建档"), 10),
+    Column("unit_location", "排污单位地理坐标", GROUP_UNIT, ("入河单位地理坐标", "单位地理坐标"), 20.5),
+    Column("unit_kind", "排污单位类型", GROUP_UNIT, ("单位类型",), 9),
+    Column("classification", "入河排污口分类", None, ("排污口分类", "排口分类", "排污口类型"), 10.5),
+    Column("rectification", "整治进展情况（已完成/正在整治）", None, ("整治进展情况", "整治进展"), 9),
+    Column("registered", "是否完成登记建档", None, ("登记建档", "是否登记建档"), 7),
     Column(
         "approval_date",
         "设置审批或排污许可批准时间",
         None,
         ("设置审批或排污许可批复时间", "审批时间", "批准时间"),
-        14,
+        10.5,
     ),
-    Column("permit_number", "排污许可证编号", None, ("许可证编号", "排污许可证号"), 26),
+    Column("permit_number", "排污许可证编号", None, ("许可证编号", "排污许可证号"), 13),
 )
 
 # Two trailing columns the platform adds so a returned file matches rows by code; the import reads files
 # with or without them.
 CODE_COLUMNS = (
-    Column("code", "入河排污口编码", GROUP_PLATFORM, ("排污口编码", "本地编码"), 24),
-    Column("national_code", "国家统一编码", GROUP_PLATFORM, ("国家编码", "国家统一赋码"), 20),
+    Column("code", "入河排污口编码", GROUP_PLATFORM, ("排污口编码", "本地编码"), 14),
+    Column("national_code", "国家统一编码", GROUP_PLATFORM, ("国家编码", "国家统一赋码"), 13),
 )
 
 # Coordinates split over two cells: these headers stand in for the one-cell location columns.

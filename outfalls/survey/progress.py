@@ -21,8 +21,9 @@ from django.utils import timezone
 
 from outfalls.core.choices import COUNTY_LEVELS, Milestone
 from outfalls.core.models import Deadline, Jurisdiction
-from outfalls.core.spreadsheets import csv_writer, safe_sheet
+from outfalls.core.spreadsheets import csv_writer, printed_table
 from outfalls.registry.choices import TRACED_OR_LATER, ResponsibilityBasis
+from outfalls.registry.ledger_export import city_name
 from outfalls.registry.models import Outfall
 
 from .choices import OPEN_OUTCOMES, CaseStatus, PointOutcome
@@ -182,21 +183,33 @@ def as_csv(rows):
     return buffer.getvalue().encode("utf-8")
 
 
-def as_xlsx(rows, title="入河排污口排查溯源工作进度"):
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
+# Column widths of the xlsx (units): the county, then the figures and dates (headers wrap to three lines).
+XLSX_WIDTHS = [12, 9, 10, 8, 10, 10, 9, 11, 11, 11, 11]
 
+
+def xlsx_title(today=None):
+    """大同市入河排污口排查溯源工作进度（截至2024-01-01）."""
+    today = today or timezone.localdate()
+    return f"{city_name()}入河排污口排查溯源工作进度（截至{today.isoformat()}）"
+
+
+def as_xlsx(rows, title=None, today=None):
+    """The table as an xlsx that prints as one table (core.spreadsheets.printed_table), the total in bold."""
+    from openpyxl import Workbook
+
+    lines = table(rows)
     wb = Workbook()
     ws = wb.active
     ws.title = "工作进度"
-    ws.append([title])
-    ws["A1"].font = Font(bold=True, size=14)
-    for line in table(rows):
-        ws.append(line)
-    for cell in ws[2]:
-        cell.font = Font(bold=True)
-    ws.column_dimensions["A"].width = 22
-    safe_sheet(ws)
+    body = lines[1:]
+    printed_table(
+        ws,
+        title=title or xlsx_title(today),
+        headers=lines[0],
+        rows=body,
+        widths=XLSX_WIDTHS,
+        bold_rows={len(body) - 1} if len(rows) > 1 else set(),
+    )
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()

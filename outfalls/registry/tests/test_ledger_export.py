@@ -84,7 +84,8 @@ def open_xlsx(data):
 
 
 def data_rows(ws):
-    return list(ws.iter_rows(min_row=4, values_only=True))
+    """The outfall rows: below the header, down to the sign-off line (the rows numbered in 序号)."""
+    return [r for r in ws.iter_rows(min_row=4, values_only=True) if r and isinstance(r[0], int)]
 
 
 def column(name):
@@ -362,7 +363,9 @@ def test_xlsx_has_the_prescribed_layout(client_for):
 
     assert ws["A1"].value == f"{city()}平城区入河排污口信息汇总表"
     assert ws["A1"].font.b and ws["A1"].alignment.horizontal == "center"
-    assert {str(r) for r in ws.merged_cells.ranges} == EXPECTED_MERGES
+    rows = data_rows(ws)
+    sign_off = 4 + len(rows) + 1  # after the rows and a blank one
+    assert {str(r) for r in ws.merged_cells.ranges} == EXPECTED_MERGES | {f"A{sign_off}:U{sign_off}"}
     row2 = [c.value for c in ws[2]]
     row3 = [c.value for c in ws[3]]
     assert row2 == [
@@ -393,8 +396,20 @@ def test_xlsx_has_the_prescribed_layout(client_for):
     assert ws.freeze_panes == "A4"
     assert ws.column_dimensions["G"].width == COLUMNS[6].width
     assert ws["B3"].border.left.style == "thin" and ws["B3"].fill.fgColor.rgb.endswith("DDEBF7")
+    # Printed as one table (the PDF itself is checked in outfalls/tests/test_print.py): A4 landscape, one
+    # page wide, title and headers on every page, page numbers, each row as high as its wrapped text.
+    assert ws.page_setup.orientation == "landscape" and int(ws.page_setup.paperSize) == 9
+    assert ws.sheet_properties.pageSetUpPr.fitToPage
+    assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (1, 0)
+    assert ws.print_title_rows == "$1:$3"
+    assert "第&P页 共&N页" in ws.oddFooter.center.text
+    heights = [ws.row_dimensions[n].height for n in range(4, 4 + len(rows))]
+    assert all(heights) and max(heights) > min(heights)  # rows with longer text are taller
+    assert ws.row_dimensions[3].height and ws.row_dimensions[1].height
+    line = ws.cell(row=sign_off, column=1).value
+    for item in ("填报单位（盖章）：", "填表人：", "审核人：", "填报日期："):
+        assert item in line
 
-    rows = data_rows(ws)
     expected = Outfall.objects.filter(county__code=PINGCHENG, type_code="GY")
     assert len(rows) == expected.count() > 0
     assert [r[0] for r in rows] == list(range(1, len(rows) + 1))

@@ -226,9 +226,15 @@ def test_retained_list_and_export_in_attachment_1_layout(client_for, demo_user):
     sheet = workbook.active
     assert sheet["A1"].value == "大同市平城区保留入河排污口信息汇总表"
     assert sheet["A2"].value == "序号"
-    assert sheet.max_row == 3 + kept.count()
-    names = {sheet.cell(row=r, column=7).value for r in range(4, sheet.max_row + 1)}
+    # The rows, a blank row and the sign-off line counties sign under.
+    assert sheet.max_row == 3 + kept.count() + 2
+    assert [sheet.cell(row=r, column=1).value for r in range(4, 4 + kept.count())] == list(
+        range(1, kept.count() + 1)
+    )
+    names = {sheet.cell(row=r, column=7).value for r in range(4, 4 + kept.count())}
     assert names == set(kept.values_list("name", flat=True))
+    assert sheet.cell(row=sheet.max_row, column=1).value.startswith("填报单位（盖章）：")
+    assert sheet.print_title_rows == "$1:$3"
 
 
 def test_outfall_file_shows_the_plan_panel(client_for, demo_user):

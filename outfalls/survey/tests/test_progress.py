@@ -111,11 +111,16 @@ def test_exports(county, demo_user):
     assert text.startswith("\ufeff县区,台账排口数")
     assert "测试县,6,1,3,2,4,1,2023-12-31,4,1," in text
     assert text.strip().splitlines()[-1].startswith("合计,")
-    wb = load_workbook(io.BytesIO(progress.as_xlsx(rows)))
+    wb = load_workbook(io.BytesIO(progress.as_xlsx(rows, today=D(2024, 1, 1))))
     ws = wb.active
+    assert ws["A1"].value == "大同市入河排污口排查溯源工作进度（截至2024-01-01）"
     assert ws["A2"].value == "县区"
-    names = [ws.cell(row=r, column=1).value for r in range(3, ws.max_row + 1)]
+    # The counties, the total, a blank row, the sign-off line; printed with rows 1–2 on every page.
+    names = [ws.cell(row=r, column=1).value for r in range(3, ws.max_row - 1)]
     assert "测试县" in names and names[-1] == "合计"
+    assert ws.cell(row=ws.max_row, column=1).value.startswith("填报单位（盖章）：")
+    assert ws.print_title_rows == "$1:$2" and ws.page_setup.orientation == "landscape"
+    assert ws.cell(row=ws.max_row - 2, column=1).font.b  # the total
 
 
 def test_query_count_does_not_grow_with_counties(county, demo_user, django_assert_max_num_queries):
