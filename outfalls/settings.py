@@ -2,6 +2,7 @@
 
 import hashlib
 import os
+import string
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
@@ -345,6 +346,20 @@ REMEDIATION_VILLAGE_THRESHOLD_M3 = float(env("REMEDIATION_VILLAGE_THRESHOLD_M3",
 REMEDIATION_ECO_FACILITY_WORDS = env_list(
     "REMEDIATION_ECO_FACILITY_WORDS", "生态沟渠,稳定塘,人工湿地,湿地,氧化塘,回用"
 )
+# The notice (通报, remediation/notice.py), laid out after GB/T 9704: the issuing body's full name (empty: the
+# root city's name + 生态环境局), its letterhead (发文机关标志; empty: the issuer + 文件), the document number
+# (发文字号: {year} and {number}, the serial, which stays blank for the document office unless given), and the
+# office printing it (印发机关 in the 版记; empty: the issuer + 办公室).
+NOTICE_ISSUER = env("NOTICE_ISSUER", "").strip()
+NOTICE_LETTERHEAD = env("NOTICE_LETTERHEAD", "").strip()
+NOTICE_DOCUMENT_NUMBER = env("NOTICE_DOCUMENT_NUMBER", "同环发〔{year}〕{number}号").strip()
+NOTICE_PRINTED_BY = env("NOTICE_PRINTED_BY", "").strip()
+try:
+    _notice_fields = {f for _, f, _, _ in string.Formatter().parse(NOTICE_DOCUMENT_NUMBER) if f is not None}
+except ValueError as error:
+    raise ImproperlyConfigured(f"NOTICE_DOCUMENT_NUMBER: {error}") from None
+if not _notice_fields <= {"year", "number"}:
+    raise ImproperlyConfigured("NOTICE_DOCUMENT_NUMBER may hold only {year} and {number}")
 
 LOGGING = {
     "version": 1,

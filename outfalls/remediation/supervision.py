@@ -68,6 +68,25 @@ def due_soon_plans(user, today=None, days=DUE_SOON_DAYS):
     return list_rows(plans_for(user).filter(due_soon_q(today, days))).order_by("deadline", "outfall__code")
 
 
+def open_reason(plan):
+    """Why a plan whose progress is 100 % is still open (and so still counted overdue after its deadline),
+    in Chinese; "" for a plan below 100 % or already closed out. Read by the notice.
+
+    Progress reaches 100 % when the county reports the work done; the plan closes only when the city
+    bureau approves the close-out (销号), which the county must first submit with its evidence."""
+    if plan.percent_done < 100 or plan.status == PlanStatus.APPROVED:
+        return ""
+    if plan.status == PlanStatus.SUBMITTED:
+        if plan.submitted_at is None:
+            return "已申请销号，待审核"
+        day = timezone.localtime(plan.submitted_at).date()
+        return f"已于{day.year}年{day.month}月{day.day}日申请销号，待审核"
+    if plan.status == PlanStatus.RETURNED:
+        reason = " ".join(plan.return_reason.split())
+        return f"销号申请被退回：{reason}" if reason else "销号申请被退回，待重新申请"
+    return "尚未申请销号"
+
+
 def rate(done, total):
     return round(done * 100 / total, 1) if total else None
 

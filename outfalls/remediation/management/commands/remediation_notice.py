@@ -15,6 +15,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--date", help="通报日期（统计截至该日），YYYY-MM-DD，默认今天")
         parser.add_argument("--output", "-o", help="输出文件，默认 入河排污口整治进展通报-YYYYMMDD.docx")
+        parser.add_argument(
+            "--number", type=int, help="发文字号的序号（如 12 → 同环发〔2024〕12号），默认留空由文书填写"
+        )
 
     def handle(self, *args, **options):
         today = timezone.localdate()
@@ -24,5 +27,5 @@ class Command(BaseCommand):
             except ValueError:
                 raise CommandError(f"日期“{options['date']}”无法识别，请写作 YYYY-MM-DD。") from None
         path = Path(options["output"] or notice.filename(today))
-        path.write_bytes(notice.build_notice(None, today))
+        path.write_bytes(notice.build_notice(None, today, number=options["number"]))
         self.stdout.write(f"已生成通报：{path}")
