@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on SQLite and on PostgreSQL (a throw-away cluster started here).
 # Usage: scripts/run-tests.sh [sqlite|postgres|all] [pytest args...]
-# Fails (never skips) when Chromium or PostgreSQL cannot be had.
+# Fails (never skips) when Chromium, LibreOffice or PostgreSQL cannot be had.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 which_db="${1:-all}"
@@ -14,6 +14,7 @@ fi
 
 scripts/ensure-chromium.sh
 scripts/ensure-gdal.sh
+scripts/ensure-libreoffice.sh
 
 run_sqlite() {
   echo "== tests on SQLite =="
