@@ -14,6 +14,7 @@ fi
 
 scripts/ensure-chromium.sh
 scripts/ensure-gdal.sh
+scripts/ensure-qgis.sh
 scripts/ensure-libreoffice.sh
 
 run_sqlite() {

@@ -29,7 +29,7 @@ from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.cache import patch_vary_headers
+from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework.exceptions import AuthenticationFailed
 
@@ -201,6 +201,11 @@ def _json(data, content_type=JSON, status=200):
 
 def _finish(response):
     patch_vary_headers(response, ("Accept", "Authorization", "Cookie"))
+    # What a response holds depends on who asks, and clients' caches do not all honour Vary: QGIS keeps
+    # its requests in Qt's network cache, which ignores Vary and handed the anonymous view (landing page,
+    # schema, items) to the same layer opened with a password (test_ogc_qgis.py). no-store keeps any
+    # response out of such caches; private keeps shared caches from storing a user's scope.
+    patch_cache_control(response, private=True, no_cache=True, no_store=True)
     # Cross-origin browsers never send cookies or a token here without a preflight this API does not
     # answer, so * exposes only what an anonymous client sees anyway.
     response["Access-Control-Allow-Origin"] = "*"

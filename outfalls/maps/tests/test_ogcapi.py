@@ -73,6 +73,8 @@ def test_landing_conformance_collections(client):
     assert {"self", "alternate", "service-desc", "conformance", "data"} <= set(rels)
     assert rels["service-desc"]["type"] == "application/vnd.oai.openapi+json;version=3.0"
     assert rels["data"]["href"].startswith("http://testserver/ogcapi/collections")
+    # No client may keep one caller's answer for another (QGIS's cache ignores Vary: test_ogc_qgis.py).
+    assert {v.strip() for v in response["Cache-Control"].split(",")} == {"private", "no-cache", "no-store"}
 
     _, conformance = get_json(client, f"{BASE}conformance")
     assert "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core" in conformance["conformsTo"]
