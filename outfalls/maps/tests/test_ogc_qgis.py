@@ -56,7 +56,9 @@ def test_qgis_recipe(live_server, tmp_path, client):
     # Basic: the county officer's scope with every field.
     assert seen["mine_valid"] and seen["mine_count"] == pingcheng.count() > 0
     assert "entity" in seen["mine_fields"]
-    assert seen["mine_kept"] == sorted(pingcheng.filter(status=LifecycleStatus.KEPT).values_list("code", flat=True))
+    assert seen["mine_kept"] == sorted(
+        pingcheng.filter(status=LifecycleStatus.KEPT).values_list("code", flat=True)
+    )
     assert seen["mine_storm"] == sorted(pingcheng.filter(type_code="YH").values_list("code", flat=True))
     assert seen["mine_storm"], "the demo county has storm outfalls"
     assert seen["field_types"]["appr_date"] == "Date"  # a date, not text
