@@ -33,6 +33,10 @@ def test_county_officer_filters_edits_and_sees_history(live_server, browser_page
     page.locator("[data-testid=ledger-table] tbody tr td.name a").first.click()
     page.wait_for_selector("[data-testid=outfall-name]")
     page.click("text=编辑")
+    # The form's location map draws the offline base under the point (the officer's county, named).
+    page.locator("#location-picker-map .leaflet-basemap-pane path").first.wait_for()
+    page.wait_for_selector("#location-picker-map .basemap-label-county")
+    assert page.locator("#location-picker-map .basemap-label-county").all_inner_texts() == ["平城区"]
     page.fill("#id_section_interval", "孤山—艾庄（浏览器测试）")
     page.click("button:has-text('保存')")
     page.wait_for_selector("text=已保存")

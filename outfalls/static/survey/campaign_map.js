@@ -9,10 +9,9 @@
   var map = L.map("campaign-map", { minZoom: 3, maxZoom: 19 });
   map.attributionControl.setPrefix(false);
   L.control.scale({ imperial: false }).addTo(map);
+  // The first configured base (static/maps/basemap.js): the offline base by default, or tiles.
   (config.baseLayers || []).slice(0, 1).forEach(function (base) {
-    base.tiles.forEach(function (t) {
-      L.tileLayer(t.url, { subdomains: t.subdomains || "abc", maxZoom: t.maxZoom || 18, attribution: t.attribution || "" }).addTo(map);
-    });
+    Basemap.layer(base).addTo(map);
   });
   map.setView([40.08, 113.3], 9);
   function get(url) {

@@ -222,10 +222,9 @@
   // ----------------------------------------------------------------------------------------------------
   var map = L.map("field-map", { minZoom: 3, maxZoom: 19, zoomControl: true });
   map.attributionControl.setPrefix(false);
+  // The first configured base (static/maps/basemap.js): the offline base by default, or tiles.
   (config.baseLayers || []).slice(0, 1).forEach(function (base) {
-    base.tiles.forEach(function (t) {
-      L.tileLayer(t.url, { subdomains: t.subdomains || "abc", maxZoom: t.maxZoom || 18, attribution: t.attribution || "" }).addTo(map);
-    });
+    Basemap.layer(base).addTo(map);
   });
   var rivers = L.geoJSON(null, { style: { color: "#3b8bd0", weight: 3 } }).addTo(map);
   fetch(config.rivers + "?zoom=12", { credentials: "same-origin" }).then(function (r) {

@@ -125,7 +125,7 @@ def test_field_check_offline_queue_then_sent_once(live_server):
         assert errors == []
 
 
-def test_campaign_page_map_without_base_layer(live_server, browser_page):  # noqa: F811
+def test_campaign_page_map_on_the_offline_base(live_server, browser_page):  # noqa: F811
     load_demo(stdout=open(os.devnull, "w"))  # noqa: SIM115
     campaign = Campaign.objects.filter(county__code="140215").order_by("pk").first()
     page = browser_page
@@ -139,6 +139,10 @@ def test_campaign_page_map_without_base_layer(live_server, browser_page):  # noq
     )
     escalated = campaign.points.filter(outcome="escalated").count()
     assert page.locator("path.outcome-escalated").count() == escalated
+    # The offline base (nothing fetched from outside) names the officer's county under the points.
+    page.locator("#campaign-map .leaflet-basemap-pane path").first.wait_for()
+    page.wait_for_selector("#campaign-map .basemap-label-county")
+    assert page.locator("#campaign-map .basemap-label-county").all_inner_texts() == ["云州区"]
     page.wait_for_function(
         f"() => document.getElementById('campaign-map').dataset.reaches === '{campaign.reaches.count()}'"
     )
@@ -158,6 +162,8 @@ def test_walked_track_recorded_and_sent(live_server):
         page.set_default_timeout(20000)
         login(page, live_server.url, "pingcheng", settings.DEMO_PASSWORD)
         page.goto(f"{live_server.url}/survey/field/{campaign.pk}/")
+        # The offline base is drawn (the map may sit on a tab the phone has not opened yet).
+        page.locator("#field-map .leaflet-basemap-pane path").first.wait_for(state="attached")
         page.select_option("#track-river", str(river.pk))
         page.select_option("#track-bank", "right")
         page.click("[data-testid=track-toggle]")
