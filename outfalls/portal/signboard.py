@@ -118,7 +118,10 @@ def find_font(fc_match: str = "fc-match", known_paths: Iterable[str] = FONT_KNOW
     candidates = []
     if shutil.which(fc_match):
         result = subprocess.run(
-            [fc_match, "-f", "%{file}", f"{FONT_FAMILY}:style=Bold"], capture_output=True, text=True, check=False
+            [fc_match, "-f", "%{file}", f"{FONT_FAMILY}:style=Bold"],
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if result.returncode == 0 and result.stdout.strip():
             candidates.append(result.stdout.strip())
@@ -230,12 +233,15 @@ def _chars_of(contents: Iterable[SignContent]) -> frozenset[str]:
 
 # --- text fitting -----------------------------------------------------------------------------------------
 
-_TOKEN = re.compile(r"[A-Za-z0-9._\-/@:+]+|\s+|.", re.S)
+# a Latin word or number, with a trailing hyphen or slash (a code may break after one); a run of spaces;
+# any other single character
+_TOKEN = re.compile(r"[A-Za-z0-9._@:+]+[-/]?|[-/]|\s+|.", re.S)
 _NO_LINE_START = set("，。、；：？！）》」』】,.;:?!)%")
 
 
 def _tokens(text: str) -> list[str]:
-    """Latin words and numbers stay whole where they fit; CJK text breaks between any two characters."""
+    """Latin words and numbers stay whole where they fit (codes break after a hyphen); CJK text breaks
+    between any two characters."""
     return _TOKEN.findall(text)
 
 
@@ -474,7 +480,9 @@ def _draw_sign(canvas: Canvas, content: SignContent, size: str, font: str, ox: f
     canvas.restoreState()
 
 
-def _draw_rows(canvas: Canvas, content: SignContent, layout: _Layout, font: str, ox: float, oy: float) -> None:
+def _draw_rows(
+    canvas: Canvas, content: SignContent, layout: _Layout, font: str, ox: float, oy: float
+) -> None:
     """The labelled rows; a row beside the QR code is narrowed to keep clear of it."""
     rx, ry, rw, rh = (v * mm for v in layout.rows)
     qx, qy, qside = (v * mm for v in layout.qr)
@@ -515,8 +523,9 @@ def _check(size: str) -> None:
         raise ValueError(f"未知的标识牌尺寸“{size}”：可选 {', '.join(SIZES)}")
 
 
-def _canvas(buffer, title: str) -> Canvas:
-    canvas = Canvas(buffer, pageCompression=1, invariant=1)
+def _canvas(buffer, title: str, font: str) -> Canvas:
+    # the sign font as the initial font, so the file names no other (unembedded) font
+    canvas = Canvas(buffer, pageCompression=1, invariant=1, initialFontName=font)
     canvas.setTitle(title)
     canvas.setCreator("入河排污口监督管理平台")
     return canvas
@@ -528,7 +537,7 @@ def render_sign(content: SignContent, size: str = "wall") -> bytes:
     font = _font_for(_chars_of([content]))
     width, height = SIZES[size]
     buffer = io.BytesIO()
-    canvas = _canvas(buffer, f"{content.name} 标识牌")
+    canvas = _canvas(buffer, f"{content.name} 标识牌", font)
     canvas.setPageSize((width * mm, height * mm))
     _draw_sign(canvas, content, size, font, 0, 0)
     canvas.showPage()
@@ -549,15 +558,19 @@ def render_batch(contents: Iterable[SignContent], size: str = "wall", crop_marks
     margin = MARGIN_MM * mm if crop_marks else 0
     bleed = BLEED_MM * mm
     buffer = io.BytesIO()
-    canvas = _canvas(buffer, f"入河排污口标识牌（{len(contents)} 块）")
+    canvas = _canvas(buffer, f"入河排污口标识牌（{len(contents)} 块）", font)
     for content in contents:
         canvas.setPageSize((width + 2 * margin, height + 2 * margin))
         if crop_marks:
             canvas.setTrimBox((margin, margin, margin + width, margin + height))
-            canvas.setBleedBox((margin - bleed, margin - bleed, margin + width + bleed, margin + height + bleed))
+            canvas.setBleedBox(
+                (margin - bleed, margin - bleed, margin + width + bleed, margin + height + bleed)
+            )
             canvas.saveState()
             canvas.setFillColor(GREEN)
-            canvas.rect(margin - bleed, margin - bleed, width + 2 * bleed, height + 2 * bleed, stroke=0, fill=1)
+            canvas.rect(
+                margin - bleed, margin - bleed, width + 2 * bleed, height + 2 * bleed, stroke=0, fill=1
+            )
             canvas.restoreState()
             _crop_marks(canvas, margin, margin, width, height)
         _draw_sign(canvas, content, size, font, margin, margin)
