@@ -13,6 +13,7 @@ BENCHMARKS = {
     "ledger_export": "benchmarks.ledger_export",  # no database: constructed rows
     "map": "benchmarks.map",
     "rules": "benchmarks.rules",
+    "signs": "benchmarks.signs",
     "spatial": "benchmarks.spatial",  # in a child process on its own database (BENCH_SPATIAL_DATABASE_URL)
 }
 ALIASES = {"import": "ledger_import", "export": "ledger_export"}

@@ -16,6 +16,7 @@ scripts/ensure-chromium.sh
 scripts/ensure-gdal.sh
 scripts/ensure-qgis.sh
 scripts/ensure-libreoffice.sh
+scripts/ensure-fonts.sh
 
 run_sqlite() {
   echo "== tests on SQLite =="

@@ -30,6 +30,8 @@ import io
 import re
 import shutil
 import subprocess
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -190,16 +192,42 @@ def _cff_to_glyf(font) -> None:
     font.sfntVersion = "\x00\x01\x00\x00"
 
 
-@functools.lru_cache(maxsize=32)
+FONT_CACHE_SIZE = 32  # font subsets kept registered with reportlab; older ones are unregistered
+_fonts: OrderedDict[frozenset[str], str] = OrderedDict()
+# One document at a time: a subset is registered with reportlab process-wide, and evicting it must not pull
+# a font from under a document still being drawn. Drawing is CPU-bound Python, so little is lost.
+_lock = threading.RLock()
+
+
 def _font_for(chars: frozenset[str]) -> str:
-    """Register (once) a TrueType subset of the sign font holding ``chars``; returns its reportlab name."""
+    """A TrueType subset of the sign font holding ``chars``, registered with reportlab; returns its name.
+
+    The last ``FONT_CACHE_SIZE`` subsets are kept (a batch, or a sign rendered again, reuses its subset);
+    older ones are unregistered, so a long-running worker does not grow with every sign it draws.
+    """
+    with _lock:
+        if chars in _fonts:
+            _fonts.move_to_end(chars)
+            return _fonts[chars]
+        name = _make_font(chars)
+        _fonts[chars] = name
+        while len(_fonts) > FONT_CACHE_SIZE:
+            _, old = _fonts.popitem(last=False)
+            # reportlab has no public way to unregister a font: drop it from its two registries
+            pdfmetrics._fonts.pop(old, None)
+            pdfmetrics._dynFaceNames.pop(old, None)
+        return name
+
+
+def _make_font(chars: frozenset[str]) -> str:
     from fontTools import subset
     from fontTools.ttLib import TTFont
 
     path, index = _font_file()
-    font = TTFont(path, fontNumber=index, lazy=False)
+    font = TTFont(path, fontNumber=index, lazy=True)  # lazy: only the glyphs kept are decompiled
     options = subset.Options()
     options.layout_features = []
+    options.drop_tables += ["GSUB", "GPOS", "GDEF", "BASE", "VORG", "vhea", "vmtx", "DSIG"]
     options.hinting = False
     options.desubroutinize = True
     options.notdef_outline = True
@@ -208,7 +236,7 @@ def _font_for(chars: frozenset[str]) -> str:
     subsetter.populate(unicodes=[ord(c) for c in chars])
     subsetter.subset(font)
     _cff_to_glyf(font)
-    digest = hashlib.sha1("".join(sorted(chars)).encode()).hexdigest()[:10]
+    digest = hashlib.sha1("".join(sorted(chars)).encode()).hexdigest()[:12]
     name = f"NotoSansCJKsc-Bold-{digest}"
     # reportlab keys a font face by its PostScript name: give each subset its own
     for record in font["name"].names:
@@ -534,6 +562,11 @@ def _canvas(buffer, title: str, font: str) -> Canvas:
 def render_sign(content: SignContent, size: str = "wall") -> bytes:
     """A one-page PDF of ``content``'s sign at true size (``SIZES[size]`` millimetres, no bleed)."""
     _check(size)
+    with _lock:
+        return _render_sign(content, size)
+
+
+def _render_sign(content: SignContent, size: str) -> bytes:
     font = _font_for(_chars_of([content]))
     width, height = SIZES[size]
     buffer = io.BytesIO()
@@ -553,6 +586,11 @@ def render_batch(contents: Iterable[SignContent], size: str = "wall", crop_marks
     contents = list(contents)
     if not contents:
         raise ValueError("没有要生成的标识牌")
+    with _lock:
+        return _render_batch(contents, size, crop_marks)
+
+
+def _render_batch(contents: list[SignContent], size: str, crop_marks: bool) -> bytes:
     font = _font_for(_chars_of(contents))
     width, height = (v * mm for v in SIZES[size])
     margin = MARGIN_MM * mm if crop_marks else 0

@@ -304,3 +304,22 @@ def test_codes_break_after_a_hyphen_and_closing_punctuation_never_starts_a_line(
     lines = signboard._wrap(text, font, size, width)
     assert "".join(lines) == text
     assert not any(line.startswith("，") for line in lines)
+
+
+def test_old_font_subsets_are_unregistered_so_a_worker_does_not_grow(monkeypatch):
+    monkeypatch.setattr(signboard, "FONT_CACHE_SIZE", 2)
+    names = []
+    for name in ("新荣区甲排污口", "云冈区乙排污口", "阳高县丙排污口", "天镇县丁排污口"):
+        data = render_sign(SignContent(**{**CONTENT.__dict__, "name": name}))
+        assert name in page_text(data)
+        names.append(
+            signboard._font_for(signboard._chars_of([SignContent(**{**CONTENT.__dict__, "name": name})]))
+        )
+    assert len(signboard._fonts) == 2
+    registered = set(signboard.pdfmetrics.getRegisteredFontNames())
+    assert names[0] not in registered and names[1] not in registered
+    assert names[2] in registered and names[3] in registered
+    # an evicted subset is made again when needed
+    assert "新荣区甲排污口" in page_text(
+        render_sign(SignContent(**{**CONTENT.__dict__, "name": "新荣区甲排污口"}))
+    )
