@@ -346,8 +346,9 @@ def _draw_lines(canvas: Canvas, lines, font, size, x, y_top, height, leading=1.2
 def _draw_symbol(canvas: Canvas, x: float, y: float, side: float) -> None:
     """The GB 15562.1 wastewater outlet (污水排放口) symbol, white on green, in a ``side`` square.
 
-    Drawn after the published graphic: a square frame; a pipe coming in from the left with a flange at its
-    mouth; the discharge falling from the mouth in an arc into the receiving water, drawn as three waves.
+    Drawn after the published graphic, not traced from the standard's artwork: a square frame; a pipe
+    coming in from the left through a flange joint and bending down to its mouth above the receiving
+    water; drops falling beside it; the water as three waves.
     """
     u = side / 100.0  # the symbol is designed on a 100×100 grid
 
@@ -364,7 +365,7 @@ def _draw_symbol(canvas: Canvas, x: float, y: float, side: float) -> None:
     # the pipe: a horizontal body from the frame to the flange
     canvas.rect(*p(4, 62), 36 * u, 14 * u, stroke=0, fill=1)
     canvas.rect(*p(40, 57), 6 * u, 24 * u, stroke=0, fill=1)  # the flange
-    # the discharge: a band leaving the mouth and falling in an arc to the water
+    # the bend: a band leaving the flange and turning down to the mouth
     path = canvas.beginPath()
     path.moveTo(*p(46, 76))
     path.curveTo(*p(64, 76), *p(74, 62), *p(76, 38))
