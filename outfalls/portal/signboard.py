@@ -315,6 +315,7 @@ def _fit(
 
     Wraps into at most ``max_lines`` lines; past that it keeps shrinking, so the text never leaves its box.
     """
+    text = " ".join(text.split())  # line breaks and tabs typed into a field print as one space
     size = start
     while True:
         lines = _wrap(text, font, size, width)

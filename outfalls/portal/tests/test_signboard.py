@@ -323,3 +323,17 @@ def test_old_font_subsets_are_unregistered_so_a_worker_does_not_grow(monkeypatch
     assert "新荣区甲排污口" in page_text(
         render_sign(SignContent(**{**CONTENT.__dict__, "name": "新荣区甲排污口"}))
     )
+
+
+def test_empty_fields_and_typed_line_breaks_render_cleanly():
+    content = SignContent(
+        **{**CONTENT.__dict__, "pollutants": "", "name": "平城区\n御河\t排污口", "entity": "  "}
+    )
+    data = render_sign(content, "standing")
+    text = page_text(data)
+    assert "平城区御河排污口" in text
+    font = signboard._font_for(signboard._chars_of([content]))
+    _, lines = signboard._fit(content.name, font, 1000, 100, 20, 2)
+    assert lines == ["平城区 御河 排污口"]  # a typed line break or tab prints as a space, not as a box
+    assert "主要污染物：" in text
+    assert [r.text for r in zxingcpp.read_barcodes(page_png(data, "sign-empty-fields"))] == [content.url]
