@@ -249,14 +249,31 @@ def _make_font(chars: frozenset[str]) -> str:
     return name
 
 
+@functools.lru_cache(maxsize=1)
+def _covered() -> frozenset[int]:
+    """The code points the sign font has a glyph for."""
+    from fontTools.ttLib import TTFont
+
+    path, index = _font_file()
+    return frozenset(TTFont(path, fontNumber=index, lazy=True).getBestCmap())
+
+
 def _chars_of(contents: Iterable[SignContent]) -> frozenset[str]:
+    """Every character the signs print. A character the font cannot draw is refused, naming the field:
+    a sign is made of metal, and a missing-glyph box on it would be a costly misprint."""
     chars = set(SYMBOL_NAME + QR_CAPTION + "：" + "".join(label for _, label in ROW_LABELS))
     chars.update(" 0123456789")
+    covered = _covered()
     for content in contents:
-        for field, _ in ROW_LABELS:
-            chars.update(getattr(content, field))
-        chars.update(content.name)
-    return frozenset(c for c in chars if c.isprintable())
+        for field, label in (("name", "排污口名称"), *ROW_LABELS):
+            value = {c for c in getattr(content, field) if c.isprintable()}
+            missing = sorted(c for c in value if ord(c) not in covered and not c.isspace())
+            if missing:
+                raise ValueError(
+                    f"“{content.name}”的{label}含有标识牌字体 {FONT_FAMILY} 无法显示的字符：{''.join(missing)}"
+                )
+            chars.update(value)
+    return frozenset(c for c in chars if not c.isspace() or c == " ")
 
 
 # --- text fitting -----------------------------------------------------------------------------------------

@@ -337,3 +337,12 @@ def test_empty_fields_and_typed_line_breaks_render_cleanly():
     assert lines == ["平城区 御河 排污口"]  # a typed line break or tab prints as a space, not as a box
     assert "主要污染物：" in text
     assert [r.text for r in zxingcpp.read_barcodes(page_png(data, "sign-empty-fields"))] == [content.url]
+
+
+def test_a_character_the_font_cannot_draw_is_refused_naming_the_field():
+    """A missing-glyph box on a metal sign is a costly misprint: refuse it before drawing."""
+    content = SignContent(**{**CONTENT.__dict__, "entity": "大同🐟养殖有限公司"})
+    with pytest.raises(ValueError, match="责任主体含有标识牌字体 Noto Sans CJK SC 无法显示的字符：🐟"):
+        render_sign(content)
+    with pytest.raises(ValueError, match="责任主体"):
+        render_batch([CONTENT, content])
