@@ -478,7 +478,9 @@
     baseLayers[base.name] = layer;
     if (index === 0) layer.addTo(map);
   });
-  L.control.layers(baseLayers, control, { collapsed: false, position: "topright" }).addTo(map);
+  // Open beside a wide map; on a phone collapsed to its button, which opens it (map.css, map_panel.js).
+  var narrow = window.matchMedia("(max-width: 768px)").matches;
+  L.control.layers(baseLayers, control, { collapsed: narrow, position: "topright" }).addTo(map);
 
   function refresh(keys, force) {
     keys.forEach(function (key) {
