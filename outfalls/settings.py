@@ -297,7 +297,8 @@ SPECTACULAR_SETTINGS = {
 }
 
 FILTERS_EMPTY_CHOICE_LABEL = "全部"
-FILTERS_NULL_CHOICE_LABEL = "未填写"
+# No 未填写 choice unless a filter asks for one on a field that may be empty (core/filters.py).
+FILTERS_NULL_CHOICE_LABEL = None
 
 # The platform's own settings ------------------------------------------------------------------------
 PLATFORM_NAME = env("PLATFORM_NAME", "入河排污口监督管理平台")

@@ -9,6 +9,11 @@ from django.db.models import Q
 from .choices import JurisdictionLevel, LoginChannel, LoginOutcome
 from .models import Jurisdiction, LoginEvent
 
+# Every pick-list of a filter starts with one 全部 (FILTERS_EMPTY_CHOICE_LABEL, or the filter's own empty_label
+# such as 全部县区). 未填写 (the value "null") is offered only by a filter on a field that may be empty
+# (FILTERS_NULL_CHOICE_LABEL is None): ChoiceFilter(..., empty=True) or ModelChoiceFilter(null_label=EMPTY).
+EMPTY = "未填写"
+
 TRUE_WORDS = ("true", "1", "是")
 FALSE_WORDS = ("false", "0", "否")
 
@@ -41,6 +46,34 @@ class YesNoFilter(django_filters.BooleanFilter):
     """A yes/no/any filter that refuses any other value (YesNoField)."""
 
     field_class = YesNoField
+
+
+class ChoiceFilter(django_filters.ChoiceFilter):
+    """A choice filter; with empty=True it also offers 未填写, which finds the rows whose field is empty
+    (NULL, or a blank text: a level-2 type not yet given is stored as "")."""
+
+    def __init__(self, *args, empty=False, **kwargs):
+        if empty:
+            kwargs["null_label"] = EMPTY
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs, value):
+        if self.extra.get("null_label") is None or value != self.null_value:
+            return super().filter(qs, value)
+        empty = Q(**{f"{self.field_name}__isnull": True}) | Q(**{self.field_name: ""})
+        return self.get_method(qs)(empty)
+
+
+class OrderingFilter(django_filters.OrderingFilter):
+    """Sorting: 排序, 默认 first, and Chinese labels for both directions ("编码（降序）", not
+    django-filter's "编码 (descending)")."""
+
+    descending_fmt = "%s（降序）"
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label", "排序")
+        kwargs.setdefault("empty_label", "默认")
+        super().__init__(*args, **kwargs)
 
 
 class JurisdictionFilter(django_filters.FilterSet):

@@ -3,7 +3,7 @@
 from django import forms
 from django.contrib.auth.forms import PasswordChangeForm
 from django.forms.utils import flatatt
-from django.utils.html import format_html
+from django.utils.html import format_html, json_script
 from django.utils.safestring import mark_safe
 
 
@@ -83,6 +83,47 @@ class FastSelect(forms.Select):
             mark_safe(" selected") if value in selected else "",
             label,
         )
+
+
+class NarrowedSelect(FastSelect):
+    """A pick-list that narrows as another field of its form is chosen: county → town → village, level-1 →
+    level-2 → level-3 type. static/js/narrow.js keeps the options whose parent is the value chosen there.
+
+    by: the parent fields' names, nearest first (a village narrows by its town, or by its county while no
+    town is chosen). parents: {option value: {parent field name: parent value}}, sent beside the <select> as
+    a json_script block (id: the select's id + "-narrow"). Options not in `parents` (全部, 未填写) always stay.
+    """
+
+    def __init__(self, by, parents=None, attrs=None, choices=()):
+        super().__init__(attrs, choices)
+        self.by = tuple(by)
+        self.parents = parents or {}
+
+    def render(self, name, value, attrs=None, renderer=None):
+        attrs = {**(attrs or {}), "data-narrow-by": " ".join(self.by)}
+        element_id = attrs.get("id") or self.attrs.get("id") or f"id_{name}"
+        attrs["id"] = element_id
+        parents = {str(key): {k: str(v) for k, v in up.items()} for key, up in self.parents.items()}
+        return super().render(name, value, attrs, renderer) + json_script(parents, f"{element_id}-narrow")
+
+
+def narrow(field, by, parents):
+    """Make a form field's <select> a NarrowedSelect (its attributes and choices kept)."""
+    widget = NarrowedSelect(by, parents, attrs=field.widget.attrs, choices=field.widget.choices)
+    widget.is_required = field.widget.is_required
+    field.widget = widget
+    return field
+
+
+def preselect_only_choice(form, name):
+    """A new form's pick-list with one real choice (a one-county user's county) starts on it."""
+    field = form.fields.get(name)
+    instance = getattr(form, "instance", None)
+    if field is None or form.is_bound or form.initial.get(name) or getattr(instance, "pk", None):
+        return
+    values = [value for value, _label in field.choices if value not in ("", None)]
+    if len(values) == 1:
+        form.initial[name] = getattr(values[0], "value", values[0])
 
 
 def fast_selects(form):

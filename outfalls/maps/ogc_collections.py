@@ -95,9 +95,8 @@ def _county_choices():
 class OgcOutfallFilter(OutfallFilter):
     """The ledger's filters (OutfallFilter), each on a property also by the value the property shows, and
     the properties rect_stat and rect_meas under their own names. Counties and towns are those of the
-    user's scope (ScopedFilterSet); towns are not narrowed by a county given by name."""
+    user's scope (ScopedFilterSet), every town whatever the county (a town outside it finds no rows)."""
 
-    narrow_towns = False
     county = LabelChoiceFilter(field_name="county__code", choices=[], label="县区")
     town = LabelChoiceFilter(field_name="town__code", choices=[], label="乡镇（街道）")
     water_body = LabelChoiceFilter(field_name="water_body_id", choices=_water_choices, label="受纳水体")

@@ -73,6 +73,12 @@ LEVEL3_PARENT = {
 }
 
 
+# Each level-2 type's level-1 code and each level-3 type's level-2 type, as the narrowing pick-lists of the
+# forms and filters take them (core.forms.NarrowedSelect: {option value: {parent field: parent value}}).
+LEVEL2_PARENTS = {l2.value: {"type_code": code.value} for l2, code in LEVEL2_CODE.items()}
+LEVEL3_PARENTS = {l3.value: {"type_level2": l2.value} for l3, l2 in LEVEL3_PARENT.items()}
+
+
 def level2_for(code):
     """The level-2 values under a type code."""
     return [value for value, parent in LEVEL2_CODE.items() if parent == code]

@@ -4,7 +4,8 @@ import django_filters
 from django.db.models import Q
 
 from outfalls.core.choices import COUNTY_LEVELS, JurisdictionLevel
-from outfalls.core.filters import YesNoFilter
+from outfalls.core.filters import ChoiceFilter, OrderingFilter, YesNoFilter
+from outfalls.core.forms import NarrowedSelect, narrow
 from outfalls.core.models import Jurisdiction
 
 from .choices import (
@@ -16,17 +17,15 @@ from .choices import (
     UnitKind,
     WaterBodyKind,
 )
-from .classification import Level2, TypeCode
+from .classification import LEVEL2_PARENTS, Level2, TypeCode
 from .models import DischargeUnit, Outfall, OutfallUnitLink, Section, SpatialFinding, WaterBody
 
 
 class ScopedFilterSet(django_filters.FilterSet):
     """Choices for jurisdictions come from what the requesting user can see (set on each form instance).
 
-    With ``narrow_towns`` (the pages' default) the town choices follow a chosen county's code.
-    """
-
-    narrow_towns = True
+    The town list holds every town the user sees and narrows in the browser as a county is chosen
+    (core.forms.NarrowedSelect); a town outside the chosen county simply finds no rows."""
 
     @property
     def form(self):
@@ -47,17 +46,16 @@ class ScopedFilterSet(django_filters.FilterSet):
             .only("code", "name", "level", "county__code")
         )
         if "county" in wanted:
-            counties = [(j.code, j.name) for j in places if j.level in COUNTY_LEVELS]
-            form.fields["county"].choices = [("", "全部县区"), *counties]
+            field = form.fields["county"]
+            field.empty_label = "全部县区"
+            field.choices = [(j.code, j.name) for j in places if j.level in COUNTY_LEVELS]
         if "town" in wanted:
-            county = (self.data or {}).get("county") if self.narrow_towns else None
-            towns = [
-                (j.code, j.name)
-                for j in places
-                if j.level == JurisdictionLevel.TOWN
-                and (not county or (j.county and j.county.code == county))
-            ]
-            form.fields["town"].choices = [("", "全部乡镇"), *towns]
+            towns = [j for j in places if j.level == JurisdictionLevel.TOWN]
+            field = form.fields["town"]
+            field.empty_label = "全部乡镇"
+            parents = {j.code: {"county": j.county.code} for j in towns if j.county}
+            narrow(field, ("county",), parents)
+            field.choices = [(j.code, j.name) for j in towns]
 
 
 OUTFALL_ORDERING = (
@@ -85,21 +83,25 @@ OUTFALL_ORDERING_LABELS = {
 
 
 def _outfall_ordering(fields):
-    return django_filters.OrderingFilter(
-        fields=fields, field_labels=OUTFALL_ORDERING_LABELS, label="排序", empty_label="默认"
-    )
+    return OrderingFilter(fields=fields, field_labels=OUTFALL_ORDERING_LABELS)
 
 
 class OutfallFilter(ScopedFilterSet):
     q = django_filters.CharFilter(method="search", label="搜索")
     county = django_filters.ChoiceFilter(field_name="county__code", label="县区", choices=[])
-    town = django_filters.ChoiceFilter(field_name="town__code", label="乡镇（街道）", choices=[])
+    town = ChoiceFilter(field_name="town__code", label="乡镇（街道）", choices=[], empty=True)
     # No "null" choice: every outfall has a receiving water (and the API documents an id).
     water_body = django_filters.ModelChoiceFilter(
         queryset=WaterBody.objects.all(), label="受纳水体", empty_label="全部水体", null_label=None
     )
     type_code = django_filters.ChoiceFilter(choices=TypeCode.choices, label="一级分类")
-    type_level2 = django_filters.ChoiceFilter(choices=Level2.choices, label="二级分类")
+    # Narrows as the level-1 type is chosen; 未填写: not classified to level 2 yet.
+    type_level2 = ChoiceFilter(
+        choices=Level2.choices,
+        label="二级分类",
+        empty=True,
+        widget=NarrowedSelect(("type_code",), LEVEL2_PARENTS),
+    )
     status = django_filters.ChoiceFilter(choices=LifecycleStatus.choices, label="生命周期状态")
     rectification_status = django_filters.ChoiceFilter(choices=RectificationStatus.choices, label="整治进展")
     registered = YesNoFilter(label="登记建档")
@@ -143,11 +145,9 @@ class DischargeUnitFilter(ScopedFilterSet):
     county = django_filters.ChoiceFilter(field_name="county__code", label="县区", choices=[])
     kind = django_filters.ChoiceFilter(choices=UnitKind.choices, label="单位类型")
     has_permit = YesNoFilter(method="filter_has_permit", label="有排污许可证")
-    ordering = django_filters.OrderingFilter(
+    ordering = OrderingFilter(
         fields=(("name", "name"), ("county__code", "county"), ("kind", "kind")),
-        field_labels={"name": "名称", "county": "县区", "kind": "类型"},
-        label="排序",
-        empty_label="默认",
+        field_labels={"name": "名称", "county__code": "县区", "kind": "类型"},
     )
 
     class Meta:

@@ -3,13 +3,14 @@
 from django import forms
 
 from outfalls.core.choices import AttachmentKind
-from outfalls.core.forms import BootstrapMixin, style_form
+from outfalls.core.forms import BootstrapMixin, narrow, preselect_only_choice, style_form
 from outfalls.core.locking import VersionedFormMixin
 from outfalls.core.models import Jurisdiction
 from outfalls.core.scopes import scope_of
 from outfalls.geo.coords import CRS, CRS_CHOICES, CoordinateError, parse_point, to_cgcs2000
 
 from .choices import INITIAL, LinkRole
+from .classification import LEVEL2_PARENTS, LEVEL3_PARENTS
 from .models import DischargeUnit, Outfall, WaterBody
 from .services import APPROVAL_FIELDS, APPROVAL_SOURCE, STATE_FIELD_SOURCE
 
@@ -21,6 +22,22 @@ def _place_choices(user, level):
         .select_related("county", "parent")
         .defer("boundary", "county__boundary", "parent__boundary")
     )
+
+
+def narrow_places(form):
+    """The form's town list narrows as its county is chosen, its village list as its town (or county) is;
+    a user with one county finds it chosen on a new form (core.forms.NarrowedSelect)."""
+    town = form.fields["town"]
+    narrow(
+        town,
+        ("county",),
+        {pk: {"county": county} for pk, county in town.queryset.values_list("pk", "county_id")},
+    )
+    if "village" in form.fields:
+        village = form.fields["village"]
+        rows = village.queryset.values_list("pk", "parent_id", "county_id")
+        narrow(village, ("town", "county"), {pk: {"town": up, "county": county} for pk, up, county in rows})
+    preselect_only_choice(form, "county")
 
 
 def point_from_text(text, crs=CRS.CGCS2000):
@@ -185,6 +202,10 @@ class OutfallForm(VersionedFormMixin, TypedCoordinatesMixin, BootstrapMixin, for
         self.fields["county"].queryset = counties
         self.fields["town"].queryset = _place_choices(user, "town")
         self.fields["village"].queryset = _place_choices(user, "village")
+        narrow_places(self)
+        # The level-2 type narrows as the level-1 type is chosen, the level-3 type as the level-2 one is.
+        narrow(self.fields["type_level2"], ("type_code",), LEVEL2_PARENTS)
+        narrow(self.fields["type_level3"], ("type_level2",), LEVEL3_PARENTS)
         self.fields["water_body"].queryset = WaterBody.objects.visible_to(user).defer("geometry")
         self.fields["responsible_entity"].queryset = DischargeUnit.objects.visible_to(user).only("id", "name")
         self.fields["name"].required = False
@@ -308,6 +329,7 @@ class DischargeUnitForm(VersionedFormMixin, TypedCoordinatesMixin, BootstrapMixi
         super().__init__(*args, **kwargs)
         self.fields["county"].queryset = Jurisdiction.objects.visible_to(user).counties().defer("boundary")
         self.fields["town"].queryset = _place_choices(user, "town")
+        narrow_places(self)
         self._relax_lon_lat()
 
     def clean(self):

@@ -4,6 +4,7 @@ import django_filters
 from django.db.models import Q
 from django.utils import timezone
 
+from outfalls.core.filters import EMPTY, OrderingFilter
 from outfalls.registry.choices import RectificationMeasure
 from outfalls.registry.filters import OutfallFilter, ScopedFilterSet
 from outfalls.registry.models import DischargeUnit
@@ -21,10 +22,10 @@ class PlanFilter(ScopedFilterSet):
     measure = django_filters.ChoiceFilter(choices=RectificationMeasure.choices, label="整治措施")
     status = django_filters.ChoiceFilter(choices=PlanStatus.choices, label="状态")
     programme = django_filters.ModelChoiceFilter(
-        queryset=Programme.objects.all(), label="所属专项", empty_label="全部专项"
+        queryset=Programme.objects.all(), label="所属专项", empty_label="全部专项", null_label=EMPTY
     )
     due = django_filters.ChoiceFilter(choices=DUE_CHOICES, method="filter_due", label="期限")
-    ordering = django_filters.OrderingFilter(
+    ordering = OrderingFilter(
         fields=(
             ("outfall__code", "code"),
             ("outfall__county__code", "county"),
@@ -43,8 +44,6 @@ class PlanFilter(ScopedFilterSet):
             "status": "状态",
             "updated_at": "更新时间",
         },
-        label="排序",
-        empty_label="默认",
     )
 
     class Meta:

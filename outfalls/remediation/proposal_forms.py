@@ -4,6 +4,7 @@ import django_filters
 from django import forms
 from django.db.models import Q
 
+from outfalls.core.filters import OrderingFilter
 from outfalls.core.forms import BootstrapMixin
 from outfalls.registry.choices import RectificationMeasure
 from outfalls.registry.filters import ScopedFilterSet
@@ -34,7 +35,7 @@ class ProposalFilter(ScopedFilterSet):
         method="filter_status",
         label="状态",
     )
-    ordering = django_filters.OrderingFilter(
+    ordering = OrderingFilter(
         fields=(
             ("created_at", "created_at"),
             ("outfall__code", "code"),
@@ -49,8 +50,6 @@ class ProposalFilter(ScopedFilterSet):
             "measure": "建议措施",
             "status": "状态",
         },
-        label="排序",
-        empty_label="默认",
     )
 
     class Meta:

@@ -4,6 +4,7 @@ import django_filters
 from django import forms
 from django.db.models import Q
 
+from outfalls.core.filters import OrderingFilter
 from outfalls.registry.filters import ScopedFilterSet
 
 from .choices import CampaignStatus, PointOutcome, PointSource
@@ -14,7 +15,7 @@ class CampaignFilter(ScopedFilterSet):
     q = django_filters.CharFilter(method="search", label="搜索")
     county = django_filters.ChoiceFilter(field_name="county__code", label="县区", choices=[])
     status = django_filters.ChoiceFilter(choices=CampaignStatus.choices, label="状态", empty_label="全部状态")
-    ordering = django_filters.OrderingFilter(
+    ordering = OrderingFilter(
         fields=(
             ("name", "name"),
             ("county__code", "county"),
@@ -27,7 +28,6 @@ class CampaignFilter(ScopedFilterSet):
             "deadline": "完成期限",
             "created_at": "创建时间",
         },
-        label="排序",
         widget=forms.HiddenInput,
     )
 

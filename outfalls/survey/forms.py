@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 
 from outfalls.core.choices import Role
-from outfalls.core.forms import BootstrapMixin
+from outfalls.core.forms import BootstrapMixin, preselect_only_choice
 from outfalls.core.locking import VersionedFormMixin
 from outfalls.core.models import Department, Jurisdiction
 from outfalls.core.scopes import scope_of
@@ -94,6 +94,7 @@ class CampaignForm(VersionedFormMixin, BootstrapMixin, forms.ModelForm):
         self.fields["name"].error_messages["required"] = "请填写任务名称。"
         self.fields["deadline"].error_messages["required"] = "请填写完成期限。"
         self.fields["county"].error_messages["required"] = "请选择县区。"
+        preselect_only_choice(self, "county")
 
     def clean(self):
         data = super().clean()

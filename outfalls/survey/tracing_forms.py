@@ -4,6 +4,7 @@ import django_filters
 from django import forms
 from django.db.models import Q
 
+from outfalls.core.filters import ChoiceFilter, OrderingFilter
 from outfalls.core.forms import BootstrapMixin, MultipleFileField
 from outfalls.registry.choices import LinkRole, ResponsibilityBasis, UnitKind
 from outfalls.registry.filters import ScopedFilterSet
@@ -39,12 +40,8 @@ class CaseFilter(ScopedFilterSet):
         label="河流",
         empty_label="全部河流",
     )
-    basis = django_filters.ChoiceFilter(
-        choices=CONCLUSION_BASES,
-        label="确定方式",
-        empty_label="全部",
-    )
-    ordering = django_filters.OrderingFilter(
+    basis = ChoiceFilter(choices=CONCLUSION_BASES, label="确定方式", empty=True)  # 未填写: not concluded
+    ordering = OrderingFilter(
         fields=(
             ("outfall__code", "code"),
             ("outfall__name", "name"),
@@ -54,7 +51,6 @@ class CaseFilter(ScopedFilterSet):
             ("opened_at", "opened"),
             ("concluded_at", "concluded"),
         ),
-        label="排序",
         widget=forms.HiddenInput,
     )
 
@@ -76,14 +72,13 @@ class AwaitingFilter(ScopedFilterSet):
     water_body = django_filters.ModelChoiceFilter(
         queryset=WaterBody.objects.all(), label="河流", empty_label="全部河流"
     )
-    ordering = django_filters.OrderingFilter(
+    ordering = OrderingFilter(
         fields=(
             ("code", "code"),
             ("name", "name"),
             ("county__code", "county"),
             ("water_body__name", "water_body"),
         ),
-        label="排序",
         widget=forms.HiddenInput,
     )
 

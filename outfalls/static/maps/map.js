@@ -538,13 +538,8 @@
     event.preventDefault();
     applyFilters();
   });
+  // (The town list narrows as a county is chosen in the page itself: static/js/narrow.js.)
   filterForm.addEventListener("change", function (event) {
-    if (event.target.name === "county") {
-      // The town choices depend on the county: let the server render them again, keeping the view.
-      writeAddress();
-      location.reload();
-      return;
-    }
     if (event.target.tagName === "SELECT") applyFilters();
   });
   resetLink.addEventListener("click", function (event) {
