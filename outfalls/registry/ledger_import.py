@@ -312,6 +312,7 @@ def _apply(record, user, preview, progress=None):
         labels[id(outfall)] = f"第 {result.number} 行"
         owners[id(outfall)] = outfall.responsible_entity
         new.append(outfall)
+        result.outfall = outfall  # the report links each row to what it wrote (saved below)
     updating = [r for r in preview.results if r.action == Action.UPDATE]
     updates, changed_fields = [], set()
     for start in range(0, len(updating), BATCH):
@@ -322,6 +323,7 @@ def _apply(record, user, preview, progress=None):
             changed_fields |= outfall._import_fields
             labels[id(outfall)] = f"第 {result.number} 行"
             updates.append((outfall, old))
+            result.outfall = outfall
     written = services.save_outfalls(
         new,
         updates,

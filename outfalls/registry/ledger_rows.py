@@ -211,6 +211,7 @@ class RowResult:
     # Cells of state the file reports but the import does not write: Outfall field -> value (see reported_notes).
     reported: dict = field(default_factory=dict)
     notes: list = field(default_factory=list)  # what the reader should know, not errors
+    outfall: object = None  # after the commit: the outfall this row created or updated
 
     def error(self, message):
         self.messages.append(message)
@@ -233,6 +234,9 @@ class RowResult:
             ],
             "changes": [list(change) for change in self.changes],
             "notes": self.notes,
+            "outfall": {"id": self.outfall.pk, "code": self.outfall.code, "name": self.outfall.name}
+            if self.outfall is not None
+            else None,
         }
 
 

@@ -7,6 +7,7 @@ from outfalls.core.forms import BootstrapMixin, MultipleFileField
 from outfalls.core.locking import VersionedFormMixin
 from outfalls.registry.models import DischargeUnit, Outfall
 
+from . import services
 from .models import Programme, RectificationPlan
 from .services import NOT_A_MERGE_TARGET
 
@@ -53,6 +54,13 @@ class PlanForm(VersionedFormMixin, BootstrapMixin, forms.ModelForm):
         # The required marks follow the service's rules (one of unit/org; deadline may default).
         self.fields["responsible_unit"].required = False
         self.fields["deadline"].required = False
+        if self.instance.pk is None and services.default_deadline(outfall) is None:
+            due = services.county_deadline(outfall)
+            self.fields["deadline"].help_text = (
+                f"本县区的整治期限（{due:%Y-%m-%d}）已过，请另定期限"
+                if due
+                else "本县区未设置默认期限，请填写"
+            )
         self.fields["measure"].error_messages["required"] = "请选择整治措施。"
         self.fields["actions"].error_messages["required"] = "请填写具体整治措施。"
         units = DischargeUnit.objects.visible_to(user).filter(
@@ -102,7 +110,7 @@ class ProgressForm(BootstrapMixin, forms.Form):
         error_messages={"required": "请填写进展说明。"},
     )
     photos = MultipleFileField(label="整治后照片", help_text="可多选；jpg、png、webp")
-    documents = MultipleFileField(label="文件资料", help_text="可多选；pdf、doc(x)、xls(x) 等")
+    documents = MultipleFileField(label="文件资料", help_text="可多选；pdf、doc、docx、xls、xlsx 等")
 
 
 class SubmitForm(BootstrapMixin, forms.Form):

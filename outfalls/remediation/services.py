@@ -117,9 +117,17 @@ def proposal_measure(proposal):
     return proposal.decided_measure or proposal.measure
 
 
-def default_deadline(outfall):
-    """The county's rectification deadline (core.Deadline, 2024-12-31 in the demo), or None."""
+def county_deadline(outfall):
+    """The county's rectification deadline (core.Deadline: a city default, 2024-12-31 in the demo, or the
+    county's own date), or None."""
     return Deadline.due_for(Milestone.RECTIFICATION, outfall.county_id)
+
+
+def default_deadline(outfall):
+    """The deadline a new plan starts with: the county's rectification deadline while it is still ahead;
+    None once it has passed (a plan never starts already overdue: the person sets a date)."""
+    due = county_deadline(outfall)
+    return due if due is not None and due >= timezone.localdate() else None
 
 
 # Plans ---------------------------------------------------------------------------------------------------
@@ -144,7 +152,12 @@ def _validate(plan, user):
     ):
         errors["responsible_unit"] = "所选整治责任单位不存在或不在您的权限范围内。"
     if plan.deadline is None:
-        errors["deadline"] = "请填写整治期限（本县区未设置默认期限）。"
+        due = county_deadline(plan.outfall)
+        errors["deadline"] = (
+            f"请填写整治期限：本县区的整治期限（{due:%Y-%m-%d}）已过，请另定期限。"
+            if due is not None
+            else "请填写整治期限（本县区未设置默认期限）。"
+        )
     plan.transitional_reason = (plan.transitional_reason or "").strip()
     if plan.transitional_until and not plan.transitional_reason:
         errors["transitional_reason"] = "设置过渡期时须填写过渡期理由。"

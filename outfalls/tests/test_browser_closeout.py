@@ -67,6 +67,7 @@ def test_closeout_in_the_browser(live_server, browser_page, settings, tmp_path):
     page.wait_for_selector("[data-testid=plan-form]")
     assert page.input_value("#id_measure") == proposal.measure
     page.fill("#id_actions", "设置标识牌、规范采样点（浏览器测试）")
+    page.fill("#id_deadline", "2030-12-31")  # the demo city's deadline has passed: no default
     if not page.input_value("#id_responsible_unit"):
         page.fill("#id_responsible_org", "平城区住房和城乡建设局")
     if proposal.measure == RectificationMeasure.MERGE:

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 
 from outfalls.core.scopes import own_or_citywide
+from outfalls.geo.coords import CRS_CHOICES
 
 
 class LedgerImportQuerySet(models.QuerySet):
@@ -53,6 +54,11 @@ class LedgerImport(models.Model):
 
     def __str__(self):
         return f"台账导入 #{self.pk} {self.filename}"
+
+    @property
+    def crs_label(self):
+        """The coordinate system as the import form named it (CGCS2000, GCJ-02（高德/腾讯）, ...)."""
+        return dict(CRS_CHOICES).get(self.crs, self.crs)
 
     @property
     def history_reason(self):

@@ -243,7 +243,13 @@ def test_a_closeout_approval_is_one_history_row_one_status_row_and_only_real_sta
     start = timezone.now()
     fields = {"merge_target": merge_target(outfall)} if measure == RectificationMeasure.MERGE else {}
     plan = remediation.create_plan(
-        outfall, user=county, measure=measure, actions="整治", responsible_org="某局", **fields
+        outfall,
+        user=county,
+        measure=measure,
+        actions="整治",
+        responsible_org="某局",
+        deadline=date(2030, 12, 31),
+        **fields,
     )
     after_plan = timezone.now()
     remediation.add_progress(plan, user=county, date=date.today(), percent=100, note="完成", photos=[png()])

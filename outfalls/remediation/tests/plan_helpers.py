@@ -1,11 +1,14 @@
 """Shared helpers of the plan and close-out tests."""
 
 import io
-from datetime import date
+from datetime import date, timedelta
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from PIL import Image
 
+from outfalls.core.choices import Milestone
+from outfalls.core.models import Deadline
 from outfalls.registry.choices import LifecycleStatus
 from outfalls.registry.models import Outfall
 from outfalls.remediation.choices import ProposalStatus
@@ -13,6 +16,20 @@ from outfalls.remediation.models import MeasureProposal
 
 PINGCHENG = "140213"
 YUNZHOU = "140215"
+
+
+def set_city_deadline(due):
+    """The city's rectification deadline (the default of a new plan while it is ahead)."""
+    Deadline.objects.update_or_create(
+        milestone=Milestone.RECTIFICATION, jurisdiction=None, defaults={"due_date": due}
+    )
+    return due
+
+
+def city_deadline_ahead():
+    """The demo's city deadline (2024-12-31) is past, so a new plan gets no default deadline: tests that make
+    plans without one move it a year ahead (rolled back with the test)."""
+    return set_city_deadline(timezone.localdate() + timedelta(days=365))
 
 
 def png(name="after.png"):

@@ -6,6 +6,8 @@ from datetime import date, timedelta
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from outfalls.core.choices import Milestone
+from outfalls.core.models import Deadline
 from outfalls.core.services import status_changes_for
 from outfalls.registry.choices import LifecycleStatus, RectificationMeasure, RectificationStatus
 from outfalls.registry.classification import TypeCode
@@ -14,9 +16,22 @@ from outfalls.remediation import services
 from outfalls.remediation.choices import PlanStatus, ProposalStatus
 from outfalls.remediation.models import RectificationPlan
 
-from .plan_helpers import YUNZHOU, document, free_outfall, merge_target, pending_proposal, png
+from .plan_helpers import (
+    YUNZHOU,
+    city_deadline_ahead,
+    document,
+    free_outfall,
+    merge_target,
+    pending_proposal,
+    png,
+)
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def deadline_ahead(db):
+    city_deadline_ahead()
 
 
 @pytest.fixture(autouse=True)
@@ -67,7 +82,7 @@ def test_full_path_regularise_ends_in_the_retained_list(demo_user):
     plan = plan_for(outfall, county)  # measure, proposal and deadline from defaults
     assert plan.measure == RectificationMeasure.REGULARISE
     assert plan.proposal == proposal
-    assert plan.deadline == date(2024, 12, 31)
+    assert plan.deadline == Deadline.due_for(Milestone.RECTIFICATION, outfall.county_id) > date.today()
     outfall.refresh_from_db()
     assert outfall.status == LifecycleStatus.RECTIFYING
     assert outfall.rectification_status == RectificationStatus.IN_PROGRESS
@@ -271,6 +286,7 @@ def test_plan_rules(demo_user):
         user=county,
         **base,
         responsible_org="某局",
+        deadline=date(2024, 12, 31),
         transitional_until=date(2025, 6, 30),
         transitional_reason="等待污水管网建成",
     )

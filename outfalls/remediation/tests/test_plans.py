@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from outfalls.registry.choices import LifecycleStatus, RectificationMeasure
@@ -14,7 +15,15 @@ from outfalls.remediation import services
 from outfalls.remediation.choices import PlanStatus, ProgrammeKind, ProposalStatus
 from outfalls.remediation.models import Programme, RectificationPlan
 
-from .plan_helpers import PLANNABLE, YUNZHOU, free_outfall, pending_proposal, png
+from .plan_helpers import (
+    PLANNABLE,
+    YUNZHOU,
+    city_deadline_ahead,
+    free_outfall,
+    pending_proposal,
+    png,
+    set_city_deadline,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -45,6 +54,7 @@ def make_plans(user, n, county="140213", **fields):
                 actions="规范整治",
                 responsible_org="某局",
                 programme=programme,
+                deadline=fields.get("deadline", date(2024, 12, 31)),  # overdue unless told
             )
         )
     return plans
@@ -57,11 +67,12 @@ def test_create_page_is_prefilled_from_the_decided_proposal(client_for, demo_use
     proposal.save()
     client = client_for("pingcheng")
     url = reverse("remediation:plan_create") + f"?outfall={outfall.pk}"
+    ahead = city_deadline_ahead()
     page = client.get(url)
     assert page.status_code == 200
     form = page.context["form"]
     assert form.initial["measure"] == RectificationMeasure.MERGE
-    assert form.initial["deadline"] == date(2024, 12, 31)
+    assert form.initial["deadline"] == ahead  # the county's deadline while it is ahead
     assert "已确认的整治建议" in page.content.decode()
 
     # A merge without a target: the page says which field, and keeps what was typed.
@@ -95,6 +106,30 @@ def test_create_page_is_prefilled_from_the_decided_proposal(client_for, demo_use
     assert plan.proposal == proposal and plan.deadline == date(2025, 3, 31)
     # A second create goes to the existing plan.
     assert client.get(url)["Location"] == reverse("remediation:plan_detail", args=[plan.pk])
+
+
+def test_a_plans_default_deadline_is_never_already_past(client_for):
+    outfall = free_outfall()
+    url = reverse("remediation:plan_create") + f"?outfall={outfall.pk}"
+    client = client_for("pingcheng")
+    # The demo city's deadline (2024-12-31) has passed: no default; the field says why and what to do.
+    set_city_deadline(date(2024, 12, 31))
+    assert services.default_deadline(outfall) is None
+    page = client.get(url)
+    assert page.context["form"].initial.get("deadline") is None
+    assert "本县区的整治期限（2024-12-31）已过，请另定期限" in page.content.decode()
+    fields = {"measure": "regularise", "actions": "设置标识牌", "responsible_org": "平城区住建局"}
+    refused = client.post(url, fields)
+    assert refused.status_code == 400
+    assert refused.context["form"].errors["deadline"] == [
+        "请填写整治期限：本县区的整治期限（2024-12-31）已过，请另定期限。"
+    ]
+    assert not RectificationPlan.objects.filter(outfall=outfall).exists()
+    # Today's deadline is not past yet; a later one is the default too.
+    today = timezone.localdate()
+    assert set_city_deadline(today) == services.default_deadline(outfall)
+    client.post(url, {**fields, "deadline": ""})
+    assert RectificationPlan.objects.get(outfall=outfall).deadline == today
 
 
 def test_out_of_scope_is_404(client_for, demo_user):

@@ -11,9 +11,16 @@ from outfalls.remediation import services, supervision
 from outfalls.remediation.choices import PlanStatus
 from outfalls.remediation.models import RectificationPlan
 
-from .plan_helpers import PINGCHENG, YUNZHOU, free_outfall, png
+from .plan_helpers import PINGCHENG, YUNZHOU, city_deadline_ahead, free_outfall, png
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def deadline_ahead(db):
+    city_deadline_ahead()
+
+
 TODAY = date(2024, 11, 20)
 
 
