@@ -5,6 +5,7 @@ from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from .filters import LoginEventFilter
@@ -43,6 +44,8 @@ def _account_page(request, *, password_form=None, token_form=None, new_key=None,
         "new_key": new_key,
         "logins": LoginEvent.objects.visible_to(user).filter(username=user.get_username())[:RECENT_LOGINS],
         "can_audit": scope_of(user).can_audit_logins,
+        # After a POST (a refused password, a new token shown once) a reload shows this page afresh.
+        "reload_url": reverse("accounts:home"),
     }
     return render(request, "core/account.html", context, status=status)
 

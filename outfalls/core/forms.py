@@ -136,9 +136,12 @@ def fast_selects(form):
     return form
 
 
-def add_service_errors(form, error):
+def add_service_errors(form, error, fields=None):
     """A service's ValidationError shown on the form: on each field it names, or above the form. A stale
-    save (core.locking) goes above the form, and the form takes the current version for the next save."""
+    save (core.locking) goes above the form, and the form takes the current version for the next save.
+
+    fields: {the service's field name: the form's}, where the form names a field otherwise (the tracing
+    page's 新建单位统一社会信用代码 is the unit's credit_code), so that the message sits on the field."""
     from .locking import is_stale
 
     if not hasattr(error, "error_dict") and is_stale(error):
@@ -148,9 +151,11 @@ def add_service_errors(form, error):
         return
     if hasattr(error, "error_dict"):
         for field, errors in error.message_dict.items():
+            field = (fields or {}).get(field, field)
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, error.messages)
+    style_form(form)  # the fields named are marked as the form's own errors are
 
 
 def error_text(error):

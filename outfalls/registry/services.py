@@ -17,8 +17,9 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from outfalls.core.choices import Role
 from outfalls.core.locking import bump_version, claim_version
-from outfalls.core.models import StatusChange
+from outfalls.core.models import Jurisdiction, StatusChange
 from outfalls.core.scopes import scope_of
 from outfalls.core.services import record_status_change
 
@@ -35,6 +36,7 @@ from .choices import (
     ledger_steps,
     storm_measure_error,
 )
+from .classification import Level2
 from .models import DischargeUnit, Outfall, OutfallUnitLink
 
 OUT_OF_SCOPE = "该记录不在您的管辖范围内，不能保存。"
@@ -342,6 +344,47 @@ def validate_outfall(outfall, *, user, old=UNSET, unique=True, city=None, fields
     return errors
 
 
+def scope_errors(outfall, user):
+    """What to change so that the outfall lies within what the user may edit, as {field: message}; empty
+    when it does. A refusal says what to change: a county officer is told the county, a responsible entity
+    that it must name itself as 责任主体, a department the level-2 types it is responsible for. With several
+    memberships any one of them is enough, and each says its own."""
+    grants = [g for g in scope_of(user).grants if g.can_edit]
+    if any(g.citywide for g in grants):
+        return {}
+    errors = {}
+    for grant in grants:
+        if grant.role == Role.COUNTY:
+            if outfall.county_id == grant.county_id:
+                return {}
+            county = Jurisdiction.objects.only("name").get(pk=grant.county_id)
+            errors.setdefault("county", f"您只能登记和修改{county.name}的排污口：县区请选择“{county.name}”。")
+        elif grant.role == Role.ENTITY:
+            owner = (
+                outfall.pk is not None
+                and OutfallUnitLink.objects.filter(
+                    outfall_id=outfall.pk, unit_id=grant.unit_id, role=LinkRole.OWNER
+                ).exists()
+            )
+            if outfall.responsible_entity_id == grant.unit_id or owner:
+                return {}
+            unit = DischargeUnit.objects.only("name").get(pk=grant.unit_id)
+            errors.setdefault(
+                "responsible_entity",
+                f"您以“{unit.name}”的身份登录，只能登记和修改本单位为责任主体的排污口："
+                f"责任主体请选择“{unit.name}”。",
+            )
+        elif grant.role == Role.DEPARTMENT:
+            if outfall.type_level2 in grant.department_types:
+                return {}
+            types = "、".join(Level2(t).label for t in sorted(grant.department_types)) or "（未设置）"
+            errors.setdefault(
+                "type_level2",
+                f"您所在部门负责的二级分类为{types}：请按实际选择其中之一，或交由负责部门登记。",
+            )
+    return errors
+
+
 def placement_changed(outfall, old):
     return old is None or any(getattr(outfall, name) != old[name] for name in PLACEMENT_FIELDS)
 
@@ -356,7 +399,7 @@ def save_outfall(outfall, *, user, reason="", confirm_placement=False, expected_
     _check_may_edit(user)
     creating = outfall.pk is None
     old = _stored(outfall)
-    errors = validate_outfall(outfall, user=user, old=old)
+    errors = validate_outfall(outfall, user=user, old=old) or scope_errors(outfall, user)
     if errors:
         raise ValidationError(errors)
     if expected_version is not None:

@@ -220,6 +220,8 @@ def _plan_context(request, plan, **forms):
         "can_submit": open_for_work and services.can_submit(user, plan),
         "can_review": reviewer and plan.status == PlanStatus.SUBMITTED,
         "can_reopen": reviewer and plan.status == PlanStatus.APPROVED,
+        # A refused step (POSTed to its own address) reloads as the plan page (templates/base.html).
+        "reload_url": reverse("remediation:plan_detail", args=[plan.pk]),
     }
     if context["can_edit"]:
         context["progress_form"] = forms.get("progress_form") or ProgressForm(

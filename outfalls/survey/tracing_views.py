@@ -180,6 +180,10 @@ def case_detail(request, pk):
     return render(request, "survey/case_detail.html", context, status=400 if action else 200)
 
 
+# Where a service's field is named otherwise on the case page's forms: the new unit's fields on the link form.
+FORM_FIELDS = {"link": {"name": "new_name", "kind": "new_kind", "credit_code": "new_credit_code"}}
+
+
 def _case_action(request, case, action, forms):
     """Run one POSTed action; the anchor to return to on success, None to show the form's errors."""
     user = request.user
@@ -248,7 +252,7 @@ def _case_action(request, case, action, forms):
     except ValidationError as error:
         key = {"step": "step_form", "link": "link_form", "conclude": "conclude_form", "reopen": "reopen_form"}
         if action in key:
-            add_service_errors(forms[key[action]], error)
+            add_service_errors(forms[key[action]], error, fields=FORM_FIELDS.get(action))
         else:
             messages.error(request, error_text(error))
             return "#units"

@@ -361,6 +361,8 @@ def point_detail(request, pk, decision_form=None, reopen_form=None):
         "decision_form": decision_form if editable else None,
         "reopen_form": reopen_form if editable else None,
         "history": labelled_status_changes(point, PointOutcome),
+        # A refused decision or reopening (POSTed elsewhere) reloads as this page (templates/base.html).
+        "reload_url": reverse("survey:point_detail", args=[point.pk]),
     }
     return render(request, "survey/point_detail.html", context)
 

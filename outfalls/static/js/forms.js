@@ -5,9 +5,17 @@
  *   <form data-confirm="删除该河段？">        asks before submitting; cancelling submits nothing
  *   <form data-wait="upload-wait">            on submit, disables its buttons and shows #upload-wait
  *   <input type="checkbox" data-check-all="ids">  (un)ticks every checkbox named "ids"
+ *   <body data-reload-url="/plans/1/">          (base.html, on a page answering a POST: a refused form)
+ *                                               the address becomes a plain GET of that page, so that
+ *                                               reloading shows the page again and never resubmits the form
  */
 (function () {
   "use strict";
+
+  var reload = document.body && document.body.dataset.reloadUrl;
+  if (reload && window.history && history.replaceState) {
+    history.replaceState(history.state, "", reload + location.hash);
+  }
 
   document.addEventListener("submit", function (event) {
     var form = event.target;

@@ -18,7 +18,8 @@
     return document.getElementById(id);
   };
   var form = $("field-form");
-  var state = { point: null, position: null, sending: false, sent: 0, lastSent: null };
+  // queued: {point id: "pending" | "failed"} for the points with a record still on this phone (待上传).
+  var state = { point: null, position: null, sending: false, sent: 0, lastSent: null, queued: {} };
 
   // ----------------------------------------------------------------------------------------------------
   // Small helpers
@@ -115,6 +116,15 @@
 
   function showQueue() {
     return queued().then(function (items) {
+      var marks = {};
+      items.forEach(function (item) {
+        var point = item.kind !== "track" && item.record && item.record.point;
+        if (point && marks[point] !== "pending") marks[point] = item.status === "failed" ? "failed" : "pending";
+      });
+      if (JSON.stringify(marks) !== JSON.stringify(state.queued)) {
+        state.queued = marks;
+        renderList();
+      }
       var count = $("queue-count");
       count.dataset.count = String(items.length);
       count.textContent = "待上传 " + items.length + " 条";
@@ -299,6 +309,16 @@
       text.className = "me-auto";
       text.textContent = p.number + (p.outcome === "escalated" ? "（待专家研判）" : "") + (p.description ? " · " + p.description : "");
       button.appendChild(text);
+      var waiting = state.queued[p.id];
+      if (waiting) {
+        // A record of this point is still on the phone: 待上传 until the server has it.
+        var mark = document.createElement("span");
+        mark.className = "badge me-1 " + (waiting === "failed" ? "text-bg-danger" : "text-bg-warning");
+        mark.dataset.testid = "point-queued";
+        mark.textContent = waiting === "failed" ? "未通过" : "待上传";
+        button.appendChild(mark);
+        button.dataset.queued = waiting;
+      }
       if (p.distance != null) {
         var d = document.createElement("span");
         d.className = "badge text-bg-light";

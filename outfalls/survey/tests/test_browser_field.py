@@ -90,15 +90,22 @@ def test_field_check_offline_queue_then_sent_once(live_server):
         assert page.text_content("#queue-count") == "待上传 1 条"
         assert page.get_attribute("#net-status", "data-online") == "0"
         assert not FieldCheck.objects.filter(point=point).exists()
+        # The point in the list says its record is still on the phone.
+        item = page.locator(f"#point-list [data-point-id='{point.pk}']")
+        assert item.locator("[data-testid=point-queued]").inner_text() == "待上传"
+        others = page.locator("#point-list [data-testid=point-queued]")
+        assert others.count() == 1
 
         # Reopened without signal: the page comes from the service worker, the record from IndexedDB.
         page.reload()
         wait_count(page, "#queue-count", 1)
+        item.locator("[data-testid=point-queued]").wait_for()
 
         context.set_offline(False)
         page.evaluate("window.dispatchEvent(new Event('online'))")
         wait_count(page, "#queue-count", 0)
         wait_count(page, "#sent-count", 1)
+        assert page.locator("#point-list [data-testid=point-queued]").count() == 0
         checks = FieldCheck.objects.filter(point=point)
         assert checks.count() == 1
         check = checks.get()
