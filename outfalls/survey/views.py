@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from outfalls.core.basemap import base_layers
 from outfalls.core.choices import AttachmentKind
-from outfalls.core.forms import add_service_errors
+from outfalls.core.forms import add_service_errors, style_form
 from outfalls.core.models import Attachment, Jurisdiction
 from outfalls.core.services import labelled_status_changes
 from outfalls.core.views import ScopedListView, apply_filter
@@ -125,6 +125,7 @@ def campaign_detail(request, pk):
     editable = Campaign.objects.editable_by(request.user).filter(pk=pk).exists()
     points = campaign.points.select_related("water_body", "outfall").defer("water_body__geometry")
     point_filter, filtered = apply_filter(PointFilter, request, points)
+    style_form(point_filter.form)  # as every list's filter form (ScopedListView)
     paginator = Paginator(filtered.order_by("number"), POINTS_PER_PAGE)
     page = paginator.get_page(request.GET.get("page"))
     for point in page:
