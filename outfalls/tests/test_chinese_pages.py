@@ -23,8 +23,8 @@ import pytest
 from django.urls import reverse
 
 from outfalls.conftest import DEMO_USERS
-from outfalls.registry.models import LedgerImport
 from outfalls.registry.tests import ledger_files
+from outfalls.registry.tests.helpers import import_through_the_pages
 from outfalls.registry.tests.test_ledger_import import new_row
 
 pytestmark = pytest.mark.django_db
@@ -126,15 +126,8 @@ def menu(client):
 @pytest.fixture
 def committed_import(client_for, tmp_path):
     """A ledger import of two new outfalls, committed by the city bureau (its page lists what it did)."""
-    client = client_for("bureau")
     built = ledger_files.write_csv(tmp_path / "两个排口.csv", [new_row(1), new_row(2)])
-    with open(built.path, "rb") as handle:
-        client.post(reverse("registry:import_list"), {"file": handle, "crs": "cgcs2000"})
-    record = LedgerImport.objects.latest("pk")
-    client.post(reverse("registry:import_commit", args=[record.pk]))
-    record.refresh_from_db()
-    assert record.status == LedgerImport.Status.COMMITTED
-    return record
+    return import_through_the_pages(client_for("bureau"), built.path)
 
 
 def test_no_english_on_any_page_for_any_role(client_for, committed_import):

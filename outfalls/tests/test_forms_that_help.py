@@ -15,8 +15,9 @@ from outfalls.conftest import DEMO_USERS
 from outfalls.core.filters import EMPTY
 from outfalls.core.models import Jurisdiction
 from outfalls.registry.classification import LEVEL2_CODE, LEVEL3_PARENT
-from outfalls.registry.models import DischargeUnit, LedgerImport, Outfall
+from outfalls.registry.models import DischargeUnit, Outfall
 from outfalls.registry.tests import ledger_files
+from outfalls.registry.tests.helpers import import_through_the_pages
 from outfalls.registry.tests.test_ledger_import import new_row
 from outfalls.survey.choices import CaseStatus
 from outfalls.survey.models import TracingCase
@@ -232,11 +233,7 @@ def test_a_bad_credit_code_sits_on_the_tracing_link_field(client_for):
 def test_import_results_link_to_the_outfalls_written(client_for, tmp_path):
     client = client_for("pingcheng")
     built = ledger_files.write_csv(tmp_path / "links.csv", [new_row(1), new_row(2)])
-    with open(built.path, "rb") as handle:
-        client.post(reverse("registry:import_list"), {"file": handle, "crs": "cgcs2000"})
-    record = LedgerImport.objects.latest("pk")
-    client.post(reverse("registry:import_commit", args=[record.pk]))
-    record.refresh_from_db()
+    record = import_through_the_pages(client, built.path)
     html = client.get(reverse("registry:import_detail", args=[record.pk])).content.decode()
     linked = set(map(int, re.findall(r'href="/ledger/outfalls/(\d+)/" data-testid="row-outfall"', html)))
     assert linked == set(record.created_ids) and len(linked) == 2
