@@ -1,7 +1,7 @@
 """Ledger pages: search, filters, sorting, forms with Chinese messages, history, status steps."""
 
 import pytest
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -227,8 +227,10 @@ def test_create_generates_code_and_hj1235_name(client_for):
 def test_service_refuses_out_of_scope_create(demo_user):
     water = WaterBody.objects.first()
     outfall = Outfall(county=Jurisdiction.objects.get(code="140215"), lon=113.5, lat=40.0, water_body=water)
-    with pytest.raises(PermissionDenied):
+    # Refused before anything is written, on the field to change (registry.services.scope_errors).
+    with pytest.raises(ValidationError) as refused:
         services.save_outfall(outfall, user=demo_user("pingcheng"))
+    assert refused.value.message_dict == {"county": ["您只能登记和修改平城区的排污口：县区请选择“平城区”。"]}
     assert not Outfall.objects.filter(
         lon=113.5, lat=40.0, county__code="140215", water_body=water, landmark=""
     ).exists()
