@@ -6,7 +6,8 @@ is collapsed. Then, on the same phone: pick-lists narrow as one chooses, and a r
 without sending the form again.
 
 One browser, one live server and one load of the demo data for all of it; pages are checked once loaded (not
-after the network is idle) to keep the visit of ~190 pages to about a minute.
+after the network is idle) to keep the visit of ~190 pages to about a minute. A county officer's map, plans
+and supervision pages are kept as screenshots in var/test-output/ for review.
 """
 
 import os
@@ -21,6 +22,11 @@ from outfalls.registry.classification import LEVEL2_CODE
 from outfalls.registry.demo import load_demo
 
 from .browser import PHONE, chromium_context, login
+
+SCREENSHOTS = os.path.join(settings.BASE_DIR, "var", "test-output")
+REVIEWED = {
+    "pingcheng": {"/maps/": "map", "/remediation/plans/": "plans", "/remediation/supervision/": "supervision"}
+}
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -131,6 +137,10 @@ def test_every_menu_page_fits_a_phone_and_forms_help(live_server):
                     check_map(page)
                 problems += [f"{username} {path}: {p}" for p in page.evaluate(LAYOUT_PROBLEMS)]
                 visited += 1
+                if path in REVIEWED.get(username, {}):
+                    os.makedirs(SCREENSHOTS, exist_ok=True)
+                    shot = f"phone-{username}-{REVIEWED[username][path]}.png"
+                    page.screenshot(path=os.path.join(SCREENSHOTS, shot), full_page=True)
         assert visited >= 150  # 8 roles × their menus (about 24 pages each)
         assert not problems, "\n".join(problems[:30])
         # The check sees what it looks for: a box wider than the screen, a table squeezed outside a scroller.

@@ -95,6 +95,10 @@ def test_field_check_offline_queue_then_sent_once(live_server):
         assert item.locator("[data-testid=point-queued]").inner_text() == "待上传"
         others = page.locator("#point-list [data-testid=point-queued]")
         assert others.count() == 1
+        os.makedirs(os.path.join(settings.BASE_DIR, "var", "test-output"), exist_ok=True)
+        page.screenshot(
+            path=os.path.join(settings.BASE_DIR, "var", "test-output", "field-point-queued-phone.png")
+        )
 
         # Reopened without signal: the page comes from the service worker, the record from IndexedDB.
         page.reload()
