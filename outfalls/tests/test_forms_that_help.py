@@ -20,7 +20,7 @@ from outfalls.registry.tests import ledger_files
 from outfalls.registry.tests.helpers import import_through_the_pages
 from outfalls.registry.tests.test_ledger_import import new_row
 from outfalls.survey.choices import CaseStatus
-from outfalls.survey.models import TracingCase
+from outfalls.survey.models import Campaign, TracingCase
 
 pytestmark = pytest.mark.django_db
 
@@ -39,6 +39,8 @@ FILTER_PAGES = [
     "remediation:plan_list",
     "remediation:retained_list",
     "remediation:proposal_list",
+    "survey:coverage",
+    "survey:reconciliation",
     "maps:map",
 ]
 
@@ -61,14 +63,26 @@ def model_field(filterset_class, name):
     return field
 
 
-@pytest.mark.parametrize("username", ["bureau", "pingcheng"])
+def filter_pages(username):
+    """(name, address) of every page with a filter form that the user opens: the lists, a campaign's points
+    and, for the city's administrator, the login audit."""
+    pages = [(name, reverse(name)) for name in FILTER_PAGES]
+    campaign = Campaign.objects.filter(county__code="140213").order_by("pk").first()
+    pages.append(("survey:campaign_detail", reverse("survey:campaign_detail", args=[campaign.pk])))
+    if username == "city_admin":
+        pages.append(("accounts:audit", reverse("accounts:audit")))
+    return pages
+
+
+@pytest.mark.parametrize("username", ["bureau", "pingcheng", "city_admin"])
 def test_filters_offer_all_once_and_empty_only_where_a_field_may_be_empty(client_for, username):
     client = client_for(username)
-    offered_empty = set()
-    for name in FILTER_PAGES:
-        response = client.get(reverse(name))
+    offered_empty, selects = set(), set()
+    for name, url in filter_pages(username):
+        response = client.get(url)
         assert response.status_code == 200, name
         for select, options in filter_selects(response.content.decode()).items():
+            selects.add((name, select))
             values = [value for value, _ in options]
             labels = [label for _, label in options]
             assert values.count("") <= 1, (name, select, options[:3])
@@ -85,6 +99,7 @@ def test_filters_offer_all_once_and_empty_only_where_a_field_may_be_empty(client
         ("survey:case_list", "basis"),
     }
     assert ("registry:outfall_list", "county") not in offered_empty
+    assert {("survey:campaign_detail", "outcome"), ("survey:coverage", "county")} <= selects
     assert ("registry:outfall_list", "status") not in offered_empty
 
 
