@@ -253,6 +253,13 @@ def test_import_results_link_to_the_outfalls_written(client_for, tmp_path):
     linked = set(map(int, re.findall(r'href="/ledger/outfalls/(\d+)/" data-testid="row-outfall"', html)))
     assert linked == set(record.created_ids) and len(linked) == 2
     assert "坐标系 CGCS2000" in html
+    # A second file changing one of them: its row links to the outfall it updated.
+    changed = ledger_files.write_csv(tmp_path / "again.csv", [new_row(1, outlet="右岸，雨水管出口")])
+    again = import_through_the_pages(client, changed.path)
+    assert again.updated_ids and not again.created_ids
+    html = client.get(reverse("registry:import_detail", args=[again.pk])).content.decode()
+    linked = set(map(int, re.findall(r'href="/ledger/outfalls/(\d+)/" data-testid="row-outfall"', html)))
+    assert linked == set(again.updated_ids) and linked < set(record.created_ids)
 
 
 def test_a_page_answering_a_post_reloads_as_a_get_of_its_page(client_for):
