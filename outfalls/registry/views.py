@@ -34,14 +34,6 @@ from .models import DischargeUnit, Outfall, OutfallUnitLink, Section, WaterBody
 from .panels import outfall_panels
 
 
-def _form_errors_text(form):
-    """One line naming each field and its errors, for a flash message after a small POST form."""
-    return "；".join(
-        f"{form.fields[f].label if f in form.fields else '表单'}：{'，'.join(e)}"
-        for f, e in form.errors.items()
-    )
-
-
 # Outfalls -----------------------------------------------------------------------------------------------
 class OutfallListView(ScopedListView):
     model = Outfall
@@ -221,6 +213,18 @@ def _editable_outfall(request, pk):
     return get_object_or_404(Outfall.objects.editable_by(request.user), pk=pk)
 
 
+def _refused_on_page(request, outfall, anchor, **forms):
+    """A refused form of the outfall's page: the page again (400) with that form bound, its messages on the
+    fields they concern and what was typed kept; a reload asks for the page, not the form (reload_url)."""
+    messages.error(request, "操作未完成，请查看表单中标红的字段。")
+    view = OutfallDetailView()
+    view.setup(request, pk=outfall.pk)
+    view.object = view.get_object()
+    context = view.get_context_data(object=view.object)
+    context.update(forms, reload_url=reverse("registry:outfall_detail", args=[outfall.pk]) + anchor)
+    return render(request, view.template_name, context, status=400)
+
+
 @login_required
 @require_POST
 def outfall_change_status(request, pk):
@@ -231,12 +235,12 @@ def outfall_change_status(request, pk):
             services.change_status(
                 outfall, form.cleaned_data["to_status"], user=request.user, reason=form.cleaned_data["reason"]
             )
-            messages.success(request, "状态已变更。")
         except ValidationError as error:
-            messages.error(request, "；".join(error.messages))
-    else:
-        messages.error(request, "状态变更未完成：" + _form_errors_text(form))
-    return redirect("registry:outfall_detail", pk=outfall.pk)
+            add_service_errors(form, error, fields={"status": "to_status"})
+        else:
+            messages.success(request, "状态已变更。")
+            return redirect("registry:outfall_detail", pk=outfall.pk)
+    return _refused_on_page(request, outfall, "#lifecycle", status_form=form)
 
 
 @login_required
@@ -245,18 +249,21 @@ def outfall_link_unit(request, pk):
     outfall = _editable_outfall(request, pk)
     form = UnitLinkForm(request.POST, user=request.user)
     if form.is_valid():
-        services.link_unit(
-            outfall,
-            form.cleaned_data["unit"],
-            user=request.user,
-            role=form.cleaned_data["role"],
-            via_channel=form.cleaned_data["via_channel"],
-            share_note=form.cleaned_data["share_note"],
-        )
-        messages.success(request, "已关联排污单位。")
-    else:
-        messages.error(request, "关联未完成：" + _form_errors_text(form))
-    return redirect(reverse("registry:outfall_detail", args=[outfall.pk]) + "#units")
+        try:
+            services.link_unit(
+                outfall,
+                form.cleaned_data["unit"],
+                user=request.user,
+                role=form.cleaned_data["role"],
+                via_channel=form.cleaned_data["via_channel"],
+                share_note=form.cleaned_data["share_note"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "已关联排污单位。")
+            return redirect(reverse("registry:outfall_detail", args=[outfall.pk]) + "#units")
+    return _refused_on_page(request, outfall, "#units", link_form=form)
 
 
 @login_required
@@ -283,12 +290,15 @@ def outfall_add_attachment(request, pk):
                 kind=form.cleaned_data["kind"],
                 title=form.cleaned_data["title"],
             )
-            messages.success(request, "附件已上传。")
         except ValidationError as error:
-            messages.error(request, "；".join(error.messages))
-    else:
-        messages.error(request, "上传未完成：" + _form_errors_text(form))
-    return redirect(reverse("registry:outfall_detail", args=[outfall.pk]) + "#files")
+            # The file's type or content is refused: the message sits on the file field.
+            add_service_errors(
+                form, error if hasattr(error, "error_dict") else ValidationError({"file": error})
+            )
+        else:
+            messages.success(request, "附件已上传。")
+            return redirect(reverse("registry:outfall_detail", args=[outfall.pk]) + "#files")
+    return _refused_on_page(request, outfall, "#files", attachment_form=form)
 
 
 # Discharge units ----------------------------------------------------------------------------------------

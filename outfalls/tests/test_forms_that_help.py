@@ -9,11 +9,13 @@ import re
 import django_filters
 import lxml.html
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from outfalls.conftest import DEMO_USERS
 from outfalls.core.filters import EMPTY
 from outfalls.core.models import Jurisdiction
+from outfalls.registry.choices import ledger_steps
 from outfalls.registry.classification import LEVEL2_CODE, LEVEL3_PARENT
 from outfalls.registry.models import DischargeUnit, Outfall
 from outfalls.registry.tests import ledger_files
@@ -283,3 +285,37 @@ def test_the_menu_leads_nowhere_empty(client_for):
         assert ("field" in items) == field, username
         assert ("campaigns" in items) == (username not in ("chengguan", "enterprise")), username
         assert {"cases", "borrowed", "progress", "plans", "retained", "supervision"} <= items
+
+
+def test_the_outfall_pages_small_forms_are_refused_on_their_fields(client_for):
+    """The status change, unit link and attachment forms of an outfall's page: a refusal shows the page again
+    with the message on the field (not only a banner after a redirect), and a reload asks for the page."""
+    client = client_for("pingcheng")
+    outfall = next(
+        o for o in Outfall.objects.filter(county__code="140213").order_by("pk") if ledger_steps(o.status)
+    )
+    page = reverse("registry:outfall_detail", args=[outfall.pk])
+    before = (outfall.status, outfall.unit_links.count(), outfall.history.count())
+
+    refused = client.post(reverse("registry:outfall_status", args=[outfall.pk]), {"to_status": "closed"})
+    assert refused.status_code == 400
+    form = refused.context["status_form"]
+    assert form.errors["reason"] == ["该字段是必填项。"] and "to_status" in form.errors
+    html = refused.content.decode()
+    assert f'data-reload-url="{page}#lifecycle"' in html
+    assert 'data-field="reason"' in html and 'data-field="to_status"' in html
+
+    refused = client.post(reverse("registry:outfall_link_unit", args=[outfall.pk]), {"role": "owner"})
+    assert refused.status_code == 400 and "unit" in refused.context["link_form"].errors
+    assert 'data-field="unit"' in refused.content.decode()
+
+    upload = SimpleUploadedFile("x.exe", b"MZ")
+    refused = client.post(
+        reverse("registry:outfall_add_attachment", args=[outfall.pk]), {"kind": "photo_close", "file": upload}
+    )
+    assert refused.status_code == 400
+    assert "类型 .exe 不允许" in refused.context["attachment_form"].errors["file"][0]
+    assert not refused.context["attachment_form"].non_field_errors()
+
+    outfall.refresh_from_db()
+    assert (outfall.status, outfall.unit_links.count(), outfall.history.count()) == before
