@@ -605,3 +605,17 @@ def link_unit(outfall, unit, *, user, role, via_channel="", share_note=""):
 def unlink_unit(link, *, user):
     _check_editable(Outfall.objects, link.outfall, user)
     link.delete()
+
+
+# Reference data kept through the API ---------------------------------------------------------------------
+@transaction.atomic
+def save_zone(zone, *, user):
+    """Create or change a water-function zone (the API; the admin and the GIS import write them too): the city
+    bureau's editors, under the model's rules."""
+    if not scope_of(user).can_edit_citywide:
+        raise PermissionDenied("水功能区为全市基础数据，只有市级管理员和市生态环境局可以修改。")
+    zone.full_clean()
+    if user is not None and user.is_authenticated:
+        zone._history_user = user
+    zone.save()
+    return zone
