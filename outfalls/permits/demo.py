@@ -336,7 +336,24 @@ def load_applications(today):
             )
         made += 1
 
-    # 8. The state's decision on a large outfall at 册田水库 (桑干河), recorded here.
+    # 8. A city storm outfall on 御河 by the dykes, filed by the bureau for the city's drainage company:
+    #    under review, waiting for the water authority's opinion.
+    drainage = DischargeUnit.objects.filter(county=county["140213"]).exclude(pk=unit.pk).order_by("credit_code").first()
+    if drainage is not None:
+        lon, lat = _point_on(waters["YUH01"], 33, offset_m=-50)
+        app = _new(
+            bureau, kind=ApplicationKind.NEW, applicant=drainage, county=county["140213"], type_level2=Level2.URBAN_STORM,
+            lon=lon, lat=lat, water_body=waters["YUH01"], entry_mode=EntryMode.BOX_CULVERT,
+            discharge_mode=DischargeMode.INTERMITTENT, daily_volume_m3=0,
+            exception_reason="城区雨水管网改造，雨季排放雨水，不排放污水（演示）。",
+            pollutants=[{"parameter": "悬浮物", "concentration": 60}],
+        )  # fmt: skip
+        _with_materials(app)
+        services.submit(app, user=bureau)
+        services.save_consultation(app, user=bureau, authority="大同市水务局", sent_on=today - timedelta(days=2))
+        made += 1
+
+    # 9. The state's decision on a large outfall at 册田水库 (桑干河), recorded here.
     big = (
         DischargeUnit.objects.filter(kind="municipal_wwtp")
         .exclude(pk=getattr(plant, "pk", None))

@@ -768,11 +768,11 @@ def todo(user):
     editable = SetupApplication.objects.editable_by(user)
     lists = {}
     if scope.can_file_setup:
+        # The entity's own drafts and returned ones; a county officer's or the bureau's: those they filed.
         mine = editable.filter(status__in=EDITABLE)
-        if not scope.can_edit_citywide:
-            lists["drafts"] = ("待填报或补正", mine)
-        else:
-            lists["drafts"] = ("本人填报的草稿与退回件", mine.filter(filed_by=user))
+        if scope.county_ids or scope.can_edit_citywide:
+            mine = mine.filter(filed_by=user)
+        lists["drafts"] = ("待填报或补正", mine)
     if scope.county_ids or scope.can_edit_citywide:
         waiting = SetupApplication.objects.visible_to(user).filter(status=ApplicationStatus.SUBMITTED)
         if not scope.can_edit_citywide:
