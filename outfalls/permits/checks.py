@@ -226,15 +226,16 @@ def run_checks(application):
 
 
 def blocking(application, results):
-    """The results that stop a submission (and an approval): a refusal, unless the state decides (then it is
-    only recorded), and strict control without an exception reason."""
-    stops = []
-    for result in results:
-        if result.outcome == CheckOutcome.REFUSE and application.authority == Authority.CITY:
-            stops.append(result)
-        elif result.outcome == CheckOutcome.CONTROL and not result.data.get("exception_given"):
-            stops.append(result)
-    return stops
+    """The results that stop a submission (and an approval): a refusal, and strict control without an
+    exception reason. None when the state decides: such an application is only recorded here."""
+    if application.authority != Authority.CITY:
+        return []
+    return [
+        r
+        for r in results
+        if r.outcome == CheckOutcome.REFUSE
+        or (r.outcome == CheckOutcome.CONTROL and not r.data.get("exception_given"))
+    ]
 
 
 def needs_consultation(results):

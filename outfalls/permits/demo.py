@@ -338,7 +338,12 @@ def load_applications(today):
 
     # 8. A city storm outfall on 御河 by the dykes, filed by the bureau for the city's drainage company:
     #    under review, waiting for the water authority's opinion.
-    drainage = DischargeUnit.objects.filter(county=county["140213"]).exclude(pk=unit.pk).order_by("credit_code").first()
+    drainage = (
+        DischargeUnit.objects.filter(county=county["140213"])
+        .exclude(pk=unit.pk)
+        .order_by("credit_code")
+        .first()
+    )
     if drainage is not None:
         lon, lat = _point_on(waters["YUH01"], 33, offset_m=-50)
         app = _new(
@@ -350,7 +355,9 @@ def load_applications(today):
         )  # fmt: skip
         _with_materials(app)
         services.submit(app, user=bureau)
-        services.save_consultation(app, user=bureau, authority="大同市水务局", sent_on=today - timedelta(days=2))
+        services.save_consultation(
+            app, user=bureau, authority="大同市水务局", sent_on=today - timedelta(days=2)
+        )
         made += 1
 
     # 9. The state's decision on a large outfall at 册田水库 (桑干河), recorded here.

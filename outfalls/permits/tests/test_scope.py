@@ -49,7 +49,9 @@ def expected_permit_ids(username):
         outfalls = outfalls.filter(county__code=code)
         units = set(DischargePermit.objects.filter(unit__county__code=code).values_list("id", flat=True))
     elif username == "chengguan":
-        outfalls = outfalls.filter(type_level2__in=Department.objects.get(name="市城市管理局").responsible_types)
+        outfalls = outfalls.filter(
+            type_level2__in=Department.objects.get(name="市城市管理局").responsible_types
+        )
     elif username == "enterprise":
         unit = Membership.objects.get(user__username="enterprise").unit
         outfalls = Outfall.objects.filter(responsible_entity=unit) | Outfall.objects.filter(
@@ -108,7 +110,10 @@ def test_application_details_outside_scope_are_404(client_for, username):
         assert client.get(reverse("permits:application_detail", args=[outside.pk])).status_code == 404
         assert client.get(f"/api/v1/setup-applications/{outside.pk}/").status_code == 404
         assert client.post(reverse("permits:application_submit", args=[outside.pk])).status_code == 404
-        assert client.post(f"/api/v1/setup-applications/{outside.pk}/decide/", {"outcome": "refuse"}).status_code == 404
+        assert (
+            client.post(f"/api/v1/setup-applications/{outside.pk}/decide/", {"outcome": "refuse"}).status_code
+            == 404
+        )
 
 
 @pytest.mark.parametrize("username", DEMO_USERS)
