@@ -22,7 +22,10 @@ class ApplicationFilter(ScopedFilterSet):
     status = django_filters.ChoiceFilter(choices=ApplicationStatus.choices, label="状态")
     type_level2 = django_filters.ChoiceFilter(choices=Level2.choices, label="排口类型")
     water_body = django_filters.ModelChoiceFilter(
-        queryset=WaterBody.objects.defer("geometry"), label="受纳水体", empty_label="全部水体"
+        queryset=WaterBody.objects.defer("geometry"),
+        label="受纳水体",
+        empty_label="全部水体",
+        null_label=None,
     )
     overdue = YesNoFilter(method="filter_overdue", label="已超办理期限")
     consultation_required = YesNoFilter(label="须征求意见")

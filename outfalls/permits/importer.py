@@ -78,6 +78,8 @@ COLUMNS = (
         ("自行监测频次",),
     ),
 )
+HEADER_SCAN_ROWS = 20  # the header row must be within the first rows (a title may stand above it)
+HEADER_MIN_COLUMNS = 3
 BY_HEADER = {normalise(name): c for c in COLUMNS for name in (c.header, *c.aliases)}
 AVERAGING = {normalise(c.label): c.value for c in Averaging} | {
     normalise(c.value): c.value for c in Averaging
@@ -150,7 +152,12 @@ def read(upload, filename):
         if mapping is None:
             if not any(_text(c) for c in cells):
                 continue
-            mapping, _ = _header(cells)
+            found, _ = _header(cells)
+            if len(found) < HEADER_MIN_COLUMNS:  # a title above the table
+                if number >= HEADER_SCAN_ROWS:
+                    break
+                continue
+            mapping = found
             missing = [c.header for c in COLUMNS if c.required and c.key not in mapping]
             if missing:
                 errors.append(f"第 {number} 行（表头）缺少列：{'、'.join(missing)}。列名见导入说明。")
@@ -163,7 +170,10 @@ def read(upload, filename):
             errors.append(f"一次最多导入 {limit} 行，请分成几个文件。")
             return mapping, rows, errors
     if mapping is None:
-        errors.append("文件中没有表头和数据。")
+        errors.append(
+            f"前 {HEADER_SCAN_ROWS} 行中没有找到表头（需要一行中至少有 {HEADER_MIN_COLUMNS} 个可识别的列名，"
+            "如“许可证编号”“统一社会信用代码”“入河排污口编码”），列名见导入说明。"
+        )
     elif not rows:
         errors.append("文件中没有数据行。")
     return mapping, rows, errors

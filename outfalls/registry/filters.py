@@ -210,7 +210,10 @@ class ZoneFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="搜索")
     kind = django_filters.ChoiceFilter(choices=ZoneKind.choices, label="类型")
     water_body = django_filters.ModelChoiceFilter(
-        queryset=WaterBody.objects.defer("geometry"), label="所在水体", empty_label="全部水体"
+        queryset=WaterBody.objects.defer("geometry"),
+        label="所在水体",
+        empty_label="全部水体",
+        null_label=None,
     )
     target_class = django_filters.ChoiceFilter(choices=WaterClass.choices, label="水质目标")
     below_target = YesNoFilter(method="filter_below_target", label="未达到水质目标")
@@ -226,8 +229,8 @@ class ZoneFilter(django_filters.FilterSet):
     def filter_below_target(self, queryset, name, value):
         if value is None:
             return queryset
-        ids = [z.pk for z in queryset.only("id", "target_class", "assessed_class") if z.below_target]
-        return queryset.filter(pk__in=ids) if value else queryset.exclude(pk__in=ids)
+        below = WaterFunctionZone.objects.below_target().values("pk")
+        return queryset.filter(pk__in=below) if value else queryset.exclude(pk__in=below)
 
 
 class FindingFilter(ScopedFilterSet):

@@ -8,7 +8,7 @@ from simple_history.models import HistoricalRecords
 
 from outfalls.geo import shapes
 
-from ..choices import TARGET_CLASSES, WaterClass, WaterWorksKind, ZoneKind, worse_than
+from ..choices import TARGET_CLASSES, WATER_CLASS_ORDER, WaterClass, WaterWorksKind, ZoneKind, worse_than
 from .ledger import ReferenceQuerySet, WaterBody
 
 POLYGONAL = ("Polygon", "MultiPolygon")
@@ -33,6 +33,15 @@ def _geometry_error(geometry, allowed, what):
     if geom.geom_type not in allowed:
         return f"几何类型为 {geom.geom_type}，{what}。"
     return None
+
+
+class ZoneQuerySet(ReferenceQuerySet):
+    def below_target(self):
+        """Zones whose latest assessed class is worse than their target (as WaterFunctionZone.below_target)."""
+        q = models.Q(pk__in=[])
+        for i, target in enumerate(WATER_CLASS_ORDER):
+            q |= models.Q(target_class=target, assessed_class__in=WATER_CLASS_ORDER[i + 1 :])
+        return self.filter(q)
 
 
 class WaterFunctionZone(models.Model):
@@ -76,7 +85,7 @@ class WaterFunctionZone(models.Model):
     source = models.CharField("来源", max_length=200, blank=True)
     history = HistoricalRecords()
 
-    objects = ReferenceQuerySet.as_manager()
+    objects = ZoneQuerySet.as_manager()
 
     class Meta:
         verbose_name = "水功能区"
