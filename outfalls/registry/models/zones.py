@@ -106,14 +106,15 @@ class WaterFunctionZone(models.Model):
 
     @property
     def is_stretch(self):
-        return self.geometry is None and self.start_km is not None
+        """A stretch by chainage (clean() allows either chainages or a polygon, never both)."""
+        return self.start_km is not None and self.end_km is not None
 
     @property
     def extent_text(self):
         if self.is_stretch:
             water = self.water_body.name if self.water_body_id else ""
             return f"{water} 沿程 {self.start_km:g}–{self.end_km:g} 公里"
-        return "面状范围" if self.geometry else "—"
+        return "面状范围"
 
     def clean(self):
         errors = {}
