@@ -214,7 +214,7 @@ def load_applications(today):
     made = 0
 
     # 1. The enterprise's draft: a new industrial outfall on 御河 through the city (a zone below its target, dykes near).
-    lon, lat = _point_on(waters["YUH01"], 30)
+    lon, lat = _point_on(waters["YUH01"], 40)
     _new(
         enterprise, kind=ApplicationKind.NEW, applicant=unit, county=county["140213"], type_level2=Level2.INDUSTRIAL_MINING,
         lon=lon, lat=lat, water_body=waters["YUH01"], entry_mode=EntryMode.PIPE, discharge_mode=DischargeMode.CONTINUOUS,
@@ -345,7 +345,7 @@ def load_applications(today):
         .first()
     )
     if drainage is not None:
-        lon, lat = _point_on(waters["YUH01"], 33, offset_m=-50)
+        lon, lat = _point_on(waters["YUH01"], 42, offset_m=-50)
         app = _new(
             bureau, kind=ApplicationKind.NEW, applicant=drainage, county=county["140213"], type_level2=Level2.URBAN_STORM,
             lon=lon, lat=lat, water_body=waters["YUH01"], entry_mode=EntryMode.BOX_CULVERT,
@@ -370,7 +370,7 @@ def load_applications(today):
     if big is not None:
         lon, lat = _point_on(waters["SGH01"], 90, offset_m=100)
         app = _new(
-            bureau, kind=ApplicationKind.NEW, applicant=big, county=big.county, type_level2=Level2.MUNICIPAL_WWTP,
+            bureau, kind=ApplicationKind.NEW, applicant=big, county=county["140221"], type_level2=Level2.MUNICIPAL_WWTP,
             authority=Authority.NATIONAL, national_basis="跨省界河流入河排污口，属国家设置审核权限（演示）",
             lon=lon, lat=lat, water_body=waters["SGH01"], entry_mode=EntryMode.PIPE,
             discharge_mode=DischargeMode.CONTINUOUS, daily_volume_m3=50000,

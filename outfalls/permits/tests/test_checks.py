@@ -46,7 +46,7 @@ def test_inside_a_protected_area_is_refused():
 
 
 def test_a_zone_below_its_target_is_strictly_controlled():
-    lon, lat = point_on("YUH01", 30)  # 御河大同城区景观娱乐用水区: target IV, assessed V
+    lon, lat = point_on("YUH01", 40)  # 御河大同城区景观娱乐用水区: target IV, assessed V
     app = application(river="YUH01", lon=lon, lat=lat)
     found = result(checks.zone_below_target, app)
     assert found.outcome == CheckOutcome.CONTROL
@@ -74,7 +74,7 @@ def test_a_zone_meeting_its_target_passes_and_no_zone_is_a_notice():
 
 def test_near_a_dyke_or_on_a_marked_river_the_water_authority_is_consulted():
     dyke = WaterWorks.objects.get(name="御河城区段左岸堤防（示意）")
-    lon, lat = point_on("YUH01", 30)
+    lon, lat = point_on("YUH01", 40)
     found = result(checks.consultation_needed, application(river="YUH01", lon=lon, lat=lat))
     assert found.outcome == CheckOutcome.CONSULT
     assert dyke.name in found.message and "防洪" in found.message
@@ -91,7 +91,7 @@ def test_near_a_dyke_or_on_a_marked_river_the_water_authority_is_consulted():
 
 @override_settings(PERMITS_CONSULTATION_DISTANCE_M=5)
 def test_the_consultation_distance_is_a_setting():
-    lon, lat = point_on("YUH01", 30, offset_m=300)
+    lon, lat = point_on("YUH01", 40, offset_m=300)
     assert result(checks.consultation_needed, application(river="YUH01", lon=lon, lat=lat)).outcome == "pass"
 
 

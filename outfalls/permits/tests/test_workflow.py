@@ -49,7 +49,7 @@ def filed(user, **fields):
 
 
 def by_the_dykes(**fields):
-    lon, lat = point_on("YUH01", 30)
+    lon, lat = point_on("YUH01", 40)
     return {"river": "YUH01", "lon": lon, "lat": lat, "exception_reason": "迁建，不增加排放量", **fields}
 
 

@@ -49,9 +49,9 @@ POLYGON_ZONES = [
 ]
 # (name, kind, river code, from km, to km (equal: a point), authority)
 WORKS = [
-    ("御河城区段左岸堤防（示意）", WaterWorksKind.DYKE, "YUH01", 26, 36, WATER_BUREAU),
-    ("御河城区段右岸堤防（示意）", WaterWorksKind.DYKE, "YUH01", 26, 36, WATER_BUREAU),
-    ("御河兴云桥橡胶坝（示意）", WaterWorksKind.FLOOD_WORKS, "YUH01", 31, 31, WATER_BUREAU),
+    ("御河城区段左岸堤防（示意）", WaterWorksKind.DYKE, "YUH01", 37, 45, WATER_BUREAU),
+    ("御河城区段右岸堤防（示意）", WaterWorksKind.DYKE, "YUH01", 37, 45, WATER_BUREAU),
+    ("御河兴云桥橡胶坝（示意）", WaterWorksKind.FLOOD_WORKS, "YUH01", 41, 41, WATER_BUREAU),
     ("册田水库大坝（示意）", WaterWorksKind.FLOOD_WORKS, "SGH01", 78, 78, HAIHE),
     ("水神堂泉取水口（示意）", WaterWorksKind.WATER_INTAKE, "HLH01", 29.5, 29.5, WATER_BUREAU),
     ("灵丘县城取水口（示意）", WaterWorksKind.WATER_INTAKE, "TAH01", 36, 36, WATER_BUREAU),

@@ -58,7 +58,7 @@ def test_a_zone_is_a_polygon_or_a_stretch_with_a_target():
 
 def test_a_point_lies_in_the_stretch_of_its_river_and_in_polygons():
     water = WaterBody.objects.get(code="YUH01")
-    lon, lat = point_at("YUH01", 30)
+    lon, lat = point_at("YUH01", 40)
     assert [z.code for z in checks.zones_at(lon, lat, water)] == ["YUH-02"]
     lon, lat = point_at("YUH01", 60)
     assert [z.code for z in checks.zones_at(lon, lat, water)] == ["YUH-03"]
@@ -72,7 +72,7 @@ def test_a_point_lies_in_the_stretch_of_its_river_and_in_polygons():
 
 
 def test_works_near_a_point_nearest_first():
-    lon, lat = point_at("YUH01", 31, offset_m=0)
+    lon, lat = point_at("YUH01", 41, offset_m=0)
     near = checks.water_works_near(lon, lat, 1000)
     names = [w.name for w, _ in near]
     assert names[0] == "御河兴云桥橡胶坝（示意）" and "御河城区段左岸堤防（示意）" in names
