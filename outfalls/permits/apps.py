@@ -21,7 +21,13 @@ class PermitsConfig(AppConfig):
 
         return supervision_panel(user, today)
 
-    def outfall_limits(self, outfall_ids, on):
-        from .panels import outfall_limits
+    # registry.limits providers (the limits hook the monitoring app reads): permits in force today.
+    def outfall_limits(self, outfall_ids):
+        from .limits import outfall_limits
 
-        return outfall_limits(outfall_ids, on)
+        return outfall_limits(outfall_ids)
+
+    def outfall_monitoring_duties(self, outfall_ids):
+        from .limits import outfall_monitoring_duties
+
+        return outfall_monitoring_duties(outfall_ids)

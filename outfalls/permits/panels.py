@@ -1,12 +1,11 @@
 """What the setup review and the permits add to other pages through registry.panels (AppConfig hooks): the
 outfall's file (its applications, decisions, permits and limits), the supervision page (overdue applications
-and expiring conditions) and the limits monitoring reads."""
+and expiring conditions)."""
 
-from django.db.models import Prefetch
 from django.utils import timezone
 
 from . import services
-from .models import DischargePermit, PermitLimit, PermitOutfall, SetupApplication
+from .models import DischargePermit, PermitOutfall, SetupApplication
 
 FOLLOW_UP_ROWS = 100
 
@@ -55,32 +54,3 @@ def supervision_panel(user, today):
         "conditions": list(conditions[:FOLLOW_UP_ROWS]),
         "counts": counts,
     }
-
-
-def outfall_limits(outfall_ids, on):
-    """{outfall id: [limit dicts]} from the permits in force on `on` (registry.panels.outfall_limits)."""
-    on = on or timezone.localdate()
-    entries = (
-        PermitOutfall.objects.filter(
-            outfall_id__in=list(outfall_ids), permit__in=DischargePermit.objects.in_force(on)
-        )
-        .select_related("permit")
-        .prefetch_related(Prefetch("limits", queryset=PermitLimit.objects.order_by("id")))
-    )
-    result = {}
-    for entry in entries:
-        for limit in entry.limits.all():
-            result.setdefault(entry.outfall_id, []).append(
-                {
-                    "parameter": limit.parameter,
-                    "limit": limit.limit_value,
-                    "lower": limit.lower_value,
-                    "unit": limit.unit,
-                    "averaging": limit.averaging,
-                    "standard": limit.standard,
-                    "permit_number": entry.permit.number,
-                    "outlet_code": entry.outlet_code,
-                    "valid_until": entry.permit.valid_until,
-                }
-            )
-    return result

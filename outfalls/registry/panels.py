@@ -5,8 +5,8 @@ them: discovery through AppConfig hooks, as registry sits below the workflow app
   the outfall's file (一口一档) renders each in app order.
 - ``supervision_panel(user, today)``: None or such a dict for the supervision page (督办): follow-ups of a
   workflow (the setup review's overdue applications and expiring conditions); the page renders each.
-- ``outfall_limits(outfall_ids, on)``: {outfall id: [limit rows]} of the discharge limits in force on a date
-  (the permits app); monitoring reads them through ``outfall_limits`` here, not by importing permits.
+
+Limits and self-monitoring duties have their own hook, registry/limits.py (read by the monitoring app).
 """
 
 from django.apps import apps
@@ -25,13 +25,3 @@ def outfall_panels(outfall, user):
 
 def supervision_panels(user, today):
     return [panel for hook in _hooks("supervision_panel") if (panel := hook(user, today))]
-
-
-def outfall_limits(outfall_ids, on=None):
-    """{outfall id: [dict(parameter, limit, unit, averaging, basis, permit_number, outlet_code)]}: the permitted
-    limits in force on `on` (today when None) for these outfalls, from every app that keeps them."""
-    limits = {}
-    for hook in _hooks("outfall_limits"):
-        for outfall_id, rows in hook(outfall_ids, on).items():
-            limits.setdefault(outfall_id, []).extend(rows)
-    return limits
