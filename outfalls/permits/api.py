@@ -477,10 +477,13 @@ class PermitViewSet(
             .order_by("number")
         )
 
-    def perform_create(self, serializer):
-        permit_services.check_can_keep(self.request.user)
-        serializer.save()
+    # Who may write is checked before the body is read: a county's POST is a 403 (only the bureau keeps
+    # permits), not a 400 about a unit it cannot see; a PATCH outside the caller's scope stays a 404.
+    def create(self, request, *args, **kwargs):
+        permit_services.check_can_keep(request.user)
+        return super().create(request, *args, **kwargs)
 
-    def perform_update(self, serializer):
-        permit_services.check_can_keep(self.request.user)
-        serializer.save()
+    def update(self, request, *args, **kwargs):
+        self.get_object()
+        permit_services.check_can_keep(request.user)
+        return super().update(request, *args, **kwargs)
