@@ -47,6 +47,9 @@ def test_setup_review_in_the_browser(live_server, settings, tmp_path):
         login(page, base, "enterprise", settings.DEMO_PASSWORD)
         page.goto(f"{base}/permits/applications/new/")
         assert page.evaluate("() => document.documentElement.scrollWidth") <= 390 + 1  # no sideways scrolling
+        # The change items are four small checkboxes with their labels, not text boxes.
+        box = page.locator("#id_change_items_0").bounding_box()
+        assert box["width"] < 30 and page.locator("label[for=id_change_items_0]").inner_text() == "位置"
         page.select_option("#id_kind", "new")
         page.fill("#id_outfall_name", "山橡集团新建生产线排污口")
         page.select_option("#id_type_level2", "industrial_mining")
@@ -81,6 +84,18 @@ def test_setup_review_in_the_browser(live_server, settings, tmp_path):
         page.click("[data-testid=application-submit]")
         page.wait_for_selector("text=已提交，等待县区转报")
         assert status_of(page) == "待县区转报"
+        # Lists on the phone scroll sideways inside their box: rows stay one line high (a 22-character permit
+        # number and the unit's name do not wrap into a column of single characters).
+        for url, table in (
+            ("/permits/permits/", "permit-table"),
+            ("/permits/applications/", "application-table"),
+        ):
+            page.goto(f"{base}{url}")
+            heights = page.eval_on_selector_all(
+                f"[data-testid={table}] tbody tr", "rows => rows.map(r => r.getBoundingClientRect().height)"
+            )
+            assert heights and max(heights) < 45, (url, heights)
+            assert page.evaluate("() => document.documentElement.scrollWidth") <= 390 + 1
 
     with chromium_context(**DESKTOP) as context:
         page = context.new_page()
