@@ -33,24 +33,32 @@ def outfall_panel(outfall, user):
     }
 
 
+def _rows_and_count(queryset):
+    """The first FOLLOW_UP_ROWS rows and their total, counted apart only when the page is full."""
+    rows = list(queryset[: FOLLOW_UP_ROWS + 1])
+    if len(rows) <= FOLLOW_UP_ROWS:
+        return rows, len(rows)
+    return rows[:FOLLOW_UP_ROWS], queryset.count()
+
+
 def supervision_panel(user, today):
-    overdue = (
-        services.overdue_applications(user, today).select_related("county", "applicant").order_by("due_on")
-    )
-    due_soon = (
-        services.due_soon_applications(user, today).select_related("county", "applicant").order_by("due_on")
-    )
-    conditions = (
+    """Two queries (overdue and due-soon applications together, then conditions) on a page whose query count
+    is pinned; a count query only when a list has more rows than it shows."""
+    waiting = services.overdue_applications(user, today) | services.due_soon_applications(user, today)
+    waiting = list(waiting.select_related("county", "applicant").order_by("due_on", "id"))
+    overdue = [a for a in waiting if a.due_on < today]
+    due_soon = [a for a in waiting if a.due_on >= today]
+    conditions, condition_count = _rows_and_count(
         services.expiring_conditions(user, today)
         .select_related("decision__application", "decision__application__applicant")
-        .order_by("due_on")
+        .order_by("due_on", "id")
     )
-    counts = {"overdue": overdue.count(), "due_soon": due_soon.count(), "conditions": conditions.count()}
+    counts = {"overdue": len(overdue), "due_soon": len(due_soon), "conditions": condition_count}
     return {
         "template": "permits/supervision_panel.html",
         "today": today,
-        "overdue": list(overdue[:FOLLOW_UP_ROWS]),
-        "due_soon": list(due_soon[:FOLLOW_UP_ROWS]),
-        "conditions": list(conditions[:FOLLOW_UP_ROWS]),
+        "overdue": overdue[:FOLLOW_UP_ROWS],
+        "due_soon": due_soon[:FOLLOW_UP_ROWS],
+        "conditions": conditions,
         "counts": counts,
     }

@@ -418,7 +418,7 @@ def _pages(live_server):
         u("permits:shared_findings"),
         u("registry:outfall_detail", args=[decided.outfall_id]),
         u("registry:zone_list"),
-        u("registry:waterbody_detail", args=[WaterBody.objects.get(code="YUH01").pk]),
+        u("registry:waterbody_detail", args=[consulting.water_body_id]),
         u("ogcapi:collections") + "?f=html",
         u("ogcapi:items", args=["outfalls"]) + "?f=html&limit=500",
         u("ogcapi:items", args=["water-bodies"]) + "?f=html",
