@@ -44,12 +44,17 @@ def test_setup_review_in_the_browser(live_server, settings, tmp_path):
     with chromium_context(**PHONE) as context:
         page = context.new_page()
         page.set_default_timeout(20000)
+        errors = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
         login(page, base, "enterprise", settings.DEMO_PASSWORD)
         page.goto(f"{base}/permits/applications/new/")
         assert page.evaluate("() => document.documentElement.scrollWidth") <= 390 + 1  # no sideways scrolling
         # The change items are four small checkboxes with their labels, not text boxes.
         box = page.locator("#id_change_items_0").bounding_box()
         assert box["width"] < 30 and page.locator("label[for=id_change_items_0]").inner_text() == "位置"
+        # The location picker draws the configured base map (no script error on the form).
+        page.wait_for_selector("[data-testid=location-picker] .leaflet-container, .leaflet-container")
+        assert errors == []
         page.select_option("#id_kind", "new")
         page.fill("#id_outfall_name", "山橡集团新建生产线排污口")
         page.select_option("#id_type_level2", "industrial_mining")
