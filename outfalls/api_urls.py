@@ -6,7 +6,14 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework.routers import DefaultRouter
 
 from outfalls.core.api import JurisdictionViewSet, ObtainTokenView
-from outfalls.registry.api import DischargeUnitViewSet, OutfallViewSet, SectionViewSet, WaterBodyViewSet
+from outfalls.permits.api import ApplicationViewSet, DecisionViewSet, PermitViewSet
+from outfalls.registry.api import (
+    DischargeUnitViewSet,
+    OutfallViewSet,
+    SectionViewSet,
+    WaterBodyViewSet,
+    ZoneViewSet,
+)
 from outfalls.remediation.proposal_api import MeasureProposalViewSet
 
 router = DefaultRouter()
@@ -16,6 +23,10 @@ router.register("water-bodies", WaterBodyViewSet, basename="waterbody")
 router.register("sections", SectionViewSet, basename="section")
 router.register("jurisdictions", JurisdictionViewSet, basename="jurisdiction")
 router.register("measure-proposals", MeasureProposalViewSet, basename="measureproposal")
+router.register("water-zones", ZoneViewSet, basename="waterzone")
+router.register("setup-applications", ApplicationViewSet, basename="setupapplication")
+router.register("setup-decisions", DecisionViewSet, basename="setupdecision")
+router.register("permits", PermitViewSet, basename="permit")
 
 
 @csrf_exempt  # a POST to an unknown address is a 404 too, not a CSRF refusal (the API's views are exempt)

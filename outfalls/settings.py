@@ -124,6 +124,7 @@ INSTALLED_APPS = [
     "outfalls.maps",
     "outfalls.survey",
     "outfalls.remediation",
+    "outfalls.permits",
 ]
 
 MIDDLEWARE = [
@@ -293,6 +294,7 @@ SPECTACULAR_SETTINGS = {
         # Named enums for a generated client (otherwise "StatusAacEnum" and a duplicate "DecidedMeasureEnum").
         "LifecycleStatusEnum": "outfalls.registry.choices.LifecycleStatus",
         "RectificationMeasureEnum": "outfalls.registry.choices.RectificationMeasure",
+        "WaterClassEnum": "outfalls.registry.choices.WaterClass",
     },
 }
 
@@ -361,6 +363,16 @@ except ValueError as error:
     raise ImproperlyConfigured(f"NOTICE_DOCUMENT_NUMBER: {error}") from None
 if not _notice_fields <= {"year", "number"}:
     raise ImproperlyConfigured("NOTICE_DOCUMENT_NUMBER may hold only {year} and {number}")
+
+# Setup review (permits/, docs/permits.md): the legal time limit in working days (UNSURE for the Order: past local
+# practice), how close to flood works, a water intake or a dyke an outfall needs the water authority's opinion, and
+# when the supervision page lists an approval condition as due soon.
+PERMITS_DECISION_WORKING_DAYS = int(env("PERMITS_DECISION_WORKING_DAYS", "20"))
+PERMITS_CONSULTATION_DISTANCE_M = float(env("PERMITS_CONSULTATION_DISTANCE_M", "1000"))
+PERMITS_DUE_SOON_WORKING_DAYS = int(env("PERMITS_DUE_SOON_WORKING_DAYS", "5"))
+PERMITS_CONDITION_DUE_SOON_DAYS = int(env("PERMITS_CONDITION_DUE_SOON_DAYS", "30"))
+# Permit import (CSV/xlsx): rows per file.
+PERMITS_IMPORT_MAX_ROWS = int(env("PERMITS_IMPORT_MAX_ROWS", "20000"))
 
 LOGGING = {
     "version": 1,

@@ -13,7 +13,8 @@ def style_form(form):
     errors = getattr(form, "_errors", None) or {}
     for name, field in form.fields.items():
         widget = field.widget
-        if isinstance(widget, forms.CheckboxInput):
+        # RadioSelect covers CheckboxSelectMultiple too: each choice is a box with its label.
+        if isinstance(widget, forms.CheckboxInput | forms.RadioSelect):
             css = "form-check-input"
         elif isinstance(widget, forms.Select | forms.SelectMultiple):
             css = "form-select"

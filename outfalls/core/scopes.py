@@ -93,6 +93,23 @@ class Scope:
         return self.can_edit_citywide
 
     @property
+    def can_file_setup(self):
+        """File a setup-review application (设置申请): a responsible entity for itself, a county officer for a unit
+        of their county, the city bureau's editors for any."""
+        return self._county_or_city_editor or bool(self.unit_ids)
+
+    @property
+    def can_decide_setup(self):
+        """Consult the water authority, decide an application, withhold a decision from disclosure, keep the
+        discharge permits: the city bureau's editors."""
+        return self.can_edit_citywide
+
+    @property
+    def unit_ids(self):
+        """The discharge units a responsible entity's memberships name."""
+        return frozenset(g.unit_id for g in self.grants if g.role == Role.ENTITY and g.unit_id)
+
+    @property
     def county_ids(self):
         return frozenset(g.county_id for g in self.grants if g.role == Role.COUNTY and g.county_id)
 

@@ -22,6 +22,12 @@ What each kind matches and changes:
 - boundaries (行政区划边界): matched by administrative code (12-digit codes padded with zeros are cut to
   9 or 6 digits), else by name; only the boundary changes. Jurisdictions the platform does not have are
   skipped.
+- water-function zones (水功能区): matched by code, else by name; created or changed. A polygon is an area
+  zone; a line is a stretch of its water body (an attribute naming it), kept as the chainages of the line's
+  ends projected onto the river line. The target class is required, the latest assessed class and its date
+  optional (Ⅲ, III, 3, 三类, Ⅲ类 and 劣Ⅴ are all read).
+- water works (涉水工程: flood works, water intakes, dykes): points, lines or areas, matched by name and kind;
+  the kind comes from an attribute or, without one, from the name (堤 → 堤防, 取水 → 取水口, else 防洪工程).
 
 Reference data is city-wide: only city administrators and the city bureau may import it.
 """
@@ -39,8 +45,17 @@ from outfalls.core.choices import COUNTY_LEVELS
 from outfalls.core.models import Jurisdiction
 from outfalls.core.scopes import scope_of
 from outfalls.geo import gisio, shapes
-from outfalls.registry.choices import ProtectedAreaKind, SectionLevel
-from outfalls.registry.models import ProtectedArea, Section, SewerCoverageArea, WaterBody
+from outfalls.geo.linref import RiverLine
+from outfalls.registry.choices import ProtectedAreaKind, SectionLevel, WaterClass, WaterWorksKind
+from outfalls.registry.ledger_values import parse_date
+from outfalls.registry.models import (
+    ProtectedArea,
+    Section,
+    SewerCoverageArea,
+    WaterBody,
+    WaterFunctionZone,
+    WaterWorks,
+)
 
 PREVIEW_ROWS = 500
 
@@ -51,6 +66,8 @@ class ImportKind(models.TextChoices):
     SECTIONS = "sections", "考核断面位置"
     BOUNDARIES = "boundaries", "行政区划边界"
     SEWER_COVERAGE = "sewer_coverage", "污水管网覆盖范围"
+    WATER_ZONES = "water_zones", "水功能区（目标与评价水质）"
+    WATER_WORKS = "water_works", "涉水工程（防洪工程、取水口、堤防）"
 
 
 class GisImportError(Exception):
@@ -108,6 +125,9 @@ FIELD_CANDIDATES = {
         "hlmc",
     ),
     "level": ("级别", "断面级别", "断面类型", "level", "jb", "dmjb"),
+    "target": ("水质目标", "目标水质", "水质目标类别", "target_class", "target", "szmb", "mbsz"),
+    "assessed": ("现状水质", "评价水质", "最新评价水质", "水质类别", "assessed_class", "assessed", "xzsz"),
+    "date": ("评价日期", "评价时间", "监测日期", "assessed_on", "date", "pjrq"),
 }
 # Which roles each kind uses.
 KIND_ROLES = {
@@ -116,6 +136,8 @@ KIND_ROLES = {
     ImportKind.SECTIONS: ("name", "water", "level"),
     ImportKind.BOUNDARIES: ("name", "code"),
     ImportKind.SEWER_COVERAGE: ("name",),
+    ImportKind.WATER_ZONES: ("name", "code", "water", "target", "assessed", "date"),
+    ImportKind.WATER_WORKS: ("name", "kind", "water"),
 }
 
 # Short forms seen in real protected-area files, tried after the labels and values.
@@ -145,7 +167,13 @@ class Mapping:
     fixed_kind: str = ""  # a ProtectedAreaKind value for the whole file
     water_field: str = ""
     level_field: str = ""
+    target_field: str = ""
+    assessed_field: str = ""
+    date_field: str = ""
     source: str = ""  # written to the rows' source field; default "GIS 导入：<file name>"
+
+
+ROLE_NAMES = tuple(f"{role}_field" for role in FIELD_CANDIDATES)
 
 
 def guess_field(fields, role):
@@ -309,7 +337,7 @@ def plan_import(dataset, kind, mapping, *, filename=""):
     if not dataset.features:
         plan.problems.append("文件中没有要素。")
         return plan
-    for name in ("name_field", "code_field", "kind_field", "water_field", "level_field"):
+    for name in ROLE_NAMES:
         chosen = getattr(mapping, name)
         if chosen and chosen not in dataset.fields:
             plan.problems.append(f"文件中没有属性“{chosen}”。")
@@ -324,6 +352,8 @@ def plan_import(dataset, kind, mapping, *, filename=""):
         ImportKind.SECTIONS: _plan_sections,
         ImportKind.BOUNDARIES: _plan_boundaries,
         ImportKind.SEWER_COVERAGE: _plan_sewer_coverage,
+        ImportKind.WATER_ZONES: _plan_water_zones,
+        ImportKind.WATER_WORKS: _plan_water_works,
     }[kind]
     planner(plan, list(zip(dataset.features, rows, strict=True)))
     return plan
@@ -740,6 +770,166 @@ def _plan_boundaries(plan, pairs):
         }
 
     _group(plan, groups, Jurisdiction, lambda j: j.pk, lambda key, j: f"{j.name}（{j.code}）", values)
+
+
+# Water-function zones and water works ------------------------------------------------------------------------
+_CLASS_WORDS = {"1": "I", "2": "II", "3": "III", "4": "IV", "5": "V", "一": "I", "二": "II", "三": "III",
+                "四": "IV", "五": "V", "Ⅰ": "I", "Ⅱ": "II", "Ⅲ": "III", "Ⅳ": "IV", "Ⅴ": "V"}  # fmt: skip
+
+
+def water_class(value):
+    """The WaterClass for an attribute value (Ⅲ, III, 3, 三类, Ⅲ类, 劣Ⅴ类, worse_v), or None."""
+    text = gisio.attribute_text(value).replace(" ", "").removesuffix("类").removesuffix("水")
+    if not text:
+        return None
+    for choice in WaterClass:
+        if text in (choice.value, choice.label, choice.label.removesuffix("类")):
+            return choice
+    worse = text.startswith("劣")
+    text = text.removeprefix("劣").upper()
+    roman = _CLASS_WORDS.get(text, text)
+    if roman == "V" and worse:
+        return WaterClass.WORSE_V
+    return WaterClass(roman) if roman in WaterClass.values and not worse else None
+
+
+WORKS_KIND_WORDS = (
+    ("取水", WaterWorksKind.WATER_INTAKE),
+    ("堤", WaterWorksKind.DYKE),
+    ("防洪", WaterWorksKind.FLOOD_WORKS),
+)
+
+
+def works_kind(value):
+    text = gisio.attribute_text(value)
+    if not text:
+        return None
+    for choice in WaterWorksKind:
+        if text in (choice.value, choice.label):
+            return choice
+    return next((choice for word, choice in WORKS_KIND_WORDS if word in text), None)
+
+
+def _plan_water_zones(plan, pairs):
+    mapping = plan.mapping
+    if not mapping.name_field or not mapping.target_field:
+        plan.problems.append("请选择保存水功能区名称和水质目标的属性。")
+        return
+    by_code, by_name = _water_lookup()
+    lines = {w.pk: _single_line(w.geometry) for w in WaterBody.objects.only("id", "geometry")}
+    zones = list(WaterFunctionZone.objects.only("id", "name", "code"))
+    zone_by_code = {z.code: z for z in zones if z.code}
+    zone_by_name = {}
+    for z in zones:
+        zone_by_name.setdefault(z.name, []).append(z)
+    seen = {}
+    classes = "、".join(c.label for c in WaterClass)
+    for feature, row in pairs:
+        props = feature.properties
+        name = gisio.attribute_text(props.get(mapping.name_field))
+        code = gisio.attribute_text(props.get(mapping.code_field)) if mapping.code_field else ""
+        row.name = " ".join(p for p in (code, name) if p)
+        if not name:
+            row.fail(f"名称（{mapping.name_field}）为空。")
+        target = water_class(props.get(mapping.target_field))
+        if target is None or target == WaterClass.WORSE_V:
+            row.fail(
+                f"水质目标“{gisio.attribute_text(props.get(mapping.target_field))}”无法识别，应为 Ⅰ–Ⅴ 类。"
+            )
+        assessed = None
+        if mapping.assessed_field and gisio.attribute_text(props.get(mapping.assessed_field)):
+            assessed = water_class(props.get(mapping.assessed_field))
+            if assessed is None:
+                row.fail(
+                    f"评价水质“{gisio.attribute_text(props.get(mapping.assessed_field))}”无法识别，应为：{classes}。"
+                )
+        assessed_on = None
+        if mapping.date_field:
+            assessed_on, problem = parse_date(props.get(mapping.date_field))
+            if problem:
+                row.fail(f"评价日期：{problem}")
+        water = None
+        if mapping.water_field:
+            water_text = gisio.attribute_text(props.get(mapping.water_field))
+            water, error = _find_water(water_text, by_code, by_name)
+            if error:
+                row.fail(error)
+            elif water_text and water is None:
+                row.fail(f"未找到所在水体“{water_text}”。")
+        geom = _geometry(feature, row, POLYGONAL + LINEAR, "水功能区须为面（湖库、区域）或线（河段）")
+        if row.action == "error":
+            continue
+        values = {"name": name, "code": code, "target_class": target, "water_body_id": water.pk if water else None,
+                  "source": mapping.source[:200], "approximate": False}  # fmt: skip
+        if assessed is not None:
+            values.update(assessed_class=assessed, assessed_on=assessed_on)
+        if geom.geom_type in LINEAR:
+            line = lines.get(water.pk) if water else None
+            if line is None:
+                row.fail("河段须给出所在水体，且该水体已有河道线（先导入受纳水体几何）。")
+                continue
+            river = RiverLine(line)
+            ends = [geom.coords[0], geom.coords[-1]] if geom.geom_type == "LineString" else [
+                geom.geoms[0].coords[0], geom.geoms[-1].coords[-1]]  # fmt: skip
+            start, end = sorted(round(river.chainage(x, y), 3) for x, y in ends)
+            values.update(start_km=start, end_km=end, geometry=None)
+        else:
+            values.update(geometry=_geojson(geom), start_km=None, end_km=None)
+        key = code or name
+        if key in seen:
+            row.fail(f"与{seen[key].label}重复（同一编码或名称）。")
+            continue
+        seen[key] = row
+        instance = zone_by_code.get(code) if code else None
+        if instance is None and len(zone_by_name.get(name, [])) == 1:
+            instance = zone_by_name[name][0]
+        row.action = "update" if instance else "create"
+        row.target = name
+        plan.changes.append(Change(WaterFunctionZone, instance.pk if instance else None, values, [row], name))
+
+
+def _plan_water_works(plan, pairs):
+    mapping = plan.mapping
+    if not mapping.name_field:
+        plan.problems.append("请选择保存名称的属性。")
+        return
+    by_code, by_name = _water_lookup()
+    existing = {(w.name, w.kind): w for w in WaterWorks.objects.only("id", "name", "kind")}
+    labels = "、".join(c.label for c in WaterWorksKind)
+    seen = {}
+    for feature, row in pairs:
+        props = feature.properties
+        name = gisio.attribute_text(props.get(mapping.name_field))
+        row.name = name
+        if not name:
+            row.fail(f"名称（{mapping.name_field}）为空。")
+        value = props.get(mapping.kind_field) if mapping.kind_field else None
+        kind = (
+            works_kind(value)
+            if gisio.attribute_text(value)
+            else works_kind(name) or WaterWorksKind.FLOOD_WORKS
+        )
+        if kind is None:
+            row.fail(f"类型“{gisio.attribute_text(value)}”无法识别，应为：{labels}。")
+        water = None
+        if mapping.water_field:
+            water, error = _find_water(props.get(mapping.water_field), by_code, by_name)
+            if error:
+                row.fail(error)
+        geom = _geometry(feature, row, ("Point", "MultiPoint", *LINEAR, *POLYGONAL), "涉水工程须为点、线或面")
+        if row.action == "error":
+            continue
+        key = (name, kind.value)
+        if key in seen:
+            row.fail(f"与{seen[key].label}重复（同名同类）。")
+            continue
+        seen[key] = row
+        instance = existing.get(key)
+        row.action = "update" if instance else "create"
+        row.target = f"{name}（{kind.label}）"
+        values = {"name": name, "kind": kind.value, "geometry": _geojson(geom), "approximate": False,
+                  "source": mapping.source[:200], "water_body_id": water.pk if water else None}  # fmt: skip
+        plan.changes.append(Change(WaterWorks, instance.pk if instance else None, values, [row], row.target))
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -102,7 +102,7 @@ class MappingForm(BootstrapMixin, forms.Form):
     encoding = forms.ChoiceField(label="属性编码（Shapefile）", choices=ENCODINGS, required=False)
     name_field = forms.ChoiceField(label="名称属性", required=False)
     code_field = forms.ChoiceField(label="编码/区划代码属性", required=False)
-    kind_field = forms.ChoiceField(label="保护区类型属性", required=False)
+    kind_field = forms.ChoiceField(label="类型属性（保护区类型或工程类型）", required=False)
     fixed_kind = forms.ChoiceField(
         label="或整个文件为同一类型",
         required=False,
@@ -110,6 +110,9 @@ class MappingForm(BootstrapMixin, forms.Form):
     )
     water_field = forms.ChoiceField(label="所在水体属性（名称或编码）", required=False)
     level_field = forms.ChoiceField(label="断面级别属性", required=False)
+    target_field = forms.ChoiceField(label="水质目标属性", required=False)
+    assessed_field = forms.ChoiceField(label="最新评价水质属性", required=False)
+    date_field = forms.ChoiceField(label="评价日期属性", required=False)
     source = forms.CharField(label="数据来源说明", required=False, max_length=200)
 
     ROLE_FIELDS = {
@@ -118,6 +121,9 @@ class MappingForm(BootstrapMixin, forms.Form):
         "kind": "kind_field",
         "water": "water_field",
         "level": "level_field",
+        "target": "target_field",
+        "assessed": "assessed_field",
+        "date": "date_field",
     }
 
     def __init__(self, *args, fields=(), layers=(), **kwargs):
@@ -143,14 +149,7 @@ class MappingForm(BootstrapMixin, forms.Form):
         return Mapping(
             **{
                 name: (data.get(name) or "") if name in used else ""
-                for name in (
-                    "name_field",
-                    "code_field",
-                    "kind_field",
-                    "fixed_kind",
-                    "water_field",
-                    "level_field",
-                )
+                for name in ("fixed_kind", *gis_services.ROLE_NAMES)
             },
             source=data.get("source") or "",
         )

@@ -1,13 +1,30 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import DischargeUnit, Outfall, OutfallUnitLink, Section, WaterBody
+from .models import (
+    DischargeUnit,
+    Outfall,
+    OutfallUnitLink,
+    Section,
+    WaterBody,
+    WaterFunctionZone,
+    WaterWorks,
+)
 
 
 @admin.register(WaterBody)
 class WaterBodyAdmin(SimpleHistoryAdmin):
-    list_display = ["name", "code", "kind", "basin", "parent", "target_class", "geometry_approximate"]
-    list_filter = ["kind", "basin"]
+    list_display = [
+        "name",
+        "code",
+        "kind",
+        "basin",
+        "parent",
+        "target_class",
+        "consultation_required",
+        "geometry_approximate",
+    ]
+    list_filter = ["kind", "basin", "consultation_required"]
     search_fields = ["name", "code"]
 
 
@@ -47,3 +64,30 @@ class OutfallAdmin(SimpleHistoryAdmin):
     raw_id_fields = ["responsible_entity", "town", "village"]
     inlines = [LinkInline]
     list_select_related = ["county", "water_body"]
+
+
+@admin.register(WaterFunctionZone)
+class WaterFunctionZoneAdmin(SimpleHistoryAdmin):
+    list_display = [
+        "name",
+        "code",
+        "kind",
+        "water_body",
+        "start_km",
+        "end_km",
+        "target_class",
+        "assessed_class",
+        "assessed_on",
+        "approximate",
+    ]
+    list_filter = ["kind", "target_class", "assessed_class", "water_body"]
+    search_fields = ["name", "code"]
+    list_select_related = ["water_body"]
+
+
+@admin.register(WaterWorks)
+class WaterWorksAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "kind", "water_body", "authority", "approximate"]
+    list_filter = ["kind", "water_body"]
+    search_fields = ["name", "authority"]
+    list_select_related = ["water_body"]

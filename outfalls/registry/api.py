@@ -1,12 +1,13 @@
 """REST API v1 for the ledger: serializers and viewsets, scoped by visible_to(user)."""
 
 from django.db.models import Prefetch
-from rest_framework import serializers
+from rest_framework import mixins, serializers, viewsets
 
 from outfalls.core.api import ScopedReadOnlyViewSet
 
-from .filters import DischargeUnitFilter, OutfallFilter, SectionFilter, WaterBodyFilter
-from .models import DischargeUnit, Outfall, OutfallUnitLink, Section, WaterBody
+from . import services
+from .filters import DischargeUnitFilter, OutfallFilter, SectionFilter, WaterBodyFilter, ZoneFilter
+from .models import DischargeUnit, Outfall, OutfallUnitLink, Section, WaterBody, WaterFunctionZone
 
 
 class OutfallUnitLinkSerializer(serializers.ModelSerializer):
@@ -148,6 +149,7 @@ class WaterBodySerializer(serializers.ModelSerializer):
             "parent",
             "parent_name",
             "target_class",
+            "consultation_required",
             "geometry_approximate",
         ]
 
@@ -199,4 +201,69 @@ class SectionViewSet(ScopedReadOnlyViewSet):
     def base_queryset(self):
         return Section.objects.select_related("water_body", "county").defer(
             "water_body__geometry", "county__boundary"
+        )
+
+
+class ZoneSerializer(serializers.ModelSerializer):
+    water_body_name = serializers.CharField(
+        source="water_body.name", read_only=True, allow_null=True, default=None
+    )
+    below_target = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = WaterFunctionZone
+        fields = [
+            "id",
+            "name",
+            "code",
+            "kind",
+            "water_body",
+            "water_body_name",
+            "start_km",
+            "end_km",
+            "geometry",
+            "target_class",
+            "assessed_class",
+            "assessed_on",
+            "below_target",
+            "approximate",
+            "source",
+        ]
+        extra_kwargs = {
+            "code": {"validators": []}
+        }  # unique when not empty: the model's check says so in Chinese
+
+    def _save(self, zone, validated):
+        for name, value in validated.items():
+            setattr(zone, name, value)
+        return services.save_zone(zone, user=self.context["request"].user)
+
+    def create(self, validated):
+        return self._save(WaterFunctionZone(), validated)
+
+    def update(self, zone, validated):
+        return self._save(zone, validated)
+
+
+class ZoneViewSet(
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Water-function zones (水功能区): shared reference data every signed-in user reads; the city bureau creates
+    and changes them. Filters: q, kind, water_body, target_class, below_target."""
+
+    serializer_class = ZoneSerializer
+    filterset_class = ZoneFilter
+    queryset = WaterFunctionZone.objects.all()
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return (
+            WaterFunctionZone.objects.visible_to(self.request.user)
+            .select_related("water_body")
+            .defer("water_body__geometry")
+            .order_by("water_body__name", "start_km", "name", "id")
         )

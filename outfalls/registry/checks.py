@@ -38,7 +38,15 @@ from outfalls.geo.index import GeometryIndex
 from outfalls.geo.linref import LocalFrame, RiverLine
 
 from .choices import FindingKind, FindingSeverity, ProtectedAreaKind
-from .models import Outfall, ProtectedArea, Section, SpatialFinding, WaterBody
+from .models import (
+    Outfall,
+    ProtectedArea,
+    Section,
+    SpatialFinding,
+    WaterBody,
+    WaterFunctionZone,
+    WaterWorks,
+)
 
 AUTO_FILL_REASON = "空间检查自动填写断面区间"
 SEVERITY = {
@@ -698,3 +706,80 @@ def check_outfall(outfall, *, user=None):
     if outfall.pk in report.filled:
         outfall.section_interval = report.filled[outfall.pk]
     return report
+
+
+# A point that is not (yet) an outfall -------------------------------------------------------------------
+POINT_ID = -1  # stands for the point among outfall ids (which are positive)
+
+
+def check_point(lon, lat, *, exclude_outfall_id=None):
+    """The protected-area and duplicate checks for a point that is no ledger row (an application's proposed
+    position), with the same geometry, areas and SPATIAL_DUPLICATE_M as the ledger's checks. Returns
+    [(kind, message, data)]: protected areas containing the point, and outfalls within the duplicate distance
+    (data["other_id"]; the message names none of them, as the reader may not see them). exclude_outfall_id: an
+    outfall the point belongs to (a change of that outfall's own position)."""
+    targets = Targets.from_rows([(POINT_ID, float(lon), float(lat), 0, 0, "")])
+    computation = Computation(target_ids=[POINT_ID], checked=1)
+    frame = LocalFrame(float(lat))
+    points = shapely.points(targets.lon, targets.lat)
+    _check_areas(computation, targets, points, _load_areas(targets.lon, targets.lat, False))
+    _check_duplicates(computation, targets, _load_pool(targets, False, frame, duplicate_m()), frame)
+    return [
+        (kind, message, data)
+        for outfall_id, kind, message, data, _, other in computation.findings
+        if outfall_id == POINT_ID and (other is None or other != exclude_outfall_id)
+    ]
+
+
+def _river_line(water):
+    geom = _geometry(water.geometry) if water is not None and water.geometry else None
+    if geom is None or geom.geom_type not in ("LineString", "MultiLineString"):
+        return None
+    try:
+        return RiverLine(geom)
+    except ValueError:
+        return None
+
+
+def zones_at(lon, lat, water_body=None):
+    """The water-function zones (WaterFunctionZone) a point lies in, most specific first: stretches of its
+    receiving water whose chainage range holds the point's chainage along that river (the point is projected
+    onto the river line, as sections are), then polygons containing the point."""
+    found = []
+    if water_body is not None:
+        stretches = list(
+            WaterFunctionZone.objects.filter(
+                water_body=water_body, start_km__isnull=False, geometry__isnull=True
+            )
+        )
+        river = _river_line(water_body) if stretches else None
+        if river is not None:
+            km = river.chainage(lon, lat)
+            found += [z for z in stretches if z.start_km <= km <= z.end_km]
+    polygons = WaterFunctionZone.objects.filter(
+        geometry__isnull=False, min_lon__lte=lon, max_lon__gte=lon, min_lat__lte=lat, max_lat__gte=lat
+    )
+    for zone in polygons.order_by("name"):
+        geom = _geometry(zone.geometry)
+        if geom is not None and shapely.contains_xy(geom, lon, lat):
+            found.append(zone)
+    return found
+
+
+def water_works_near(lon, lat, metres):
+    """[(WaterWorks, distance in metres)] within `metres` of the point, nearest first."""
+    dlon, dlat = shapes.degrees_around(lat, metres)
+    candidates = WaterWorks.objects.filter(
+        min_lon__lte=lon + dlon, max_lon__gte=lon - dlon, min_lat__lte=lat + dlat, max_lat__gte=lat - dlat
+    )
+    frame = LocalFrame(float(lat))
+    point = frame.points([lon], [lat])[0]
+    near = []
+    for works in candidates.select_related("water_body"):
+        geom = _geometry(works.geometry)
+        if geom is None:
+            continue
+        distance = float(shapely.distance(frame.geometry(geom), point))
+        if distance <= metres:
+            near.append((works, distance))
+    return sorted(near, key=lambda pair: (pair[1], pair[0].name))

@@ -19,6 +19,34 @@ class WaterClass(models.TextChoices):
     WORSE_V = "worse_v", "劣Ⅴ类"
 
 
+# GB 3838 classes from best to worst: a zone whose assessed class ranks after its target misses it.
+WATER_CLASS_ORDER = tuple(WaterClass)
+# Targets are one of the five classes; 劣Ⅴ类 is only ever an assessed class.
+TARGET_CLASSES = tuple(c for c in WaterClass if c != WaterClass.WORSE_V)
+
+
+def worse_than(assessed, target):
+    """True when the assessed class is worse than the target (both WaterClass values; blank: unknown)."""
+    if not assessed or not target:
+        return False
+    return WATER_CLASS_ORDER.index(WaterClass(assessed)) > WATER_CLASS_ORDER.index(WaterClass(target))
+
+
+class ZoneKind(models.TextChoices):
+    """水功能区 (water resources planning) or 水环境功能区 (environmental zoning): both carry a GB 3838 target."""
+
+    WATER_FUNCTION = "water_function", "水功能区"
+    WATER_ENVIRONMENT = "water_environment", "水环境功能区"
+
+
+class WaterWorksKind(models.TextChoices):
+    """Works near which setting up an outfall needs the water authority's opinion (实施方案（九）)."""
+
+    FLOOD_WORKS = "flood_works", "防洪工程"
+    WATER_INTAKE = "water_intake", "取水口"
+    DYKE = "dyke", "堤防"
+
+
 class SectionLevel(models.TextChoices):
     NATIONAL = "national", "国考"
     PROVINCIAL = "provincial", "省考"
@@ -76,6 +104,8 @@ class Workflow(models.TextChoices):
     TRACING = "tracing", "溯源结案"
     REMEDIATION = "remediation", "一口一策整治方案"
     CLOSEOUT = "closeout", "销号审核"
+    # Makes no lifecycle step: the setup-review decision writes the approval fields (registry.services).
+    SETUP_REVIEW = "setup_review", "设置审核决定"
 
 
 # The workflow that owns each step. Steps owned by no workflow (LEDGER) are the only ones the generic

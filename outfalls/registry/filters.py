@@ -16,9 +16,19 @@ from .choices import (
     SectionLevel,
     UnitKind,
     WaterBodyKind,
+    WaterClass,
+    ZoneKind,
 )
 from .classification import LEVEL2_PARENTS, Level2, TypeCode
-from .models import DischargeUnit, Outfall, OutfallUnitLink, Section, SpatialFinding, WaterBody
+from .models import (
+    DischargeUnit,
+    Outfall,
+    OutfallUnitLink,
+    Section,
+    SpatialFinding,
+    WaterBody,
+    WaterFunctionZone,
+)
 
 
 class ScopedFilterSet(django_filters.FilterSet):
@@ -192,6 +202,35 @@ class SectionFilter(django_filters.FilterSet):
     class Meta:
         model = Section
         fields = []
+
+
+class ZoneFilter(django_filters.FilterSet):
+    """Water-function zones (the list page and /api/v1/water-zones/)."""
+
+    q = django_filters.CharFilter(method="search", label="搜索")
+    kind = django_filters.ChoiceFilter(choices=ZoneKind.choices, label="类型")
+    water_body = django_filters.ModelChoiceFilter(
+        queryset=WaterBody.objects.defer("geometry"),
+        label="所在水体",
+        empty_label="全部水体",
+        null_label=None,
+    )
+    target_class = django_filters.ChoiceFilter(choices=WaterClass.choices, label="水质目标")
+    below_target = YesNoFilter(method="filter_below_target", label="未达到水质目标")
+
+    class Meta:
+        model = WaterFunctionZone
+        fields = []
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        return queryset.filter(Q(name__icontains=value) | Q(code__icontains=value)) if value else queryset
+
+    def filter_below_target(self, queryset, name, value):
+        if value is None:
+            return queryset
+        below = WaterFunctionZone.objects.below_target().values("pk")
+        return queryset.filter(pk__in=below) if value else queryset.exclude(pk__in=below)
 
 
 class FindingFilter(ScopedFilterSet):

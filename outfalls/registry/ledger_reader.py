@@ -828,3 +828,53 @@ def bare_read(path):
             if v is not None and v != "":
                 count += 1
     return count
+
+
+def read_plain_rows(file_or_path, *, filename=None):
+    """Every row of the first visible sheet of an .xlsx, or of a .csv, as (row number, [cell values]), the
+    header included: for the imports that have a plain one-row header of their own (discharge permits).
+
+    The same readers and guards as read_table: the xlsx is checked by xlsx_guard before any reader opens it
+    (calamine, else openpyxl); the CSV's encoding (UTF-8, UTF-16, GBK) and separator (comma, tab, semicolon:
+    the most frequent on the first line) are detected. Raises LedgerFileError with a Chinese message."""
+    name = _name_of(file_or_path, filename)
+    ext = _extension(name)
+    shown = os.path.basename(name)
+    if ext == ".csv":
+        encoding = _detect_encoding(file_or_path, shown)
+        opener = _text_opener(file_or_path, encoding)
+        with opener() as stream:
+            first = stream.readline()
+        delimiter = max(CSV_DELIMITERS, key=first.count)
+        yield from _CsvSource(opener, delimiter).iter_rows()
+        return
+    problem = _xlsx_problem(file_or_path, shown)
+    if problem:
+        raise LedgerFileError(problem)
+    try:
+        check_workbook(_local_path(file_or_path) or file_or_path, shown)
+    except WorkbookRefused as error:
+        raise LedgerFileError(str(error))
+    try:
+        workbook = _open_calamine(file_or_path)
+        with workbook:
+            sheet = workbook.get_sheet_by_name(next(_calamine_sheets(workbook)))
+        if sheet.start is None:
+            return
+        source = _CalamineSource(sheet)
+        pad = [None] * source.col_offset
+        rows = [
+            (number, pad + [None if v == "" else v for v in cells]) for number, cells in source.iter_rows()
+        ]
+    except Exception:  # noqa: BLE001 - any calamine failure: the slower reader
+        opener = _openpyxl_opener(file_or_path)
+        try:
+            workbook = opener()
+            first = next(ws.title for ws in workbook.worksheets if ws.sheet_state == "visible")
+            workbook.close()
+        except Exception as error:  # noqa: BLE001
+            raise LedgerFileError(
+                f"无法读取 {shown}：文件已损坏或不是有效的 .xlsx 文件（{without_paths(str(error), shown)}）。"
+            )
+        rows = _OpenpyxlSource(opener, first).iter_rows()
+    yield from rows

@@ -38,6 +38,7 @@ from .choices import (
 )
 from .classification import Level2
 from .models import DischargeUnit, Outfall, OutfallUnitLink
+from .validators import validate_permit_number
 
 OUT_OF_SCOPE = "该记录不在您的管辖范围内，不能保存。"
 
@@ -50,9 +51,13 @@ STATE_FIELD_SOURCE = {
     "rectification_status": "整治进展随一口一策方案推进，经销号审核通过后为“已完成”",
     "merged_into": "并入排口经清理合并方案的销号审核确定",
 }
-# Approval fields: set by the city bureau's editors only (later also by the setup-review workflow).
+# Approval fields: on the forms and in imports only the city bureau's editors change them; the other writer is
+# the setup-review decision (permits), through set_outfall_state(workflow=Workflow.SETUP_REVIEW).
 APPROVAL_FIELDS = ("registered", "approval_date", "approval_number")
 APPROVAL_SOURCE = "登记建档、审批或登记文号和批准时间只能由市生态环境局修改"
+# What set_outfall_state writes for a setup-review decision (the approval fields and the permit number).
+DECISION_FIELDS = ("approval_date", "approval_number", "permit_number")
+DECISION_SOURCE = "批准时间、审批或登记文号和排污许可证编号只能经设置审核决定写入"
 BATCH = 2000
 
 
@@ -126,6 +131,9 @@ def set_outfall_state(
     rectification_status=UNSET,
     merged_into=UNSET,
     registered=UNSET,
+    approval_date=UNSET,
+    approval_number=UNSET,
+    permit_number=UNSET,
     via=None,
     check_user=True,
 ):
@@ -137,6 +145,10 @@ def set_outfall_state(
     `via` when given (a removal: rectifying → removed → closed); each step must belong to no workflow or to
     `workflow` (STEP_OWNER); the status-change row names the states passed through. The calling workflow has checked its own
     permission; this checks again that the user may edit the outfall (check_user=False for system runs).
+
+    The approval fields (registered: city editors; approval_date, approval_number, permit_number: the
+    setup-review decision, Workflow.SETUP_REVIEW, by city editors) are written here too; a setup-review decision
+    that changes any of them leaves one status-change row (field approval_number: the old and new number).
     """
     workflow = Workflow(workflow)
     locked = Outfall.objects.select_for_update().get(pk=outfall.pk)
@@ -184,6 +196,25 @@ def set_outfall_state(
             errors["registered"] = APPROVAL_SOURCE + "。"
         locked.registered = registered
         changed.append("registered")
+    old_number = locked.approval_number
+    decision = {
+        "approval_date": approval_date,
+        "approval_number": approval_number,
+        "permit_number": permit_number,
+    }
+    for name, value in decision.items():
+        if value is UNSET or (value or None) == (getattr(locked, name) or None):
+            continue
+        if workflow != Workflow.SETUP_REVIEW or not scope_of(user).can_edit_citywide:
+            errors[name] = DECISION_SOURCE + "（市生态环境局）。"
+        setattr(locked, name, value or ("" if name != "approval_date" else None))
+        changed.append(name)
+    if "permit_number" in changed and locked.permit_number and "permit_number" not in errors:
+        locked.permit_number = locked.permit_number.strip().upper()
+        try:
+            validate_permit_number(locked.permit_number)
+        except ValidationError as error:
+            errors["permit_number"] = " ".join(error.messages)
     if errors:
         raise ValidationError(errors)
     if not changed:
@@ -208,6 +239,15 @@ def set_outfall_state(
             to_value=locked.rectification_measure,
             reason=reason,
             field="rectification_measure",
+        )
+    if workflow == Workflow.SETUP_REVIEW and set(changed) & {*APPROVAL_FIELDS, *DECISION_FIELDS}:
+        record_status_change(
+            locked,
+            user=user,
+            from_value=(old_number or "")[:32],
+            to_value=(locked.approval_number or "")[:32],
+            reason=reason,
+            field="approval_number",
         )
     return locked
 
@@ -608,3 +648,17 @@ def link_unit(outfall, unit, *, user, role, via_channel="", share_note=""):
 def unlink_unit(link, *, user):
     _check_editable(Outfall.objects, link.outfall, user)
     link.delete()
+
+
+# Reference data kept through the API ---------------------------------------------------------------------
+@transaction.atomic
+def save_zone(zone, *, user):
+    """Create or change a water-function zone (the API; the admin and the GIS import write them too): the city
+    bureau's editors, under the model's rules."""
+    if not scope_of(user).can_edit_citywide:
+        raise PermissionDenied("水功能区为全市基础数据，只有市级管理员和市生态环境局可以修改。")
+    zone.full_clean()
+    if user is not None and user.is_authenticated:
+        zone._history_user = user
+    zone.save()
+    return zone

@@ -26,6 +26,7 @@ urlpatterns = [
     path("waters/", views.WaterBodyListView.as_view(), name="waterbody_list"),
     path("waters/<int:pk>/", views.WaterBodyDetailView.as_view(), name="waterbody_detail"),
     path("sections/", views.SectionListView.as_view(), name="section_list"),
+    path("zones/", views.ZoneListView.as_view(), name="zone_list"),
     path("findings/", findings_views.FindingListView.as_view(), name="finding_list"),
     path("findings/run/", findings_views.run_checks, name="finding_run"),
 ]

@@ -27,10 +27,11 @@ from .filters import (
     OutfallFilter,
     SectionFilter,
     WaterBodyFilter,
+    ZoneFilter,
 )
 from .forms import AttachmentForm, DischargeUnitForm, OutfallForm, StatusForm, UnitLinkForm
 from .history import outfall_history
-from .models import DischargeUnit, Outfall, OutfallUnitLink, Section, WaterBody
+from .models import DischargeUnit, Outfall, OutfallUnitLink, Section, WaterBody, WaterFunctionZone
 from .panels import outfall_panels
 
 
@@ -394,6 +395,7 @@ class WaterBodyDetailView(ScopedDetailView):
         context["outfall_count"] = visible.count()
         context["by_county"] = visible.values("county__name").annotate(n=Count("id")).order_by("county__name")
         context["tributaries"] = self.object.tributaries.defer("geometry")
+        context["zones"] = self.object.zones.defer("geometry").order_by("start_km", "name")
         return context
 
 
@@ -405,6 +407,18 @@ class SectionListView(ScopedListView):
 
     def base_queryset(self):
         return Section.objects.select_related("water_body", "county").defer("water_body__geometry")
+
+
+class ZoneListView(ScopedListView):
+    model = WaterFunctionZone
+    filterset_class = ZoneFilter
+    template_name = "registry/zone_list.html"
+    paginate_by = 100
+
+    def base_queryset(self):
+        return WaterFunctionZone.objects.select_related("water_body").defer(
+            "geometry", "water_body__geometry"
+        )
 
 
 def healthz(request):

@@ -16,7 +16,13 @@ from outfalls.core.choices import COUNTY_LEVELS
 from outfalls.core.models import Jurisdiction
 from outfalls.registry.choices import LinkRole, RectificationMeasure, UnitKind
 from outfalls.registry.classification import Level2
-from outfalls.registry.models import DischargeUnit, Outfall, OutfallUnitLink, SewerCoverageArea
+from outfalls.registry.models import (
+    DischargeUnit,
+    Outfall,
+    OutfallUnitLink,
+    SewerCoverageArea,
+    restricted_basins,
+)
 
 from . import rules
 from .choices import ProposalStatus
@@ -120,7 +126,7 @@ def _industrial_into_municipal():
     plants = Outfall.objects.filter(
         status__in=rules.ACTIVE_STATUSES,
         type_level2=Level2.MUNICIPAL_WWTP,
-        water_body__basin__contains=rules.restricted_basins()[0],
+        water_body__basin__contains=restricted_basins()[0],
     ).order_by("code")
     for plant in plants:
         unit = (

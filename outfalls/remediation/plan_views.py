@@ -28,6 +28,7 @@ from outfalls.core.views import ScopedListView, apply_filter
 from outfalls.registry import ledger_export
 from outfalls.registry.choices import LifecycleStatus, RectificationMeasure
 from outfalls.registry.models import Outfall
+from outfalls.registry.panels import supervision_panels
 
 from . import jobs as remediation_jobs
 from . import notice, proposals, services, supervision
@@ -455,6 +456,8 @@ def supervision_page(request):
         "lagging": supervision.lagging(counties, total.completion_rate),
         "due_soon_days": supervision.DUE_SOON_DAYS,
         "can_notice": notice.can_download(user),
+        # Follow-ups of the other workflows (e.g. the setup review's overdue applications), by AppConfig hook.
+        "follow_ups": supervision_panels(user, today),
     }
     without_plan = supervision.outfalls_without_plan(user)
     context["without_plan_count"] = without_plan.count()

@@ -37,6 +37,7 @@ from outfalls.registry.choices import (
     storm_measure_error,
 )
 from outfalls.registry.classification import LEVEL2_CODE, Level2, TypeCode
+from outfalls.registry.models import restricted_basin_of
 
 Measure = RectificationMeasure
 
@@ -64,10 +65,6 @@ ENTERPRISE_STORM = (Level2.INDUSTRIAL_MINING_STORM,)
 PARK_SEWAGE = (Level2.PARK_WWTP, Level2.INDUSTRIAL_MINING)
 PARK_STORM = (Level2.PARK_WWTP_STORM, Level2.INDUSTRIAL_MINING_STORM)
 PARK_OWN_TYPES = (Level2.PARK_WWTP, Level2.PARK_WWTP_STORM)
-
-
-def restricted_basins():
-    return tuple(settings.REMEDIATION_RESTRICTED_BASINS)
 
 
 def village_threshold():
@@ -582,13 +579,12 @@ def basin_industrial_to_municipal(context):
     """A 城镇污水处理厂排口 on a water in a restricted basin (WaterBody.basin names 桑干河 or 大清河) with an
     industrial or mining unit linked to it: the plant's outfall stays, the industrial wastewater is to leave
     the municipal plant (规范整治 of the outfall, with the phase-out as its action)."""
-    basins = restricted_basins()
     hits = {}
     for o in context.ordered:
         if o.type_level2 != Level2.MUNICIPAL_WWTP:
             continue
         water = context.waters.get(o.water_body_id)
-        basin = next((b for b in basins if water and b in water.basin), None)
+        basin = restricted_basin_of(water.basin) if water else None
         if basin is None:
             continue
         industrial = [

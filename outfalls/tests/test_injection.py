@@ -93,6 +93,18 @@ PLANTED_MODELS = (
     "remediation.Programme",
     "remediation.RectificationPlan",
     "remediation.ProgressUpdate",
+    "registry.WaterFunctionZone",
+    "registry.WaterWorks",
+    "permits.SetupApplication",
+    "permits.ApplicationPollutant",
+    "permits.ApplicationMaterial",
+    "permits.Consultation",
+    "permits.Decision",
+    "permits.DecisionCondition",
+    "permits.DischargePermit",
+    "permits.PermitOutfall",
+    "permits.PermitLimit",
+    "permits.MonitoringDuty",
     "auth.User",
 )
 NOT_TYPED = {
@@ -183,6 +195,11 @@ def test_payloads_reach_every_typed_column(planted):
         "remediation.MeasureProposal": {"override_reason", "reason"},
         "remediation.Programme": {"name"},
         "registry.WaterBody": {"name"},
+        "registry.WaterFunctionZone": {"name", "code"},
+        "permits.SetupApplication": {"outfall_name", "exception_reason", "description", "national_basis"},
+        "permits.Decision": {"number", "conditions", "reasons", "withheld_reason"},
+        "permits.DischargePermit": {"number", "issued_by", "disclosure"},
+        "permits.PermitLimit": {"parameter", "unit", "standard"},
     }
     for label, fields in expected.items():
         assert fields <= set(planted[label]), label
@@ -222,6 +239,7 @@ def test_exports_hold_no_formula(planted, client_for):
         "survey progress": (reverse("survey:progress_export", args=["csv"]), {}),
         "borrowed outfalls": (reverse("survey:borrowed_export"), {}),
         "plans": (reverse("remediation:plan_export"), {}),
+        "setup applications": (reverse("permits:application_export"), {}),
     }
     for name, (url, params) in xlsx.items():
         response = client.get(url, params)
@@ -341,6 +359,11 @@ def _pages(live_server):
     unit = outfall.unit_links.order_by("pk").first().unit
     water = WaterBody.objects.order_by("pk").first()
     county = outfall.county
+    from outfalls.permits.models import DischargePermit, SetupApplication
+
+    decided = SetupApplication.objects.filter(decision__items__isnull=False).order_by("pk").first()
+    consulting = SetupApplication.objects.filter(consultations__isnull=False).order_by("pk").first()
+    permit = DischargePermit.objects.filter(covered__isnull=False).order_by("pk").first()
     u = reverse
     return [
         u("registry:outfall_list"),
@@ -384,6 +407,18 @@ def _pages(live_server):
         u("remediation:retained_list"),
         u("remediation:supervision"),
         u("remediation:dashboard"),
+        u("permits:todo"),
+        u("permits:application_list"),
+        u("permits:application_detail", args=[decided.pk]),
+        u("permits:application_detail", args=[consulting.pk]),
+        u("permits:application_edit", args=[SetupApplication.objects.filter(status="draft").first().pk]),
+        u("permits:decision_list"),
+        u("permits:permit_list"),
+        u("permits:permit_detail", args=[permit.pk]),
+        u("permits:shared_findings"),
+        u("registry:outfall_detail", args=[decided.outfall_id]),
+        u("registry:zone_list"),
+        u("registry:waterbody_detail", args=[consulting.water_body_id]),
         u("ogcapi:collections") + "?f=html",
         u("ogcapi:items", args=["outfalls"]) + "?f=html&limit=500",
         u("ogcapi:items", args=["water-bodies"]) + "?f=html",

@@ -25,6 +25,8 @@ from ..models import (
     Section,
     SpatialFinding,
     WaterBody,
+    WaterFunctionZone,
+    WaterWorks,
 )
 from .data import (
     CITY,
@@ -39,6 +41,7 @@ from .data import (
 )
 from .plan import Planner
 from .protected import load_protected_areas
+from .zones import load_zones
 
 
 class _Counter:
@@ -243,6 +246,7 @@ def load_demo(stdout=None):
         _outfalls(planner, places, waters, units, counter)
         accounts = _users(planner, places, departments, waters, units)
         load_protected_areas(counter)
+        load_zones(counter, waters)
         _deadlines(counter)
         # The spatial checks, when this run added rows (or none were run yet): the demo shows findings, and
         # a second load still changes nothing.
@@ -258,6 +262,8 @@ def load_demo(stdout=None):
         "入河排污口": Outfall.objects.count(),
         "排口-单位关联": OutfallUnitLink.objects.count(),
         "特殊保护区域": ProtectedArea.objects.count(),
+        "水功能区": WaterFunctionZone.objects.count(),
+        "涉水工程": WaterWorks.objects.count(),
     }
     out.write("演示数据（大同）：\n")
     for label, total in totals.items():

@@ -12,8 +12,11 @@ from .ledger import (
     WaterBody,
     check_place,
     outfall_scope_q,
+    restricted_basin_of,
+    restricted_basins,
 )
 from .spatial import ProtectedArea, SewerCoverageArea, SpatialFinding, SpatialFindingQuerySet
+from .zones import WaterFunctionZone, WaterWorks
 
 __all__ = [
     "DischargeUnit",
@@ -30,6 +33,10 @@ __all__ = [
     "SpatialFinding",
     "SpatialFindingQuerySet",
     "WaterBody",
+    "WaterFunctionZone",
+    "WaterWorks",
     "check_place",
     "outfall_scope_q",
+    "restricted_basin_of",
+    "restricted_basins",
 ]

@@ -1,5 +1,6 @@
 """The ledger: receiving waters, sections, discharge units, outfalls and the links between them."""
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import IntegrityError, models, transaction
@@ -65,6 +66,11 @@ class WaterBody(models.Model):
     geometry = models.JSONField("几何（GeoJSON）", null=True, blank=True)
     geometry_approximate = models.BooleanField("几何为示意", default=False)
     geometry_source = models.CharField("几何来源", max_length=200, blank=True)
+    consultation_required = models.BooleanField(
+        "设置排污口须征求水利部门意见",
+        default=False,
+        help_text="河势不稳定、防洪或供水重点河段等：在此设置入河排污口须同步征求流域管理机构或水行政主管部门意见",
+    )
     history = HistoricalRecords()
 
     objects = ReferenceQuerySet.as_manager()
@@ -76,6 +82,23 @@ class WaterBody(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def restricted_basin(self):
+        """The restricted basin (REMEDIATION_RESTRICTED_BASINS) this water's basin names, or None."""
+        return restricted_basin_of(self.basin)
+
+
+def restricted_basins():
+    """Basins where new industrial production wastewater may not go to municipal treatment plants (实施方案（六）;
+    setting REMEDIATION_RESTRICTED_BASINS, matched against WaterBody.basin). Read here, below the workflow apps
+    that apply it: the rectification rules and the setup review."""
+    return tuple(settings.REMEDIATION_RESTRICTED_BASINS)
+
+
+def restricted_basin_of(basin_text):
+    """The restricted basin a WaterBody.basin text names (e.g. 永定河/桑干河 → 桑干河), or None."""
+    return next((b for b in restricted_basins() if basin_text and b in basin_text), None)
 
 
 class Section(models.Model):

@@ -150,7 +150,10 @@ def test_types_statuses_and_responsibility():
             assert o.type_level3, o
         if o.type_code != TypeCode.UNDETERMINED:
             assert o.type_level2, o
-        if o.status in (LifecycleStatus.SUSPECTED, LifecycleStatus.VERIFIED):
+        if o.status == LifecycleStatus.VERIFIED and o.registered and o.approval_number:
+            # A new outfall a setup-review decision put in the ledger (permits demo): its applicant declared it.
+            assert o.responsibility_basis == ResponsibilityBasis.DECLARED and o.responsible_entity_id, o
+        elif o.status in (LifecycleStatus.SUSPECTED, LifecycleStatus.VERIFIED):
             assert o.responsibility_basis == ResponsibilityBasis.UNKNOWN and o.responsible_entity_id is None
         elif o.responsibility_basis == ResponsibilityBasis.GOVERNMENT_FALLBACK:
             assert o.responsible_entity.kind == UnitKind.GOVERNMENT

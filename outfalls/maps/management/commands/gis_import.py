@@ -28,6 +28,9 @@ class Command(BaseCommand):
         )
         parser.add_argument("--water-field", help="sections: the attribute holding the water body")
         parser.add_argument("--level-field", help="sections: the attribute holding the level")
+        parser.add_argument("--target-field", help="water zones: the attribute holding the target class")
+        parser.add_argument("--assessed-field", help="water zones: the latest assessed class")
+        parser.add_argument("--date-field", help="water zones: the date of that assessment")
         parser.add_argument("--source", help="written to the rows' source field")
         parser.add_argument("--dry-run", action="store_true", help="judge every row, change nothing")
 
@@ -47,6 +50,9 @@ class Command(BaseCommand):
             fixed_kind=options["fixed_kind"] or "",
             water_field=options["water_field"] or guessed.water_field,
             level_field=options["level_field"] or guessed.level_field,
+            target_field=options["target_field"] or guessed.target_field,
+            assessed_field=options["assessed_field"] or guessed.assessed_field,
+            date_field=options["date_field"] or guessed.date_field,
             source=options["source"] or "",
         )
         name = path.rsplit("/", 1)[-1]
