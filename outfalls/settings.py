@@ -124,6 +124,7 @@ INSTALLED_APPS = [
     "outfalls.maps",
     "outfalls.survey",
     "outfalls.remediation",
+    "outfalls.monitoring",
 ]
 
 MIDDLEWARE = [
@@ -360,6 +361,19 @@ except ValueError as error:
     raise ImproperlyConfigured(f"NOTICE_DOCUMENT_NUMBER: {error}") from None
 if not _notice_fields <= {"year", "number"}:
     raise ImproperlyConfigured("NOTICE_DOCUMENT_NUMBER may hold only {year} and {number}")
+# Monitoring (monitoring/, docs/monitoring.md) ----------------------------------------------------------------
+# Chronic exceedance: at least N of the last M judged values of one outfall and parameter over the limit.
+MONITORING_CHRONIC_N = int(env("MONITORING_CHRONIC_N", "4"))
+MONITORING_CHRONIC_M = int(env("MONITORING_CHRONIC_M", "6"))
+# Missing required samples are looked for in the complete periods of the last this many months.
+MONITORING_DUTY_MONTHS = int(env("MONITORING_DUTY_MONTHS", "12"))
+# An online (automatic) monitoring duty is met on a day with at least this many hour values.
+MONITORING_ONLINE_MIN_HOURS = int(env("MONITORING_ONLINE_MIN_HOURS", "20"))
+# Dry weather (storm outfalls, 旱天溯源): a day with less rain than this (mm) in the outfall's county, and the
+# days before it as many as set here too; online flow over MONITORING_DRY_FLOW_M3_PER_DAY on such a day is evidence.
+MONITORING_DRY_RAIN_MM = float(env("MONITORING_DRY_RAIN_MM", "2"))
+MONITORING_DRY_DAYS_BEFORE = int(env("MONITORING_DRY_DAYS_BEFORE", "2"))
+MONITORING_DRY_FLOW_M3_PER_DAY = float(env("MONITORING_DRY_FLOW_M3_PER_DAY", "5"))
 
 LOGGING = {
     "version": 1,
