@@ -6,6 +6,14 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework.routers import DefaultRouter
 
 from outfalls.core.api import JurisdictionViewSet, ObtainTokenView
+from outfalls.monitoring.api import (
+    FindingViewSet,
+    LimitViewSet,
+    ParameterViewSet,
+    SampleViewSet,
+    StandardViewSet,
+    StationViewSet,
+)
 from outfalls.registry.api import DischargeUnitViewSet, OutfallViewSet, SectionViewSet, WaterBodyViewSet
 from outfalls.remediation.proposal_api import MeasureProposalViewSet
 
@@ -16,6 +24,12 @@ router.register("water-bodies", WaterBodyViewSet, basename="waterbody")
 router.register("sections", SectionViewSet, basename="section")
 router.register("jurisdictions", JurisdictionViewSet, basename="jurisdiction")
 router.register("measure-proposals", MeasureProposalViewSet, basename="measureproposal")
+router.register("parameters", ParameterViewSet, basename="parameter")
+router.register("standards", StandardViewSet, basename="standard")
+router.register("limits", LimitViewSet, basename="limit")
+router.register("stations", StationViewSet, basename="station")
+router.register("samples", SampleViewSet, basename="sample")
+router.register("exceedances", FindingViewSet, basename="exceedance")
 
 
 @csrf_exempt  # a POST to an unknown address is a 404 too, not a CSRF refusal (the API's views are exempt)

@@ -294,6 +294,11 @@ SPECTACULAR_SETTINGS = {
         # Named enums for a generated client (otherwise "StatusAacEnum" and a duplicate "DecidedMeasureEnum").
         "LifecycleStatusEnum": "outfalls.registry.choices.LifecycleStatus",
         "RectificationMeasureEnum": "outfalls.registry.choices.RectificationMeasure",
+        "LimitKindEnum": "outfalls.monitoring.choices.LimitKind",
+        "StationKindEnum": "outfalls.monitoring.choices.StationKind",
+        "FindingKindEnum": "outfalls.monitoring.choices.FindingKind",
+        "StandardKindEnum": "outfalls.monitoring.choices.StandardKind",
+        "DimensionEnum": "outfalls.monitoring.choices.Dimension",
     },
 }
 

@@ -5,7 +5,7 @@ from django.db.models import Q
 
 from outfalls.registry.classification import Level2
 from outfalls.registry.filters import ScopedFilterSet
-from outfalls.registry.models import Outfall, WaterBody
+from outfalls.registry.models import Outfall, Section, WaterBody
 
 from .choices import FindingKind, SampleSource, StationKind
 from .models import Finding, Parameter, Sample, Station
@@ -19,7 +19,12 @@ class _Places(ScopedFilterSet):
 
 class SampleFilter(_Places):
     outfall = django_filters.CharFilter(field_name="outfall__code", label="排污口编码")
-    section = django_filters.NumberFilter(field_name="section_id", label="断面（编号）")
+    section = django_filters.ModelChoiceFilter(
+        queryset=Section.objects.select_related("water_body").defer("water_body__geometry"),
+        label="考核断面",
+        empty_label="全部断面",
+        null_label=None,
+    )
     source = django_filters.ChoiceFilter(choices=SampleSource.choices, label="来源")
     date_from = django_filters.DateFilter(
         field_name="sampled_at", lookup_expr="date__gte", label="采样日期自"
