@@ -379,6 +379,16 @@ MONITORING_ONLINE_MIN_HOURS = int(env("MONITORING_ONLINE_MIN_HOURS", "20"))
 MONITORING_DRY_RAIN_MM = float(env("MONITORING_DRY_RAIN_MM", "2"))
 MONITORING_DRY_DAYS_BEFORE = int(env("MONITORING_DRY_DAYS_BEFORE", "2"))
 MONITORING_DRY_FLOW_M3_PER_DAY = float(env("MONITORING_DRY_FLOW_M3_PER_DAY", "5"))
+# The HJ 212 listener judges the outfalls whose hour or day values arrived at most this often (seconds; 0: never,
+# leave it to `manage.py evaluate_exceedances`).
+MONITORING_LISTENER_EVALUATE_SECONDS = float(env("MONITORING_LISTENER_EVALUATE_SECONDS", "300"))
+# 双随机一公开 (monitoring/draws.py): the share of each class's outfalls drawn per draw ("class:rate,..."), the
+# factor for counties with a section worse than its target (at most 100 %), and the inspectors per outfall.
+MONITORING_DRAW_RATES = env_list(
+    "MONITORING_DRAW_RATES", "industrial_mining:0.25,park_wwtp:0.25,municipal_wwtp:0.25,rural_facility:0.1"
+)
+MONITORING_DRAW_POOR_FACTOR = float(env("MONITORING_DRAW_POOR_FACTOR", "2"))
+MONITORING_DRAW_INSPECTORS = int(env("MONITORING_DRAW_INSPECTORS", "2"))
 
 LOGGING = {
     "version": 1,

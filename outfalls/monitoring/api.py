@@ -428,9 +428,11 @@ class SampleViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
     filterset_class = SampleFilter
 
     def base_queryset(self):
+        values = SampleValue.objects.select_related("parameter").only(*VALUE_FIELDS).order_by("parameter_id")
         return (
             Sample.objects.select_related("outfall", "section")
-            .prefetch_related("values__parameter")
+            .only(*SAMPLE_FIELDS)
+            .prefetch_related(Prefetch("values", queryset=values))
             .order_by("-sampled_at", "-id")
         )
 

@@ -1,14 +1,17 @@
 """Forms of the monitoring pages. They read and check what was typed; the rules are in services.py."""
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from outfalls.core.choices import Role
 from outfalls.core.forms import BootstrapMixin, style_form
+from outfalls.core.models import Jurisdiction
 from outfalls.core.scopes import scope_of
-from outfalls.registry.models import Outfall, Section
+from outfalls.registry.models import DischargeUnit, Outfall, Section
 
 from . import services
-from .choices import SampleSource, StationKind, Weather
+from .choices import InspectionResult, SampleSource, StationKind, Weather
 from .models import Parameter, Standard, Station
 
 FLOW_UNITS = [("m3/h", "m³/h"), ("m3/d", "m³/d"), ("L/s", "L/s"), ("m3/s", "m³/s"), ("t/d", "t/d")]
@@ -160,3 +163,56 @@ class StationForm(BootstrapMixin, forms.ModelForm):
             raise forms.ValidationError("站点须设在一个入河排污口或一个考核断面（二选一）。")
         self.instance.outfall = data.get("outfall_code")
         return data
+
+
+class DrawForm(BootstrapMixin, forms.Form):
+    name = forms.CharField(
+        label="抽查名称", max_length=100, help_text="如 2024年第二季度入河排污口双随机抽查"
+    )
+    period = forms.CharField(label="抽查周期", max_length=32, required=False, help_text="如 2024年第二季度")
+    inspection_date = forms.DateField(
+        label="检查日期", widget=forms.DateInput(attrs={"type": "date"}), help_text="该日前抽取结果保密"
+    )
+    county = forms.ModelChoiceField(
+        label="县区", queryset=Jurisdiction.objects.none(), required=False, empty_label="全市"
+    )
+    seed = forms.CharField(
+        label="随机种子", max_length=64, required=False, help_text="留空则自动生成；公开后任何人可凭种子复核"
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        scope = scope_of(user)
+        counties = Jurisdiction.objects.counties()
+        if not scope.can_edit_citywide:
+            counties = counties.filter(pk__in=scope.county_ids)
+            self.fields["county"].required = True
+            self.fields["county"].empty_label = None
+        self.fields["county"].queryset = counties.order_by("code").only("name", "code")
+        style_form(self)
+
+
+class ResultForm(BootstrapMixin, forms.Form):
+    result = forms.ChoiceField(label="检查结果", choices=[c for c in InspectionResult.choices if c[0]])
+    note = forms.CharField(label="检查情况", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    inspected_on = forms.DateField(
+        label="检查日期", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+class ExclusionForm(BootstrapMixin, forms.Form):
+    inspector = forms.ModelChoiceField(label="检查人员", queryset=None)
+    unit = forms.ModelChoiceField(label="排污单位", queryset=DischargeUnit.objects.all())
+    reason = forms.CharField(label="回避理由", max_length=200)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["inspector"].queryset = (
+            get_user_model()
+            .objects.filter(is_active=True, memberships__role__in=(Role.BUREAU, Role.COUNTY))
+            .distinct()
+            .order_by("username")
+        )
+        self.fields["inspector"].label_from_instance = lambda u: u.get_full_name() or u.username
+        self.fields["unit"].queryset = DischargeUnit.objects.only("name").order_by("name")
+        style_form(self)

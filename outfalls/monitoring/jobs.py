@@ -3,13 +3,16 @@ dry-weather evidence, the exceedance notice (.docx) and the loads. The managemen
 inline."""
 
 from django.core.exceptions import PermissionDenied
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.urls import reverse
+from django.utils import timezone
 
 from outfalls.core import jobs
 from outfalls.core.choices import JobKind
 from outfalls.core.scopes import scope_of
 
-from . import dry_weather, exceedances, sample_import, services
+from . import dry_weather, exceedances, loads, notice, sample_import, services
 from .choices import ImportStatus
 from .models import SampleImport
 
@@ -72,3 +75,46 @@ def run_evaluation(job, progress):
     events = dry_weather.scan(user=None)
     job.result = {"back_url": reverse("monitoring:matrix"), "back_label": "返回超标矩阵"}
     return f"{summary.text()} 新发现旱天排水 {len(events)} 起。"
+
+
+# The notice ---------------------------------------------------------------------------------------------------
+def start_notice(user, year, month):
+    if not notice.can_make(user):
+        raise PermissionDenied("只有市级用户可以生成超标通报。")
+    return jobs.start(JobKind.EXCEEDANCE_NOTICE, owner=user, params={"year": year, "month": month})
+
+
+@jobs.register(JobKind.EXCEEDANCE_NOTICE)
+def make_notice(job, progress):
+    if not notice.can_make(job.owner):
+        raise PermissionDenied("只有市级用户可以生成超标通报。")
+    year, month = int(job.params["year"]), int(job.params["month"])
+    progress.step("汇总超标情况并生成 Word 文件")
+    name = notice.filename(year, month)
+    data = notice.build_notice(job.owner, year, month, today=timezone.localdate(job.created_at))
+    stored = default_storage.save(f"jobs/{job.pk}/{name}", ContentFile(data))
+    job.result = {
+        "file": stored,
+        "filename": name,
+        "back_url": reverse("monitoring:notice"),
+        "back_label": "返回超标通报",
+    }
+    return f"通报已生成：{name}。"
+
+
+# Loads --------------------------------------------------------------------------------------------------------
+def start_loads(user, year=None):
+    if not scope_of(user).can_edit_citywide:
+        raise PermissionDenied("只有市生态环境局可以重新计算污染物负荷。")
+    return jobs.start(JobKind.LOADS, owner=user, params={"year": year or timezone.localdate().year})
+
+
+@jobs.register(JobKind.LOADS)
+def run_loads(job, progress):
+    if not scope_of(job.owner).can_edit_citywide:
+        raise PermissionDenied("只有市生态环境局可以重新计算污染物负荷。")
+    year = int(job.params["year"])
+    progress.step(f"计算 {year} 年各排口污染物负荷")
+    written = loads.compute(year)
+    job.result = {"back_url": reverse("monitoring:loads") + f"?year={year}", "back_label": "返回污染物负荷"}
+    return f"已计算 {year} 年负荷 {written} 条。"

@@ -62,6 +62,7 @@ class Draw(models.Model):
     pools = models.JSONField("抽取池")
     roster = models.JSONField("检查人员名录")
     exclusions = models.JSONField("回避关系", default=list)
+    units_behind = models.JSONField("抽取池排口对应的排污单位", default=dict)
     result = models.JSONField("抽取结果")
     digest = models.CharField("摘要（SHA-256）", max_length=64)
     status = models.CharField("状态", max_length=12, choices=DrawStatus.choices, default=DrawStatus.DRAWN)

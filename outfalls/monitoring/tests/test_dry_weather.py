@@ -4,7 +4,6 @@ tracing case (the survey app's, through registry.dry_weather) with the evidence,
 import uuid
 from datetime import date, timedelta
 
-import pytest
 from django.utils import timezone
 
 from outfalls.monitoring import dry_weather
