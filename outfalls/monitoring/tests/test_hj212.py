@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from outfalls.core.models import Jurisdiction
-from outfalls.monitoring import stations
+from outfalls.monitoring import library, stations
 from outfalls.monitoring.hj212 import protocol
 from outfalls.monitoring.hj212.server import Listener
 from outfalls.monitoring.models import DayValue, HourValue, MinuteValue, Parameter, RejectedPackets, Station
@@ -103,6 +103,7 @@ def test_any_segment_frames_and_checks(text):
 
 # Over a real socket --------------------------------------------------------------------------------------------
 def make_station(**fields):
+    library.load_library()  # a transactional test before this one may have flushed the library away
     county = Jurisdiction.objects.create(code="149901", name="测试县", level="county")
     water = WaterBody.objects.create(name="测试河", code="TESTRIVER")
     outfall = Outfall.objects.create(

@@ -62,7 +62,7 @@ def test_a_county_matrix_lists_only_its_outfalls(client_for, demo_user):
         ("/monitoring/findings/", 8),
         ("/monitoring/stations/", 7),
         ("/monitoring/matrix/", 11),
-        ("/api/v1/samples/", 9),
+        ("/api/v1/samples/", 8),
         ("/api/v1/exceedances/", 7),
         ("/api/v1/stations/", 7),
         ("/api/v1/limits/", 12),
