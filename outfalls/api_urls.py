@@ -7,6 +7,7 @@ from rest_framework.routers import DefaultRouter
 
 from outfalls.core.api import JurisdictionViewSet, ObtainTokenView
 from outfalls.monitoring.api import (
+    DrawViewSet,
     FindingViewSet,
     LimitViewSet,
     ParameterViewSet,
@@ -30,6 +31,7 @@ router.register("limits", LimitViewSet, basename="limit")
 router.register("stations", StationViewSet, basename="station")
 router.register("samples", SampleViewSet, basename="sample")
 router.register("exceedances", FindingViewSet, basename="exceedance")
+router.register("draws", DrawViewSet, basename="draw")
 
 
 @csrf_exempt  # a POST to an unknown address is a 404 too, not a CSRF refusal (the API's views are exempt)

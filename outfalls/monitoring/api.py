@@ -8,6 +8,7 @@ type than the schema says is a 400 (the contract test sends such values)."""
 from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -16,13 +17,14 @@ from rest_framework import exceptions, mixins, serializers, status
 from rest_framework.response import Response
 
 from outfalls.core.api import ScopedReadOnlyViewSet
+from outfalls.core.models import Jurisdiction
 from outfalls.registry.models import Outfall, Section
 
-from . import services
-from .choices import Grain, LimitKind, StationKind, Weather
-from .filters import FindingFilter, MatrixFilter, SampleFilter, StationFilter
+from . import draws, services
+from .choices import Grain, InspectionClass, InspectionResult, LimitKind, StationKind, Weather
+from .filters import DrawFilter, FindingFilter, MatrixFilter, SampleFilter, StationFilter
 from .limits import limits_for
-from .models import Finding, Parameter, Sample, SampleValue, Standard, Station
+from .models import Draw, DrawItem, Finding, Parameter, Sample, SampleValue, Standard, Station
 
 EARLIEST_SAMPLE = datetime(1990, 1, 1)
 
@@ -501,3 +503,133 @@ class FindingViewSet(ScopedReadOnlyViewSet):
             .defer("outfall__county__boundary")
             .order_by("-at", "-id")
         )
+
+
+# 双随机一公开 ----------------------------------------------------------------------------------------------------
+class DrawItemSerializer(serializers.ModelSerializer):
+    outfall = serializers.CharField(source="outfall.code", help_text="排污口编码")
+    pool_class = serializers.ChoiceField(choices=InspectionClass.choices)
+    inspectors = serializers.SlugRelatedField(many=True, read_only=True, slug_field="username")
+    result = serializers.ChoiceField(choices=InspectionResult.choices)
+
+    class Meta:
+        model = DrawItem
+        fields = ["id", "outfall", "pool_class", "inspectors", "result", "result_note", "inspected_on"]
+
+
+class DrawPoolSerializer(serializers.Serializer):
+    category = serializers.ChoiceField(choices=InspectionClass.choices, source="class", help_text="类别")
+    county_name = serializers.CharField()
+    size = serializers.IntegerField(help_text="池中排口数")
+    rate = serializers.FloatField()
+    rate_reason = serializers.CharField()
+    count = serializers.IntegerField(help_text="抽取数")
+
+
+class DrawSerializer(serializers.ModelSerializer):
+    county = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Jurisdiction.objects.counties(),
+        allow_null=True,
+        required=False,
+        help_text="县区代码；留空为全市",
+    )
+    name = StrictCharField(max_length=100)
+    period = StrictCharField(max_length=32, required=False, allow_blank=True, default="")
+    seed = StrictCharField(
+        max_length=64,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="随机种子；留空则自动生成。检查日期前只有组织者可见",
+    )
+    confidential = serializers.BooleanField(read_only=True, help_text="检查日期前结果保密")
+    verified = serializers.SerializerMethodField(
+        help_text="按保存的抽取池、名录、回避关系和种子重新抽取，结果一致"
+    )
+    pools = serializers.SerializerMethodField()
+    items = serializers.SerializerMethodField(
+        help_text="您可见的抽查对象（检查日期前：组织者全部，检查人员自己的）"
+    )
+
+    class Meta:
+        model = Draw
+        fields = [
+            "id",
+            "name",
+            "county",
+            "period",
+            "inspection_date",
+            "seed",
+            "algorithm",
+            "digest",
+            "status",
+            "confidential",
+            "verified",
+            "published_at",
+            "created_at",
+            "pools",
+            "items",
+        ]
+        read_only_fields = ["algorithm", "digest", "status", "published_at", "created_at"]
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_verified(self, draw):
+        return draws.verify(draw)[0]
+
+    @extend_schema_field(DrawPoolSerializer(many=True))
+    def get_pools(self, draw):
+        user = self.context["request"].user
+        pools = [{**pool, "size": len(pool["members"])} for pool in draws.visible_pools(draw, user)]
+        return DrawPoolSerializer(pools, many=True).data
+
+    @extend_schema_field(DrawItemSerializer(many=True))
+    def get_items(self, draw):
+        user = self.context["request"].user
+        items = (
+            DrawItem.objects.visible_to(user)
+            .filter(draw=draw)
+            .select_related("outfall")
+            .prefetch_related("inspectors")
+            .order_by("pool_class", "outfall__code")
+        )
+        return DrawItemSerializer(items, many=True).data
+
+    def to_representation(self, draw):
+        data = super().to_representation(draw)
+        user = self.context["request"].user
+        if not (draw.sees_result(user) and draws.sees_whole(draw, user)):
+            data["seed"] = ""  # the seed and the pools give the result: secret until the date
+        return data
+
+
+class DrawViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
+    """Random inspections (双随机一公开) you may see. Until the inspection date the drawn outfalls and the seed are
+    confidential: the organiser and the city admin see them, an inspector only their own items. POST draws now
+    from the ledger (the city bureau for the city, county staff for their county)."""
+
+    queryset = Draw.objects.all()
+    serializer_class = DrawSerializer
+    filterset_class = DrawFilter
+
+    def base_queryset(self):
+        return Draw.objects.order_by("-created_at", "-id")
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            draw = draws.create_draw(
+                user=request.user,
+                name=data["name"],
+                period=data["period"],
+                inspection_date=data["inspection_date"],
+                county=data.get("county"),
+                seed=data["seed"],
+            )
+        except DjangoPermissionDenied as error:
+            raise exceptions.PermissionDenied(str(error))
+        except DjangoValidationError as error:
+            raise exceptions.ValidationError(error.message_dict)
+        return Response(self.get_serializer(draw).data, status=status.HTTP_201_CREATED)

@@ -95,6 +95,19 @@ def redo(*, seed, pools, roster, exclusions, units, per_target):
     return result
 
 
+def sees_whole(draw, user):
+    """Who sees every pool of a draw (the city's pools name every county's counts): citywide roles, the
+    organiser, and for a county's draw that county's staff. Others see the pools of their own counties."""
+    scope = scope_of(user)
+    return scope.citywide or draw.created_by_id == user.pk or (draw.county_id in scope.county_ids)
+
+
+def visible_pools(draw, user):
+    if sees_whole(draw, user):
+        return draw.pools
+    return [pool for pool in draw.pools if pool["county"] in scope_of(user).county_ids]
+
+
 def audit_record(draw):
     """Everything a redo needs, and the result: what the digest covers and the audit file holds."""
     return {

@@ -7,8 +7,8 @@ from outfalls.registry.classification import Level2
 from outfalls.registry.filters import ScopedFilterSet
 from outfalls.registry.models import Outfall, Section, WaterBody
 
-from .choices import FindingKind, SampleSource, StationKind
-from .models import Finding, Parameter, Sample, Station
+from .choices import DrawStatus, FindingKind, SampleSource, StationKind
+from .models import Draw, Finding, Parameter, Sample, Station
 
 
 class _Places(ScopedFilterSet):
@@ -95,3 +95,13 @@ class MatrixFilter(ScopedFilterSet):
     def search(self, queryset, name, value):
         value = value.strip()
         return queryset.filter(Q(name__icontains=value) | Q(code__icontains=value)) if value else queryset
+
+
+class DrawFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=DrawStatus.choices, label="状态")
+    date_from = django_filters.DateFilter(field_name="inspection_date", lookup_expr="gte", label="检查日期自")
+    date_to = django_filters.DateFilter(field_name="inspection_date", lookup_expr="lte", label="至")
+
+    class Meta:
+        model = Draw
+        fields = []

@@ -486,6 +486,8 @@ def draw_detail(request, pk):
         DrawItem.objects.editable_by(request.user).filter(draw=draw).values_list("pk", flat=True)
     )
     ok, problems = draws.verify(draw)
+    whole = draws.sees_whole(draw, request.user)
+    pools = draws.visible_pools(draw, request.user)
     return render(
         request,
         "monitoring/draw_detail.html",
@@ -498,7 +500,9 @@ def draw_detail(request, pk):
             "problems": problems,
             "result_form": ResultForm(),
             "can_publish": Draw.objects.editable_by(request.user).filter(pk=draw.pk).exists(),
-            "total_drawn": len(draw.result),
+            "pools": pools,
+            "sees_whole": whole,
+            "total_drawn": sum(pool["count"] for pool in pools),
         },
     )
 
@@ -507,7 +511,7 @@ def draw_detail(request, pk):
 def draw_audit(request, pk):
     """The audit file: everything a redo needs, and the result (from the inspection date, or for the organiser)."""
     draw = get_object_or_404(Draw.objects.visible_to(request.user), pk=pk)
-    if not draw.sees_result(request.user):
+    if not (draw.sees_result(request.user) and draws.sees_whole(draw, request.user)):
         raise Http404
     record = {
         "draw": draw.name,

@@ -85,6 +85,7 @@ class Migration(migrations.Migration):
                 ('pools', models.JSONField(verbose_name='抽取池')),
                 ('roster', models.JSONField(verbose_name='检查人员名录')),
                 ('exclusions', models.JSONField(default=list, verbose_name='回避关系')),
+                ('units_behind', models.JSONField(default=dict, verbose_name='抽取池排口对应的排污单位')),
                 ('result', models.JSONField(verbose_name='抽取结果')),
                 ('digest', models.CharField(max_length=64, verbose_name='摘要（SHA-256）')),
                 ('status', models.CharField(choices=[('drawn', '已抽取（保密）'), ('published', '已公开')], default='drawn', max_length=12, verbose_name='状态')),
