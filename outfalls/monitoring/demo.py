@@ -12,7 +12,8 @@ from the first day of the current month) and idempotent (a second load adds noth
   self-monitoring at the municipal plants, monthly section samples (GB 3838 items) for a year; one industrial
   outfall exceeds NH3-N chronically, one rural facility reports TP below detection, one value is an estimate;
 - a storm outfall sampled flowing on a dry day (the dry-weather scan opens its tracing case);
-- then the exceedance engine and the dry-weather scan run over everything.
+- then the exceedance engine and the dry-weather scan run over everything, the loads of last year and this year
+  are computed, and one city-wide 双随机 draw dated today (seed ``demo-YYYYMM``) gets its results and is published.
 """
 
 import random
@@ -26,8 +27,8 @@ from outfalls.registry.choices import ACTIVE, LifecycleStatus
 from outfalls.registry.classification import Level2, TypeCode
 from outfalls.registry.models import Outfall, Section
 
-from . import dry_weather, exceedances, partitions, services
-from .choices import SampleSource, StationKind, Weather
+from . import draws, dry_weather, exceedances, loads, partitions, services
+from .choices import InspectionResult, SampleSource, StationKind, Weather
 from .limits import limits_for, section_limits
 from .models import DayValue, HourValue, Parameter, Rainfall, Sample, Station
 
@@ -343,6 +344,32 @@ def _dry_weather_sample(parameters, anchor, written):
     return storm
 
 
+def _draw(rng, today):
+    """One city-wide random inspection dated today, its results recorded and published (one inspector each:
+    the demo has one bureau account). None when the ledger has nothing to draw."""
+    from django.contrib.auth import get_user_model
+    from django.core.exceptions import ValidationError
+
+    bureau = get_user_model().objects.filter(username="bureau").first()
+    if bureau is None:
+        return None
+    try:
+        draw = draws.create_draw(
+            user=bureau,
+            name=f"{today.year}年入河排污口双随机抽查（演示）",
+            period=f"{today.year}年",
+            inspection_date=today,
+            seed=f"demo-{today:%Y%m}",
+            per_target=1,
+        )
+    except ValidationError:
+        return None
+    for item in draw.items.order_by("pk"):
+        result = InspectionResult.EXCEEDED if rng.random() < 0.15 else InspectionResult.COMPLIANT
+        draws.record_result(item, user=bureau, result=result, note=DEMO_NOTE)
+    return draws.publish(draw, user=bureau)
+
+
 def load_demo(stdout=None):
     out = stdout if stdout is not None else sys.stdout
     if Sample.objects.filter(lab=DEMO_LAB).exists():
@@ -370,8 +397,11 @@ def load_demo(stdout=None):
         storm = _dry_weather_sample(parameters, anchor, written)
     summary = exceedances.evaluate()
     events = dry_weather.scan(user=None)
+    computed = loads.compute(today.year - 1) + loads.compute(today.year)
+    draw = _draw(rng, today)
     out.write(
         f"监测演示数据：降雨记录 {rain} 天，在线站点 {len(stations)} 个（在线数据 {online} 条），样品 {len(written)} 个；"
-        f"{summary.text()} 旱天排水 {len(events)} 起{('（' + storm.name + '）') if storm and events else ''}。\n"
+        f"{summary.text()} 旱天排水 {len(events)} 起{('（' + storm.name + '）') if storm and events else ''}；"
+        f"负荷 {computed} 条；双随机抽查 {draw.items.count() if draw else 0} 个对象（已公开）。\n"
     )
     return {"samples": len(written), "stations": len(stations), "events": len(events)}

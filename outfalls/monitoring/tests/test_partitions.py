@@ -1,6 +1,9 @@
 """The value tables: partitioned by month on PostgreSQL (migration 0002), plain tables with the same indexes on
 SQLite; a month without its partition gets one before rows are written, with the rows the DEFAULT partition held."""
 
+import io
+
+from django.core.management import call_command
 from django.db import connection
 
 from outfalls.monitoring import partitions
@@ -55,3 +58,18 @@ def test_rows_land_in_their_month_and_a_new_month_gets_its_partition(db):
                 "monitoring_samplevalue_p203105",
             ]
     assert partitions.ensure_month("monitoring_hourvalue", 2031, 5) is False  # known now
+
+
+def test_the_command_creates_the_coming_months(db):
+    out = io.StringIO()
+    call_command("monitoring_partitions", "--months", "3", stdout=out)
+    if connection.vendor != "postgresql":
+        assert out.getvalue().startswith("SQLite 不分区")
+        return
+    from datetime import date
+
+    names = {name for name, _, _ in partitions.describe("monitoring_dayvalue")}
+    year, month = date.today().year, date.today().month
+    for _ in range(3):
+        year, month = partitions.month_after(year, month)
+        assert partitions.partition_name("monitoring_dayvalue", year, month) in names
