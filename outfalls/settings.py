@@ -352,8 +352,8 @@ REMEDIATION_VILLAGE_THRESHOLD_M3 = float(env("REMEDIATION_VILLAGE_THRESHOLD_M3",
 REMEDIATION_ECO_FACILITY_WORDS = env_list(
     "REMEDIATION_ECO_FACILITY_WORDS", "生态沟渠,稳定塘,人工湿地,湿地,氧化塘,回用"
 )
-# The notice (通报, remediation/notice.py), laid out after GB/T 9704: the issuing body's full name (empty: the
-# root city's name + 生态环境局), its letterhead (发文机关标志; empty: the issuer + 文件), the document number
+# Notices (通报: rectification and exceedance; core/documents.py), laid out after GB/T 9704: the issuing body's
+# full name (empty: the root city's name + 生态环境局), its letterhead (发文机关标志; empty: the issuer + 文件), the document number
 # (发文字号: {year} and {number}, the serial, which stays blank for the document office unless given), and the
 # office printing it (印发机关 in the 版记; empty: the issuer + 办公室).
 NOTICE_ISSUER = env("NOTICE_ISSUER", "").strip()

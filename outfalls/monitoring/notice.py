@@ -12,16 +12,11 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from outfalls.core.choices import COUNTY_LEVELS
-from outfalls.core.documents import (
-    DOCX_CONTENT_TYPE,  # noqa: F401  (the views name it here)
+from outfalls.core.documents import (  # noqa: F401  (DOCX_CONTENT_TYPE: the views name it here)
+    DOCX_CONTENT_TYPE,
+    LIST_SIZE,
+    Notice,
     chinese_number,
-    closing,
-    heading,
-    new_document,
-    paragraph,
-    table,
-    title,
-    to_bytes,
 )
 from outfalls.core.models import Department, Jurisdiction
 from outfalls.core.scopes import scope_of
@@ -31,7 +26,22 @@ from outfalls.registry.models import Outfall
 from .choices import FindingKind
 from .models import Finding, HourValue, SampleValue
 
-ISSUER = "市生态环境局"
+ADDRESSEES = "各县（区）人民政府，经开区管委会，市直有关部门："
+SUMMARY_HEADER = [
+    "序号",
+    "县区",
+    "监测排口数",
+    "超标排口数",
+    "超标项次",
+    "持续超标",
+    "缺测",
+    "上月超标排口数",
+    "变化",
+]
+# Column widths (mm, together the type area's 156).
+SUMMARY_WIDTHS = (10, 28, 18, 18, 16, 16, 12, 22, 16)
+LIST_HEADER = ["序号", "入河排污口名称及编码", "项目", "监测值", "限值", "超标倍数", "采样时间", "执行标准"]
+LIST_WIDTHS = (8, 42, 16, 18, 16, 14, 18, 24)
 LISTED = 200  # exceedances listed per county at most (the rest are counted)
 
 
@@ -213,86 +223,60 @@ def _value(finding):
     return "—" if finding.value is None else f"{finding.value:.4g}"
 
 
-def build_notice(user, year, month, *, today=None):
-    """The notice as .docx bytes."""
+def build_notice(user, year, month, *, today=None, number=None):
+    """The notice as .docx bytes (core/documents.py's GB/T 9704 layout). `number`: the serial of its document
+    number (发文字号), if known."""
     figures = notice_figures(user, year, month)
-    today = today or timezone.localdate()
-    doc = new_document()
-    title(doc, f"关于{figures.year}年{figures.month}月入河排污口超标排放情况的通报")
-    paragraph(doc, "各县（区）人民政府，经开区管委会，市直有关部门：", indent=False)
-    paragraph(doc, body_text(figures))
-    heading(doc, "一、各县区超标情况")
-    header = [
-        "序号",
-        "县区",
-        "监测排口数",
-        "超标排口数",
-        "超标项次",
-        "持续超标",
-        "缺测",
-        "上月超标排口数",
-        "变化",
-    ]
-    table(
-        doc,
-        header,
-        [
+    notice = Notice(city=city_name(), today=today or timezone.localdate(), number=number)
+    notice.head(f"关于{figures.year}年{figures.month}月入河排污口超标排放情况的通报", ADDRESSEES)
+    notice.body(body_text(figures))
+
+    def summary(rows):
+        return [
             (i, r.name, r.monitored, r.exceeded, r.times, r.chronic, r.missing, r.last_exceeded, r.change)
-            for i, r in enumerate([*figures.counties, figures.total], 1)
-        ],
+            for i, r in enumerate(rows, 1)
+        ]
+
+    notice.heading("一、各县区超标情况")
+    notice.table(SUMMARY_HEADER, summary([*figures.counties, figures.total]), SUMMARY_WIDTHS)
+    notice.heading("二、各行业主管部门负责的排口超标情况")
+    notice.table(
+        ["部门" if i == 1 else h for i, h in enumerate(SUMMARY_HEADER)],
+        summary(figures.departments),
+        SUMMARY_WIDTHS,
+        left={1},
     )
-    heading(doc, "二、各行业主管部门负责的排口超标情况")
-    header[1] = "部门"
-    table(
-        doc,
-        header,
-        [
-            (i, r.name, r.monitored, r.exceeded, r.times, r.chronic, r.missing, r.last_exceeded, r.change)
-            for i, r in enumerate(figures.departments, 1)
-        ],
-    )
-    heading(doc, "三、超标排污口及监测值")
+    notice.heading("三、超标排污口及监测值")
     if not figures.listed:
-        paragraph(doc, "无。")
-    for number, (county, findings) in enumerate(figures.listed.items(), 1):
+        notice.body("无。")
+    for number_in_list, (county, findings) in enumerate(figures.listed.items(), 1):
         outfalls = len({f.outfall_id for f in findings})
-        paragraph(doc, f"（{chinese_number(number)}）{county}（{outfalls}个）")
-        table(
-            doc,
-            [
-                "序号",
-                "排污口编码",
-                "入河排污口名称",
-                "项目",
-                "监测值",
-                "限值",
-                "超标倍数",
-                "采样时间",
-                "执行标准",
-            ],
+        notice.subheading(f"（{chinese_number(number_in_list)}）{county}（{outfalls}个）")
+        notice.table(
+            LIST_HEADER,
             [
                 (
                     i,
-                    f.outfall.code,
-                    f.outfall.name,
+                    [f.outfall.name, f.outfall.code],
                     f.parameter.name,
                     f"{_value(f)} {f.unit}",
                     f.limit_text,
                     "—" if f.multiple is None else f"{f.multiple:.2f}",
-                    timezone.localtime(f.at).strftime("%Y-%m-%d %H:%M"),
+                    timezone.localtime(f.at).strftime("%Y-%m-%d %H:%M").split(" "),
                     f.limit_source,
                 )
                 for i, f in enumerate(findings, 1)
             ],
+            LIST_WIDTHS,
+            size=LIST_SIZE,
+            left={1, 7},
         )
         if figures.more.get(county):
-            paragraph(doc, f"另有 {figures.more[county]} 项次超标，见平台超标清单。")
-    heading(doc, "四、有关要求")
-    paragraph(
-        doc,
+            notice.body(f"另有 {figures.more[county]} 项次超标，见平台超标清单。")
+    notice.heading("四、有关要求")
+    notice.body(
         "请各县（区）和有关部门督促超标排污口的责任主体立即查明原因、限期整改，持续超标的依法查处；"
-        "未按要求开展自行监测的，责令补测并依法处理。整改情况于下月10日前报市生态环境局。"
-        "监测数据及判定依据见入河排污口监督管理平台。",
+        f"未按要求开展自行监测的，责令补测并依法处理。整改情况于下月10日前报{notice.issuer}。"
+        "监测数据及判定依据见入河排污口监督管理平台。"
     )
-    closing(doc, ISSUER, today)
-    return to_bytes(doc)
+    return notice.finish()

@@ -6,8 +6,10 @@ from datetime import date
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 from docx import Document
 from docx.oxml.ns import qn
+from docx.shared import Mm
 
 from outfalls.core.documents import TITLE_FONT
 from outfalls.monitoring import exceedances, notice
@@ -40,10 +42,18 @@ def june(db):
 
 def test_the_notice_opens_with_the_right_numbers(june, demo_user):
     over, twice, clean, may = june
-    doc = Document(io.BytesIO(notice.build_notice(demo_user("bureau"), YEAR, MONTH, today=date(2023, 7, 3))))
-    assert doc.paragraphs[0].text == "关于2023年6月入河排污口超标排放情况的通报"
-    assert doc.paragraphs[0].runs[0]._element.rPr.rFonts.get(qn("w:eastAsia")) == TITLE_FONT
-    body = doc.paragraphs[2].text
+    data = notice.build_notice(demo_user("bureau"), YEAR, MONTH, today=date(2023, 7, 3), number=8)
+    doc = Document(io.BytesIO(data))
+    texts = [p.text for p in doc.paragraphs]
+    # The shared GB/T 9704 head: letterhead, document number, title, addressees.
+    assert texts[:4] == [
+        "大同市生态环境局文件",
+        "同环发〔2023〕8号",
+        "关于2023年6月入河排污口超标排放情况的通报",
+        notice.ADDRESSEES,
+    ]
+    assert doc.paragraphs[2].runs[0]._element.rPr.rFonts.get(qn("w:eastAsia")) == TITLE_FONT
+    body = texts[4]
     assert "共监测入河排污口 3 个，其中超标排放的 2 个、超标 3 项次，较上月增加 1 个（上月 1 个）" in body
     assert "平城区（2个，3项次）" in body
     counties = {row[1]: row for row in table_rows(doc.tables[0])[1:]}
@@ -54,11 +64,20 @@ def test_the_notice_opens_with_the_right_numbers(june, demo_user):
     assert departments["市住房和城乡建设局"][2:5] == ["2", "1", "1"]  # the municipal plants
     assert departments["市工业和信息化局"][2:5] == ["1", "1", "2"]
     listed = table_rows(doc.tables[2])
-    assert "（一）平城区（2个）" in [p.text for p in doc.paragraphs]
-    cod = next(row for row in listed if row[1] == over.code)
-    assert cod[3:7] == ["化学需氧量", "80 mg/L", "≤50", "0.60"] and cod[8] == "GB 18918-2002 一级A标准"
-    assert {row[1] for row in listed[1:]} == {over.code, twice.code}
-    assert doc.paragraphs[-1].text == "2023年7月3日" and doc.paragraphs[-2].text == "市生态环境局"
+    assert "（一）平城区（2个）" in texts
+    cod = next(row for row in listed if row[1] == f"{over.name}\n{over.code}")
+    assert cod[2:6] == ["化学需氧量", "80 mg/L", "≤50", "0.60"] and cod[6] == "2023-06-05\n10:00"
+    assert cod[7] == "GB 18918-2002 一级A标准"
+    assert {row[1].split("\n")[-1] for row in listed[1:]} == {over.code, twice.code}
+    # Signature, date and 版记 at the end; tables repeat their header and never split a row; page numbers.
+    assert texts[-3:] == ["大同市生态环境局", "2023年7月3日", "大同市生态环境局办公室\t2023年7月3日印发"]
+    for table in doc.tables:
+        rows = table._tbl.tr_lst
+        assert rows[0].trPr.find(qn("w:tblHeader")) is not None
+        assert all(r.trPr.find(qn("w:cantSplit")) is not None for r in rows)
+        grid = [int(c.get(qn("w:w"))) for c in table._tbl.tblGrid.findall(qn("w:gridCol"))]
+        assert abs(sum(grid) - Mm(156).twips) < 20
+    assert "PAGE" in doc.sections[0].footer._element.xml
 
 
 def test_the_figures_follow_the_users_scope(june, demo_user):
@@ -77,15 +96,18 @@ def test_the_page_makes_it_as_a_job(client_for, june):
     assert "通报已生成：入河排污口超标排放情况通报-2023年06月.docx" in job_page
     download = client.get(response.url + "download/")
     doc = Document(io.BytesIO(b"".join(download.streaming_content)))
-    assert doc.paragraphs[0].text.startswith("关于2023年6月")
+    assert doc.paragraphs[2].text.startswith("关于2023年6月")
     assert client.get("/monitoring/notice/?month=2023-13").status_code == 400
     assert client_for("pingcheng").get("/monitoring/notice/").status_code == 403
 
 
 def test_the_command(june, tmp_path):
     out = tmp_path / "notice.docx"
-    call_command("exceedance_notice", "--month", "2023-06", "--output", str(out), stdout=io.StringIO())
+    call_command(
+        "exceedance_notice", "--month", "2023-06", "--output", str(out), "--number", "3", stdout=io.StringIO()
+    )
     doc = Document(str(out))
+    assert doc.paragraphs[1].text == f"同环发〔{timezone.localdate().year}〕3号"  # dated today
     counties = {row[1]: row for row in table_rows(doc.tables[0])[1:]}
     assert counties["平城区"][3] == "2"
 

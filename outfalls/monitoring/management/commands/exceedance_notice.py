@@ -16,6 +16,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--output", "-o", help="输出文件，默认 入河排污口超标排放情况通报-YYYY年MM月.docx"
         )
+        parser.add_argument(
+            "--number", type=int, help="发文字号的序号（如 12 → 同环发〔2024〕12号），默认留空由文书填写"
+        )
 
     def handle(self, *args, **options):
         today = timezone.localdate()
@@ -27,5 +30,5 @@ class Command(BaseCommand):
         else:
             year, month = notice.previous_month(today.year, today.month)
         path = Path(options["output"] or notice.filename(year, month))
-        path.write_bytes(notice.build_notice(None, year, month, today=today))
+        path.write_bytes(notice.build_notice(None, year, month, today=today, number=options["number"]))
         self.stdout.write(f"已生成通报：{path}")
