@@ -223,11 +223,21 @@ def outfall_positions(lines, outfalls):
     return positions
 
 
-def _loads(year, parameter, outfall_ids=None):
+def _loads(year, parameter, outfall_ids=None, *, waters=None):
+    """{outfall id: (kg/d, estimated)}; waters: read the loads of the outfalls on those water bodies (one join
+    instead of thousands of ids in the statement) and keep those of outfall_ids."""
     rows = OutfallLoad.objects.filter(year=year, parameter=parameter)
-    if outfall_ids is not None:
+    if waters is not None:
+        rows = rows.filter(outfall__water_body_id__in=waters)
+    elif outfall_ids is not None:
         rows = rows.filter(outfall_id__in=outfall_ids)
-    return {o: (kg, est) for o, kg, est in rows.values_list("outfall_id", "kg_per_day", "estimated")}
+    found = {
+        o: (kg, est) for o, kg, est in rows.order_by().values_list("outfall_id", "kg_per_day", "estimated")
+    }
+    if waters is not None and outfall_ids is not None:
+        wanted = set(outfall_ids)
+        found = {o: value for o, value in found.items() if o in wanted}
+    return found
 
 
 @dataclass
@@ -256,7 +266,9 @@ def river_profile(year, parameter, *, outfalls):
 
     lines = river_lines()
     joins = confluences(lines)
-    rows = list(outfalls.exclude(status__in=FINISHED).values_list("pk", "water_body_id", "lon", "lat"))
+    rows = list(
+        outfalls.exclude(status__in=FINISHED).order_by().values_list("pk", "water_body_id", "lon", "lat")
+    )
     positions = outfall_positions(lines, rows)
     loads = _loads(year, parameter, [r[0] for r in rows])
     assessments = {a.section.pk: a for a in assess()}
@@ -365,6 +377,7 @@ def downstream_impact(
     rows = list(
         outfalls.exclude(status__in=FINISHED)
         .filter(water_body_id__in=waters)
+        .order_by()  # no sort: an index on the water body, not a scan in code order
         .values_list("pk", "water_body_id", "lon", "lat")
     )
     positions = positions if positions is not None else outfall_positions(lines, rows)
@@ -377,7 +390,7 @@ def downstream_impact(
             if stretch_water == water_id and low <= km <= high:
                 found.append(Upstream(pk, water_id, distance_at_high + (high - km), None, False))
                 break
-    loads = _loads(year, parameter, [u.outfall_id for u in found])
+    loads = _loads(year, parameter, [u.outfall_id for u in found], waters=waters)
     for item in found:
         if item.outfall_id in loads:
             item.kg_per_day, item.estimated = loads[item.outfall_id]
