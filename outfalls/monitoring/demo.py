@@ -27,7 +27,7 @@ from outfalls.registry.choices import ACTIVE, LifecycleStatus
 from outfalls.registry.classification import Level2, TypeCode
 from outfalls.registry.models import Outfall, Section
 
-from . import draws, dry_weather, exceedances, loads, partitions, services
+from . import draws, dry_weather, exceedances, library, loads, partitions, services
 from .choices import InspectionResult, SampleSource, StationKind, Weather
 from .limits import limits_for, section_limits
 from .models import DayValue, HourValue, Parameter, Rainfall, Sample, Station
@@ -375,6 +375,7 @@ def load_demo(stdout=None):
     if Sample.objects.filter(lab=DEMO_LAB).exists():
         out.write("监测演示数据：已存在，未作改动。\n")
         return {}
+    library.load_library()  # after a flush (a transactional test) post_migrate has not loaded it
     rng = random.Random(SEED)
     now = timezone.now()
     today = timezone.localdate(now)

@@ -8,6 +8,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from outfalls.conftest import DEMO_USERS
+from outfalls.core.models import Jurisdiction
+from outfalls.core.scopes import scope_of
 from outfalls.core.services import issue_token
 from outfalls.monitoring.models import Finding, Sample, Station
 from outfalls.registry.models import Outfall
@@ -74,3 +76,23 @@ def test_lists_keep_their_query_count(client_for, url, queries):
     with CaptureQueriesContext(connection) as context:
         assert client.get(url).status_code == 200
     assert len(context.captured_queries) == queries, [q["sql"][:120] for q in context.captured_queries]
+
+
+@pytest.mark.parametrize("username", DEMO_USERS)
+def test_draws_show_each_role_only_its_outfalls_and_counties(client_for, demo_user, username):
+    """The demo's published city-wide draw (dated today): items only of outfalls the role sees, pools only of
+    its counties unless it is a citywide role; the seed only for those who see every pool."""
+    user = demo_user(username)
+    codes = set(Outfall.objects.visible_to(user).values_list("code", flat=True))
+    token = issue_token(user, name="test")[1]
+    api = client_for(username).__class__(HTTP_AUTHORIZATION=f"Token {token}")
+    [draw] = [d for d in api.get("/api/v1/draws/").json()["results"] if d["name"].endswith("（演示）")]
+    assert {item["outfall"] for item in draw["items"]} <= codes
+    scope = scope_of(user)
+    if scope.citywide:
+        assert draw["seed"].startswith("demo-") and len(draw["items"]) == sum(
+            p["count"] for p in draw["pools"]
+        )
+    else:
+        counties = set(Jurisdiction.objects.filter(pk__in=scope.county_ids).values_list("name", flat=True))
+        assert {p["county_name"] for p in draw["pools"]} <= counties and draw["seed"] == ""
