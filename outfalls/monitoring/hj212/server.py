@@ -157,6 +157,12 @@ class Listener:
 
     # Connections ---------------------------------------------------------------------------------------------
     def _serve_connection(self, sock, address):
+        try:
+            self._read_connection(sock, address)
+        finally:
+            connection.close()  # this thread's own, opened when an unknown MN made it reread the stations
+
+    def _read_connection(self, sock, address):
         self.stats.add("connections")
         peer = f"{address[0]}:{address[1]}" if isinstance(address, tuple) else str(address)
         lock = threading.Lock()
