@@ -5,7 +5,7 @@ import sys
 
 from .common import setup_django
 
-# name -> module with run(out=None); each writes bench-results/<name>.json.
+# name -> module with run(out=None), or "module:function"; each writes bench-results/<name>.json.
 # ledger_import runs its steps in child processes on its own database (BENCH_IMPORT_DATABASE_URL).
 BENCHMARKS = {
     "ledger": "benchmarks.ledger",
@@ -15,6 +15,9 @@ BENCHMARKS = {
     "rules": "benchmarks.rules",
     "signs": "benchmarks.signs",
     "spatial": "benchmarks.spatial",  # in a child process on its own database (BENCH_SPATIAL_DATABASE_URL)
+    "monitoring_eval": "benchmarks.monitoring:run_eval",
+    "hj212_ingest": "benchmarks.monitoring:run_ingest",
+    "impact": "benchmarks.monitoring:run_impact",
 }
 ALIASES = {"import": "ledger_import", "export": "ledger_export"}
 
@@ -29,7 +32,8 @@ def main(argv):
         return 2
     setup_django()
     for name in names:
-        importlib.import_module(BENCHMARKS[name]).run()
+        module, _, function = BENCHMARKS[name].partition(":")
+        getattr(importlib.import_module(module), function or "run")()
     return 0
 
 

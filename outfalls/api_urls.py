@@ -6,6 +6,15 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework.routers import DefaultRouter
 
 from outfalls.core.api import JurisdictionViewSet, ObtainTokenView
+from outfalls.monitoring.api import (
+    DrawViewSet,
+    FindingViewSet,
+    LimitViewSet,
+    ParameterViewSet,
+    SampleViewSet,
+    StandardViewSet,
+    StationViewSet,
+)
 from outfalls.permits.api import ApplicationViewSet, DecisionViewSet, PermitViewSet
 from outfalls.registry.api import (
     DischargeUnitViewSet,
@@ -27,6 +36,13 @@ router.register("water-zones", ZoneViewSet, basename="waterzone")
 router.register("setup-applications", ApplicationViewSet, basename="setupapplication")
 router.register("setup-decisions", DecisionViewSet, basename="setupdecision")
 router.register("permits", PermitViewSet, basename="permit")
+router.register("parameters", ParameterViewSet, basename="parameter")
+router.register("standards", StandardViewSet, basename="standard")
+router.register("limits", LimitViewSet, basename="limit")
+router.register("stations", StationViewSet, basename="station")
+router.register("samples", SampleViewSet, basename="sample")
+router.register("exceedances", FindingViewSet, basename="exceedance")
+router.register("draws", DrawViewSet, basename="draw")
 
 
 @csrf_exempt  # a POST to an unknown address is a 404 too, not a CSRF refusal (the API's views are exempt)

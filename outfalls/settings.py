@@ -125,6 +125,7 @@ INSTALLED_APPS = [
     "outfalls.survey",
     "outfalls.remediation",
     "outfalls.permits",
+    "outfalls.monitoring",
 ]
 
 MIDDLEWARE = [
@@ -295,6 +296,11 @@ SPECTACULAR_SETTINGS = {
         "LifecycleStatusEnum": "outfalls.registry.choices.LifecycleStatus",
         "RectificationMeasureEnum": "outfalls.registry.choices.RectificationMeasure",
         "WaterClassEnum": "outfalls.registry.choices.WaterClass",
+        "LimitKindEnum": "outfalls.monitoring.choices.LimitKind",
+        "StationKindEnum": "outfalls.monitoring.choices.StationKind",
+        "FindingKindEnum": "outfalls.monitoring.choices.FindingKind",
+        "StandardKindEnum": "outfalls.monitoring.choices.StandardKind",
+        "DimensionEnum": "outfalls.monitoring.choices.Dimension",
     },
 }
 
@@ -349,8 +355,8 @@ REMEDIATION_VILLAGE_THRESHOLD_M3 = float(env("REMEDIATION_VILLAGE_THRESHOLD_M3",
 REMEDIATION_ECO_FACILITY_WORDS = env_list(
     "REMEDIATION_ECO_FACILITY_WORDS", "生态沟渠,稳定塘,人工湿地,湿地,氧化塘,回用"
 )
-# The notice (通报, remediation/notice.py), laid out after GB/T 9704: the issuing body's full name (empty: the
-# root city's name + 生态环境局), its letterhead (发文机关标志; empty: the issuer + 文件), the document number
+# Notices (通报: rectification and exceedance; core/documents.py), laid out after GB/T 9704: the issuing body's
+# full name (empty: the root city's name + 生态环境局), its letterhead (发文机关标志; empty: the issuer + 文件), the document number
 # (发文字号: {year} and {number}, the serial, which stays blank for the document office unless given), and the
 # office printing it (印发机关 in the 版记; empty: the issuer + 办公室).
 NOTICE_ISSUER = env("NOTICE_ISSUER", "").strip()
@@ -363,6 +369,29 @@ except ValueError as error:
     raise ImproperlyConfigured(f"NOTICE_DOCUMENT_NUMBER: {error}") from None
 if not _notice_fields <= {"year", "number"}:
     raise ImproperlyConfigured("NOTICE_DOCUMENT_NUMBER may hold only {year} and {number}")
+# Monitoring (monitoring/, docs/monitoring.md) ----------------------------------------------------------------
+# Chronic exceedance: at least N of the last M judged values of one outfall and parameter over the limit.
+MONITORING_CHRONIC_N = int(env("MONITORING_CHRONIC_N", "4"))
+MONITORING_CHRONIC_M = int(env("MONITORING_CHRONIC_M", "6"))
+# Missing required samples are looked for in the complete periods of the last this many months.
+MONITORING_DUTY_MONTHS = int(env("MONITORING_DUTY_MONTHS", "12"))
+# An online (automatic) monitoring duty is met on a day with at least this many hour values.
+MONITORING_ONLINE_MIN_HOURS = int(env("MONITORING_ONLINE_MIN_HOURS", "20"))
+# Dry weather (storm outfalls, 旱天溯源): a day with less rain than this (mm) in the outfall's county, and the
+# days before it as many as set here too; online flow over MONITORING_DRY_FLOW_M3_PER_DAY on such a day is evidence.
+MONITORING_DRY_RAIN_MM = float(env("MONITORING_DRY_RAIN_MM", "2"))
+MONITORING_DRY_DAYS_BEFORE = int(env("MONITORING_DRY_DAYS_BEFORE", "2"))
+MONITORING_DRY_FLOW_M3_PER_DAY = float(env("MONITORING_DRY_FLOW_M3_PER_DAY", "5"))
+# The HJ 212 listener judges the outfalls whose hour or day values arrived at most this often (seconds; 0: never,
+# leave it to `manage.py evaluate_exceedances`).
+MONITORING_LISTENER_EVALUATE_SECONDS = float(env("MONITORING_LISTENER_EVALUATE_SECONDS", "300"))
+# 双随机一公开 (monitoring/draws.py): the share of each class's outfalls drawn per draw ("class:rate,..."), the
+# factor for counties with a section worse than its target (at most 100 %), and the inspectors per outfall.
+MONITORING_DRAW_RATES = env_list(
+    "MONITORING_DRAW_RATES", "industrial_mining:0.25,park_wwtp:0.25,municipal_wwtp:0.25,rural_facility:0.1"
+)
+MONITORING_DRAW_POOR_FACTOR = float(env("MONITORING_DRAW_POOR_FACTOR", "2"))
+MONITORING_DRAW_INSPECTORS = int(env("MONITORING_DRAW_INSPECTORS", "2"))
 
 # Setup review (permits/, docs/permits.md): the legal time limit in working days (UNSURE for the Order: past local
 # practice), how close to flood works, a water intake or a dyke an outfall needs the water authority's opinion, and

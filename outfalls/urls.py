@@ -28,6 +28,7 @@ urlpatterns = [
     path("survey/", include("outfalls.survey.urls")),
     path("remediation/", include("outfalls.remediation.urls")),
     path("permits/", include("outfalls.permits.urls")),
+    path("monitoring/", include("outfalls.monitoring.urls")),
     path("gis/", include("outfalls.maps.gis_urls")),
     path("ogcapi/", include("outfalls.maps.ogc_urls")),
     path("api/v1/", include("outfalls.api_urls")),

@@ -85,3 +85,7 @@ class JobKind(models.TextChoices):
     RULE_RUN = "rule_run", "运行整治规则"
     SPATIAL_CHECK = "spatial_check", "批量空间检查"
     NOTICE = "notice", "生成整治通报"
+    SAMPLE_IMPORT = "sample_import", "检测数据导入"
+    EVALUATE = "evaluate", "超标判定"
+    EXCEEDANCE_NOTICE = "exceedance_notice", "生成超标通报"
+    LOADS = "loads", "计算污染物负荷"

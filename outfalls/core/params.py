@@ -13,6 +13,7 @@ message), the REST API into its JSON error (``core.api.exception_handler``), the
 
 import math
 import re
+from datetime import date
 
 from django.core.exceptions import BadRequest
 
@@ -20,6 +21,8 @@ from django.core.exceptions import BadRequest
 INTEGER = re.compile(r"[+-]?[0-9]+")
 #: A plain decimal number with an optional exponent: "12", "-0.5", ".5", "1e-3". No "inf", "nan", "0x1".
 DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+#: A calendar date as ISO 8601 writes it: 2024-03-05.
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 #: Database ids are 64-bit (BigAutoField).
 MAX_ID = 2**63 - 1
 #: Longer texts are no number this platform reads (and int() of a huge text is slow).
@@ -108,6 +111,20 @@ def parse_id(text, name, *, default=REQUIRED, label=None):
 def parse_ids(values, name, *, label=None):
     """A list of ids (e.g. ``request.POST.getlist("ids")``); one bad id refuses the whole list."""
     return [parse_id(value, name, label=label) for value in values]
+
+
+def parse_date(text, name, *, default=REQUIRED, label=None):
+    """A date written YYYY-MM-DD (ASCII digits, a real day); ``default`` when missing or empty."""
+    if text is None or text == "":
+        return _missing(name, default, label)
+    shown = label or name
+    text = str(text)
+    if not ISO_DATE.fullmatch(text):
+        raise ParamError(name, f"{shown} 应为日期 YYYY-MM-DD，收到“{_shown(text)}”。")
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ParamError(name, f"{shown} 不是有效的日期：“{_shown(text)}”。") from None
 
 
 def parse_numbers(text, name, *, counts, label=None, hint=""):

@@ -11,6 +11,7 @@ from pathlib import Path
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from outfalls.core.choices import AttachmentKind
@@ -18,10 +19,12 @@ from outfalls.core.models import Attachment
 from outfalls.core.services import PHOTO_SUFFIXES, add_attachment, record_status_change
 from outfalls.registry import services as registry_services
 from outfalls.registry.choices import LifecycleStatus, LinkRole, ResponsibilityBasis, UnitKind, Workflow
+from outfalls.registry.classification import TypeCode
+from outfalls.registry.dry_weather import Observation, TracingRequest
 from outfalls.registry.models import DischargeUnit, Outfall, OutfallUnitLink
 
-from .choices import CaseStatus
-from .models import TracingCase, TracingStep
+from .choices import CaseStatus, FlowState, StepKind
+from .models import FieldCheck, TracingCase, TracingStep
 
 OUT_OF_SCOPE = "该排口不在您可编辑的范围内。"
 CASE_CLOSED = "案件已结案，不能修改；如需补充请先重新开启。"
@@ -270,3 +273,87 @@ def reopen_case(case, *, user, reason):
         case, user=user, from_value=CaseStatus.CONCLUDED, to_value=CaseStatus.OPEN, reason=reason
     )
     return case
+
+
+# Dry-weather flow at storm outfalls (registry.dry_weather, through SurveyConfig) ------------------------------
+DRY_WEATHER_STEP = "旱天排水证据"
+
+
+@transaction.atomic
+def open_dry_weather_case(outfall, *, user, reason, evidence):
+    """Evidence of dry-weather flow at a storm outfall (实施方案（十）): a tracing case with the evidence as a step.
+
+    The outfall's open case gets the step; a concluded case is reopened with the reason, then gets it; an outfall
+    without a case gets one, whatever its lifecycle status (the case looks for the sewage behind the storm outfall
+    and moves no status until it is concluded). ``user`` None is the platform's own scan; a person must be able
+    to edit the outfall. Returns registry.dry_weather.TracingRequest."""
+    outfall = Outfall.objects.select_for_update().get(pk=outfall.pk)
+    if user is not None:
+        _check_outfall_editable(outfall, user)
+    case = TracingCase.objects.select_for_update().filter(outfall=outfall).first()
+    if case is None:
+        case = TracingCase.objects.create(outfall=outfall, opened_by=user)
+        record_status_change(case, user=user, from_value="", to_value=CaseStatus.OPEN, reason=reason)
+        text = "已立案溯源"
+    elif case.status == CaseStatus.CONCLUDED:
+        case.status = CaseStatus.OPEN
+        case.concluded_at = None
+        case.concluded_by = None
+        case.save(update_fields=["status", "concluded_at", "concluded_by"])
+        record_status_change(
+            case, user=user, from_value=CaseStatus.CONCLUDED, to_value=CaseStatus.OPEN, reason=reason
+        )
+        text = "已重新开启溯源案件"
+    else:
+        text = "已补充至溯源案件"
+    TracingStep.objects.create(
+        case=case,
+        kind=StepKind.OTHER,
+        date=timezone.localdate(),
+        findings=f"{DRY_WEATHER_STEP}：{evidence}"[:4000],
+        staff="" if user is None else (user.get_full_name() or user.username),
+        created_by=user,
+    )
+    return TracingRequest(
+        opened=text == "已立案溯源", text=text, url=reverse("survey:case_detail", args=[case.pk])
+    )
+
+
+def dry_weather_observations(outfall_ids, since=None):
+    """Field checks that found a storm outfall's point flowing in dry weather (registry.dry_weather provider)."""
+    checks = FieldCheck.objects.filter(
+        point__outfall_id__in=outfall_ids,
+        point__outfall__type_code=TypeCode.YH,
+        dry_weather=True,
+        flow=FlowState.FLOWING,
+    ).select_related("point")
+    if since is not None:
+        checks = checks.filter(checked_at__gte=since)
+    found = []
+    for check in checks:
+        details = "，".join(
+            text
+            for text in (
+                check.get_colour_display() if check.colour else "",
+                check.get_odour_display() if check.odour else "",
+                check.get_turbidity_display() if check.turbidity else "",
+                "有油膜" if check.oil_film else "",
+                "有泡沫" if check.foam else "",
+            )
+            if text
+        )
+        staff = "、".join(str(s) for s in check.staff) if isinstance(check.staff, list) else ""
+        found.append(
+            Observation(
+                outfall_id=check.point.outfall_id,
+                observed_at=check.checked_at,
+                source="field_check",
+                key=f"field_check:{check.pk}",
+                evidence=(
+                    f"{timezone.localtime(check.checked_at):%Y-%m-%d %H:%M} 现场核查（疑似点 {check.point.number}）旱天排水"
+                    + (f"（{details}）" if details else "")
+                    + (f"，核查人员：{staff}" if staff else "")
+                ),
+            )
+        )
+    return found

@@ -35,6 +35,7 @@ from .data import (
     DIVISIONS_SOURCE,
     RIVER_SOURCE,
     RIVERS,
+    SECTION_TARGETS,
     TOWN_SOURCE,
     VILLAGE_SOURCE,
     ZONE,
@@ -110,6 +111,7 @@ def _waters(planner, places, counter):
         waters[code] = counter.ensure("受纳水体", WaterBody, defaults, code=code)
     for section in planner.sections:
         defaults = {k: section[k] for k in ("level", "lon", "lat", "chainage_km")}
+        defaults["target_class"] = SECTION_TARGETS.get((section["water"], section["name"]), "")
         defaults.update(
             level_approximate=True, location_approximate=True, county=places.get(section["county"])
         )

@@ -106,6 +106,18 @@ SECTIONS = [
     ("YNH01", "赵家窑", 0.40, False),
 ]
 
+# Water-quality targets of the sections (水质目标): illustrative, for the monitoring demo's assessment and loads;
+# not the official targets (docs/demo-data.md).
+SECTION_TARGETS = {
+    ("SGH01", "册田水库"): "III", ("SGH01", "固定桥"): "IV", ("SGH01", "东册田村北桥"): "IV",
+    ("YUH01", "孤山"): "II", ("YUH01", "艾庄"): "III", ("YUH01", "利仁皂"): "IV",
+    ("SLH01", "观音堂"): "III", ("SLH01", "张家场"): "IV",
+    ("NYH01", "小白登"): "III", ("NYH01", "大白登"): "IV", ("NYH01", "天镇水文站"): "IV",
+    ("HLH01", "水神堂泉"): "II", ("HLH01", "广灵"): "III", ("HLH01", "洗马庄"): "III",
+    ("TAH01", "王庄堡镇"): "II", ("TAH01", "南水芦"): "II", ("TAH01", "东河南"): "III",
+    ("HUH01", "辛堡子"): "IV", ("YNH01", "赵家窑"): "IV",
+}
+
 # Per county: units to create (template: count) and outfalls without a unit of their own (category: count).
 PROFILES = {
     "140212": ({"industrial": 4, "mine": 4, "municipal_wwtp": 1, "livestock": 2, "small_livestock": 2,

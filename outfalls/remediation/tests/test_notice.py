@@ -14,6 +14,7 @@ from docx import Document
 from docx.oxml.ns import qn
 from docx.shared import Mm
 
+from outfalls.core import documents
 from outfalls.core.choices import JobKind
 from outfalls.core.models import Job
 from outfalls.remediation import notice, services, supervision
@@ -67,7 +68,7 @@ def test_notice_holds_the_expected_figures(scenario, demo_user):  # noqa: F811
     assert names == {p.outfall.name for p in supervision.overdue_plans(bureau, TODAY)}
 
     title_run = doc.paragraphs[2].runs[0]
-    assert title_run._element.rPr.rFonts.get(qn("w:eastAsia")) == notice.TITLE_FONT
+    assert title_run._element.rPr.rFonts.get(qn("w:eastAsia")) == documents.TITLE_FONT
     body_run = next(p for p in doc.paragraphs if p.text.startswith("截至")).runs[0]
     assert body_run._element.rPr.rFonts.get(qn("w:eastAsia")) == "仿宋_GB2312"
     assert body_run._element.rPr.rFonts.get(qn("w:ascii")) == "Times New Roman"
@@ -105,8 +106,8 @@ def test_notice_follows_the_gbt_9704_layout(scenario, demo_user):  # noqa: F811
     record = doc.paragraphs[-1]
     assert record._p.pPr.find(qn("w:framePr")).get(qn("w:yAlign")) == "bottom"
     name, day = doc.paragraphs[-3], doc.paragraphs[-2]
-    name_start = name.paragraph_format.right_indent.pt + notice.text_em(name.text) * 16  # from the right
-    day_start = day.paragraph_format.right_indent.pt + notice.text_em(day.text) * 16
+    name_start = name.paragraph_format.right_indent.pt + documents.text_em(name.text) * 16  # from the right
+    day_start = day.paragraph_format.right_indent.pt + documents.text_em(day.text) * 16
     assert name_start - day_start == 2 * 16 and day.paragraph_format.right_indent.pt >= 2 * 16
 
 
