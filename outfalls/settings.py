@@ -310,6 +310,11 @@ OUTFALL_CODE_DIVISION_DIGITS = int(env("OUTFALL_CODE_DIVISION_DIGITS", "6"))
 OUTFALL_CODE_SEQ_WIDTH = int(env("OUTFALL_CODE_SEQ_WIDTH", "4"))
 # The password the demo loader gives the demo accounts. Only `load_demo` uses it.
 DEMO_PASSWORD = env("DEMO_PASSWORD", "Datong@2023")
+
+# Disclosure (公开) rules: outfalls in these lifecycle states (and, when given, of these type codes) are public
+# unless the city bureau decided otherwise for one (registry/disclosure.py, docs/portal.md).
+DISCLOSURE_STATUSES = env_list("DISCLOSURE_STATUSES", "kept,rectifying")
+DISCLOSURE_TYPE_CODES = env_list("DISCLOSURE_TYPE_CODES", "")
 LEDGER_PAGE_SIZE = int(env("LEDGER_PAGE_SIZE", "50"))
 # Background work (core/jobs.py, docs/architecture.md "Task queue"): the django-tasks backend. The default
 # keeps tasks in the database and needs `manage.py db_worker` running (make run starts one);
