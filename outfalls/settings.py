@@ -124,11 +124,13 @@ INSTALLED_APPS = [
     "outfalls.maps",
     "outfalls.survey",
     "outfalls.remediation",
+    "outfalls.portal",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
+    "outfalls.portal.middleware.PortalHostMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -315,6 +317,13 @@ DEMO_PASSWORD = env("DEMO_PASSWORD", "Datong@2023")
 # unless the city bureau decided otherwise for one (registry/disclosure.py, docs/portal.md).
 DISCLOSURE_STATUSES = env_list("DISCLOSURE_STATUSES", "kept,rectifying")
 DISCLOSURE_TYPE_CODES = env_list("DISCLOSURE_TYPE_CODES", "")
+
+# The public portal (/public/, docs/portal.md).
+PORTAL_HOST = env("PORTAL_HOST", "").strip()  # its own host name, e.g. hpk.example.gov.cn: only public pages
+PORTAL_BASE_URL = env("PORTAL_BASE_URL", "").strip().rstrip("/")  # absolute links (sign QR codes, Open311)
+PORTAL_TITLE = env("PORTAL_TITLE", "")  # default: "<city>入河排污口信息公开"
+PORTAL_HOTLINE = env("PORTAL_HOTLINE", "12369")  # the 举报 phone number on the portal and the signs
+PORTAL_CACHE_SECONDS = int(env("PORTAL_CACHE_SECONDS", "300"))
 LEDGER_PAGE_SIZE = int(env("LEDGER_PAGE_SIZE", "50"))
 # Background work (core/jobs.py, docs/architecture.md "Task queue"): the django-tasks backend. The default
 # keeps tasks in the database and needs `manage.py db_worker` running (make run starts one);

@@ -29,6 +29,7 @@ urlpatterns = [
     path("remediation/", include("outfalls.remediation.urls")),
     path("gis/", include("outfalls.maps.gis_urls")),
     path("ogcapi/", include("outfalls.maps.ogc_urls")),
+    path("public/", include("outfalls.portal.urls")),
     path("api/v1/", include("outfalls.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("media/<path:path>", core_views.protected_media, name="media"),
