@@ -15,15 +15,13 @@ def _counties(request=None):
 
 
 def _waters(request=None):
-    return WaterBody.objects.order_by("name").values_list("pk", "name")
+    return [(str(pk), name) for pk, name in WaterBody.objects.order_by("name").values_list("pk", "name")]
 
 
 class PublicOutfallFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="搜索名称、编码或水体")
     county = django_filters.ChoiceFilter(field_name="county__code", label="县区", choices=_counties)
-    water_body = django_filters.TypedChoiceFilter(
-        field_name="water_body_id", label="受纳水体", choices=_waters, coerce=int
-    )
+    water_body = django_filters.ChoiceFilter(field_name="water_body_id", label="受纳水体", choices=_waters)
     type_code = django_filters.ChoiceFilter(
         choices=[c for c in TypeCode.choices if c[0] != TypeCode.UNDETERMINED], label="排污口类型"
     )

@@ -30,6 +30,12 @@ def test_list_shows_only_disclosed_outfalls_without_login(client):
     assert client.get(reverse("portal:outfall", args=[hidden.code])).status_code == 404
 
 
+def test_base_map_is_the_citys_own_reference_data(client):
+    data = client.get(reverse("portal:basemap")).json()
+    names = {f["properties"]["name"] for f in data["areas"]["features"]}
+    assert "平城区" in names and data["rivers"]["features"] and data["mask"]
+
+
 def test_search_and_filters(client):
     county = client.get("/public/", {"county": PINGCHENG}).content.decode()
     expected = public_outfalls().filter(county__code=PINGCHENG).count()
