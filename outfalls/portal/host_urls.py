@@ -12,5 +12,6 @@ handler500 = "outfalls.core.views.server_error"
 urlpatterns = [
     path("", RedirectView.as_view(url="/public/", permanent=False)),
     path("public/", include("outfalls.portal.urls")),
+    path("open311/", include("outfalls.portal.open311_urls")),
     path("healthz", healthz),
 ]

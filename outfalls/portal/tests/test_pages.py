@@ -121,6 +121,9 @@ def test_no_private_field_on_any_public_page_or_endpoint(client):
             )
     urls = ["/public/", "/public/?page=2", reverse("portal:outfalls_geojson"), reverse("portal:notices")]
     urls += [reverse("portal:outfall", args=[o.code]) for o in outfalls]
+    urls += [f"{reverse('portal:report_nearby')}?lon={o.lon}&lat={o.lat}" for o in outfalls]
+    urls += [reverse("portal:report"), f"{reverse('portal:report')}?outfall={outfalls[0].code}"]
+    urls += ["/open311/v2/services.json", "/open311/v2/requests.json", "/open311/discovery.json"]
     urls += ["/ogcapi/collections/outfalls/items?limit=1000"]
     urls += [f"/ogcapi/collections/outfalls/items/{o.pk}" for o in outfalls]
     for url in urls:
