@@ -32,6 +32,7 @@ urlpatterns = [
     path("public/", include("outfalls.portal.urls")),
     path("reports/", include("outfalls.portal.handling_urls")),
     path("open311/", include("outfalls.portal.open311_urls")),
+    path("signs/", include("outfalls.portal.sign_urls")),
     path("api/v1/", include("outfalls.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("media/<path:path>", core_views.protected_media, name="media"),

@@ -5,3 +5,8 @@ class PortalConfig(AppConfig):
     name = "outfalls.portal"
     label = "portal"
     verbose_name = "公众公开与举报"
+
+    def outfall_panel(self, outfall, user):
+        from .sign_views import outfall_panel
+
+        return outfall_panel(outfall, user)

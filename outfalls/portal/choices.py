@@ -37,3 +37,15 @@ class LocationSource(models.TextChoices):
     GPS = "gps", "手机定位"
     MAP = "map", "地图选点"
     ADDRESS = "address", "填写地址"
+
+
+class SignEventKind(models.TextChoices):
+    GENERATED = "generated", "生成标识牌文件"
+    INSTALLED = "installed", "确认已安装"
+
+
+class SignSize(models.TextChoices):
+    """The sign's forms (outfalls/portal/signboard.py: render_sign(content, size=...))."""
+
+    WALL = "wall", "平面固定式（墙面）"
+    STANDING = "standing", "立柱式"

@@ -2,6 +2,7 @@
 (county by location, department by the outfall's type), the handling (status-change rows, core.StatusChange)
 and the reply the reporter reads with the tracking code."""
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -10,7 +11,7 @@ from outfalls.core.choices import COUNTY_LEVELS, Role
 from outfalls.core.scopes import scope_of
 from outfalls.registry.models.ledger import LAT_VALIDATORS, LON_VALIDATORS
 
-from .choices import OPEN_STATUSES, LocationSource, ReportCategory, ReportStatus
+from .choices import OPEN_STATUSES, LocationSource, ReportCategory, ReportStatus, SignEventKind, SignSize
 
 
 class ReportQuerySet(models.QuerySet):
@@ -114,3 +115,40 @@ class Report(models.Model):
     @property
     def overdue(self):
         return self.status in OPEN_STATUSES and self.deadline < timezone.localdate()
+
+
+class SignEventQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        from outfalls.registry.models import Outfall
+
+        return self.filter(outfall__in=Outfall.objects.visible_to(user))
+
+
+class SignEvent(models.Model):
+    """A sign board's file generated (when, by whom, which form) or its installation confirmed by the county
+    (with the photo, a core.Attachment on the event)."""
+
+    outfall = models.ForeignKey(
+        "registry.Outfall", verbose_name="入河排污口", on_delete=models.CASCADE, related_name="sign_events"
+    )
+    kind = models.CharField("事项", max_length=16, choices=SignEventKind.choices)
+    size = models.CharField("形式", max_length=16, choices=SignSize.choices, blank=True)
+    note = models.CharField("说明", max_length=200, blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="操作人",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    at = models.DateTimeField("时间", auto_now_add=True)
+
+    objects = SignEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "标识牌记录"
+        verbose_name_plural = "标识牌记录"
+        ordering = ["-at", "-id"]
+
+    def __str__(self):
+        return f"{self.outfall_id} {self.get_kind_display()}"

@@ -161,6 +161,13 @@ class DisclosureState(models.TextChoices):
     WITHHELD = "withheld", "不公开"
 
 
+class SignState(models.TextChoices):
+    """The values a status-change row of the field "sign_installed" records."""
+
+    INSTALLED = "installed", "已设置标识牌"
+    NOT_INSTALLED = "not_installed", "未设置标识牌"
+
+
 class RectificationMeasure(models.TextChoices):
     REMOVE = "remove", "依法取缔"
     MERGE = "merge", "清理合并"

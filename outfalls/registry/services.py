@@ -34,6 +34,7 @@ from .choices import (
     LinkRole,
     RectificationMeasure,
     RectificationStatus,
+    SignState,
     Workflow,
     ledger_steps,
     storm_measure_error,
@@ -329,6 +330,29 @@ def apply_disclosure_rules(queryset=None):
     )
     _disclosure_rows(rows, old_values, None, DisclosureBasis.RULE.label)
     return len(rows)
+
+
+@transaction.atomic
+def set_sign_installed(outfall, *, user, installed=True, reason=""):
+    """The ledger's 标识牌 field, set when the county confirms a sign is installed (with its photo: the portal's
+    sign workflow) or cleared when it is gone. One history row and a status-change row (field
+    "sign_installed"). The user must be able to edit the outfall."""
+    locked = Outfall.objects.select_for_update().get(pk=outfall.pk)
+    _check_editable(Outfall.objects, locked, user)
+    if locked.sign_installed == installed:
+        return locked
+    _history(locked, user, reason)
+    locked.sign_installed = installed
+    locked.save(update_fields=["sign_installed", bump_version(locked), "updated_at"])
+    record_status_change(
+        locked,
+        user=user,
+        from_value=SignState.NOT_INSTALLED if installed else SignState.INSTALLED,
+        to_value=SignState.INSTALLED if installed else SignState.NOT_INSTALLED,
+        reason=reason,
+        field="sign_installed",
+    )
+    return locked
 
 
 @transaction.atomic

@@ -26,6 +26,7 @@ from .choices import (
     DisclosureState,
     LifecycleStatus,
     RectificationMeasure,
+    SignState,
     ledger_steps,
     workflow_steps,
 )
@@ -154,7 +155,7 @@ class OutfallDetailView(ScopedDetailView):
             editable=editable,
             history=outfall_history(outfall),
             status_changes=labelled_status_changes(
-                outfall, LifecycleStatus, RectificationMeasure, DisclosureState
+                outfall, LifecycleStatus, RectificationMeasure, DisclosureState, SignState
             ),
             photos=[a for a in attachments if a.is_photo],
             documents=[a for a in attachments if not a.is_photo],
