@@ -5,7 +5,6 @@ close, merge), each with a status-change row; a report can open a tracing case o
 import json
 import secrets
 from datetime import timedelta
-from functools import lru_cache
 
 import shapely
 from django.conf import settings
@@ -38,30 +37,22 @@ def new_tracking_code():
 
 
 # Where a report lies --------------------------------------------------------------------------------------
-@lru_cache(maxsize=4)
-def _county_shapes(version):
-    shapes = []
-    for pk, boundary in Jurisdiction.objects.filter(
-        level__in=COUNTY_LEVELS, boundary__isnull=False
-    ).values_list("pk", "boundary"):
+def county_at(lon, lat):
+    """The county-level jurisdiction (a development zone before the county around it) whose boundary contains
+    the point, or None. Read fresh each time: a handful of boundaries, once per report."""
+    point = shapely.Point(lon, lat)
+    found = []
+    rows = Jurisdiction.objects.filter(level__in=COUNTY_LEVELS, boundary__isnull=False).values_list(
+        "pk", "boundary"
+    )
+    for pk, boundary in rows:
         try:
             geom = shapely.from_geojson(boundary if isinstance(boundary, str) else json.dumps(boundary))
         except (shapely.errors.GEOSException, ValueError, TypeError):
             continue
-        if geom.geom_type in ("Polygon", "MultiPolygon"):
-            shapely.prepare(geom)
-            shapes.append((geom.area, pk, geom))
-    return sorted(shapes, key=lambda row: row[0])  # smallest first: a development zone before its county
-
-
-def county_at(lon, lat):
-    """The county-level jurisdiction (a zone before the county around it) containing the point, or None."""
-    version = Jurisdiction.objects.filter(level__in=COUNTY_LEVELS).count()
-    point = shapely.Point(lon, lat)
-    for _, pk, geom in _county_shapes(version):
-        if geom.contains(point):
-            return Jurisdiction.objects.get(pk=pk)
-    return None
+        if geom.geom_type in ("Polygon", "MultiPolygon") and geom.contains(point):
+            found.append((geom.area, pk))
+    return Jurisdiction.objects.get(pk=min(found)[1]) if found else None
 
 
 def nearby_public_outfalls(lon, lat, radius_m=None, limit=3):

@@ -8,7 +8,7 @@ urlpatterns = [
     path("outfalls.geojson", views.outfalls_geojson, name="outfalls_geojson"),
     path("basemap.json", views.basemap, name="basemap"),
     # Fixed: the QR code on every sign board points here.
-    path("outfalls/<str:code>/", views.outfall, name="outfall"),
+    path("outfalls/<path:code>/", views.outfall, name="outfall"),
     path("notices/", views.notices, name="notices"),
     path("report/", report_views.report, name="report"),
     path("report/nearby.json", report_views.nearby, name="report_nearby"),

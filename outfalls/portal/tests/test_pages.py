@@ -84,6 +84,17 @@ def test_pages_are_cached_until_the_public_data_changes(client, demo_user):
     assert outfall.code in {f["id"] for f in geo["features"]}
 
 
+@pytest.mark.parametrize(
+    "url", ["/public/", "/public/?page=3", "/public/outfalls.geojson", "/public/notices/"]
+)
+def test_query_counts_are_pinned(client, settings, url):
+    """No query per row: the list, the map's GeoJSON (every public outfall) and the notices."""
+    settings.PORTAL_CACHE_SECONDS = 0
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    assert len(queries) <= 8, [q["sql"][:120] for q in queries]
+
+
 def test_own_host_name_serves_only_the_public_pages(client, settings):
     settings.PORTAL_HOST = "hpk.example.gov.cn"
     settings.ALLOWED_HOSTS = ["hpk.example.gov.cn", "testserver"]
