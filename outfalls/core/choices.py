@@ -85,3 +85,4 @@ class JobKind(models.TextChoices):
     RULE_RUN = "rule_run", "运行整治规则"
     SPATIAL_CHECK = "spatial_check", "批量空间检查"
     NOTICE = "notice", "生成整治通报"
+    SIGN_BATCH = "sign_batch", "批量生成标识牌"

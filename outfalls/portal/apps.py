@@ -6,6 +6,9 @@ class PortalConfig(AppConfig):
     label = "portal"
     verbose_name = "公众公开与举报"
 
+    def ready(self):
+        from . import jobs  # noqa: F401  (registers the sign batch job)
+
     def outfall_panel(self, outfall, user):
         from .sign_views import outfall_panel
 

@@ -2,6 +2,8 @@
 public page; generated files are recorded; the county confirms the installation with a photo, which sets the
 ledger's 标识牌 field through the registry service (history and status-change row); others cannot."""
 
+import io
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
@@ -101,3 +103,53 @@ def test_a_bad_photo_is_refused(demo_user):
         )
     outfall.refresh_from_db()
     assert not outfall.sign_installed and not SignEvent.objects.exists()
+
+
+def _qr_url(pdf):
+    import io as _io
+
+    import pypdfium2 as pdfium
+    import zxingcpp
+
+    page = pdfium.PdfDocument(_io.BytesIO(pdf))[0]
+    image = page.render(scale=4).to_pil()
+    return [r.text for r in zxingcpp.read_barcodes(image)]
+
+
+def test_one_outfalls_sign_pdf_is_recorded_and_its_qr_opens_the_public_page(client_for, settings):
+    from pypdf import PdfReader
+
+    settings.PORTAL_BASE_URL = "https://hpk.example.gov.cn"
+    outfall = outfall_without_sign()
+    client = client_for("pingcheng")
+    response = client.get(reverse("signs:sign_pdf", args=[outfall.pk]), {"size": "standing"})
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert "attachment" in response["Content-Disposition"]
+    assert len(PdfReader(io.BytesIO(response.content)).pages) == 1
+    assert _qr_url(response.content) == [f"https://hpk.example.gov.cn/public/outfalls/{outfall.code}/"]
+    assert SignEvent.objects.get(outfall=outfall).size == "standing"
+    assert client.get(reverse("signs:sign_pdf", args=[outfall.pk]), {"size": "huge"}).status_code == 400
+    other = Outfall.objects.exclude(county__code=PINGCHENG).first()
+    assert client.get(reverse("signs:sign_pdf", args=[other.pk])).status_code == 404
+
+
+def test_batch_for_the_ledger_filter_runs_as_a_job(client_for):
+    from outfalls.core.models import Job
+
+    client = client_for("pingcheng")
+    response = client.post(reverse("signs:batch"), {"filter": "type_code=GY", "size": "wall"})
+    job = Job.objects.latest("pk")
+    assert response.status_code == 302 and response["Location"] == reverse("core:job_detail", args=[job.pk])
+    job.refresh_from_db()
+    assert job.status == "succeeded", job.message
+    expected = set(
+        Outfall.objects.filter(county__code=PINGCHENG, type_code="GY").values_list("pk", flat=True)
+    )
+    assert set(SignEvent.objects.values_list("outfall_id", flat=True)) == expected  # nothing of 云州区
+    from django.core.files.storage import default_storage
+    from pypdf import PdfReader
+
+    with default_storage.open(job.result["file"]) as handle:
+        assert len(PdfReader(handle).pages) == len(expected)
+    page = client.get(reverse("registry:outfall_list")).content.decode()
+    assert 'data-testid="sign-batch"' in page
