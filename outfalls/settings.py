@@ -126,11 +126,13 @@ INSTALLED_APPS = [
     "outfalls.remediation",
     "outfalls.permits",
     "outfalls.monitoring",
+    "outfalls.portal",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
+    "outfalls.portal.middleware.PortalHostMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -319,6 +321,29 @@ OUTFALL_CODE_DIVISION_DIGITS = int(env("OUTFALL_CODE_DIVISION_DIGITS", "6"))
 OUTFALL_CODE_SEQ_WIDTH = int(env("OUTFALL_CODE_SEQ_WIDTH", "4"))
 # The password the demo loader gives the demo accounts. Only `load_demo` uses it.
 DEMO_PASSWORD = env("DEMO_PASSWORD", "Datong@2023")
+
+# Disclosure (公开) rules: outfalls in these lifecycle states (and, when given, of these type codes) are public
+# unless the city bureau decided otherwise for one (registry/disclosure.py, docs/portal.md).
+DISCLOSURE_STATUSES = env_list("DISCLOSURE_STATUSES", "kept,rectifying")
+DISCLOSURE_TYPE_CODES = env_list("DISCLOSURE_TYPE_CODES", "")
+
+# The public portal (/public/, docs/portal.md).
+PORTAL_HOST = env("PORTAL_HOST", "").strip()  # its own host name, e.g. hpk.example.gov.cn: only public pages
+PORTAL_BASE_URL = env("PORTAL_BASE_URL", "").strip().rstrip("/")  # absolute links (sign QR codes, Open311)
+PORTAL_TITLE = env("PORTAL_TITLE", "")  # default: "<city>入河排污口信息公开"
+PORTAL_HOTLINE = env("PORTAL_HOTLINE", "12369")  # the 举报 phone number on the portal and the signs
+PORTAL_CACHE_SECONDS = int(env("PORTAL_CACHE_SECONDS", "300"))
+# Citizen reports (举报).
+PORTAL_REPORT_DAYS = int(env("PORTAL_REPORT_DAYS", "15"))  # days to handle a report (its deadline)
+PORTAL_NEAR_OUTFALL_M = float(env("PORTAL_NEAR_OUTFALL_M", "200"))  # the form asks "about this outfall?"
+PORTAL_DUPLICATE_M = float(env("PORTAL_DUPLICATE_M", "50"))  # reports this close ...
+PORTAL_DUPLICATE_DAYS = int(env("PORTAL_DUPLICATE_DAYS", "7"))  # ... and this recent are suggested to merge
+PORTAL_PHOTO_MAX_BYTES = int(env("PORTAL_PHOTO_MAX_BYTES", str(10 * 1024 * 1024)))
+PORTAL_REPORT_CHALLENGE_AFTER = int(
+    env("PORTAL_REPORT_CHALLENGE_AFTER", "3")
+)  # per hour, then a sum to solve
+PORTAL_REPORT_LIMIT_PER_HOUR = int(env("PORTAL_REPORT_LIMIT_PER_HOUR", "10"))  # per client address
+PORTAL_REPORT_LIMIT_PER_DEVICE = int(env("PORTAL_REPORT_LIMIT_PER_DEVICE", "5"))  # per device cookie
 LEDGER_PAGE_SIZE = int(env("LEDGER_PAGE_SIZE", "50"))
 # Background work (core/jobs.py, docs/architecture.md "Task queue"): the django-tasks backend. The default
 # keeps tasks in the database and needs `manage.py db_worker` running (make run starts one);

@@ -89,3 +89,4 @@ class JobKind(models.TextChoices):
     EVALUATE = "evaluate", "超标判定"
     EXCEEDANCE_NOTICE = "exceedance_notice", "生成超标通报"
     LOADS = "loads", "计算污染物负荷"
+    SIGN_BATCH = "sign_batch", "批量生成标识牌"

@@ -110,6 +110,11 @@ class Scope:
         return frozenset(g.unit_id for g in self.grants if g.role == Role.ENTITY and g.unit_id)
 
     @property
+    def can_disclose(self):
+        """Decide which outfalls are public (公开): the city bureau's editors (the plan's （十六）)."""
+        return self.can_edit_citywide
+
+    @property
     def county_ids(self):
         return frozenset(g.county_id for g in self.grants if g.role == Role.COUNTY and g.county_id)
 

@@ -2,9 +2,9 @@
 the OGC API (one definition for both).
 
 - Signed-in users (session or token) get ``Outfall.objects.visible_to(user)`` with every field below.
-- Anonymous clients get only retained (保留), disclosed (已向社会公开) outfalls, with the public fields
-  (name, code, type, county, receiving water, longitude/latitude) and nothing about the responsible
-  entity, status or paperwork.
+- Anonymous clients get only the disclosed (已向社会公开) outfalls (``registry.disclosure.public_outfalls``),
+  with the attributes whose every source field is on the one public-field list
+  (``registry.disclosure.PUBLIC_FIELD_NAMES``; ``SOURCES`` below names what each attribute reads).
 
 Each field has a short ASCII key (at most 10 bytes: the Shapefile field name and the OGC API property
 name) and a Chinese label (the field name in GeoJSON, GeoPackage and KML files).
@@ -12,7 +12,7 @@ name) and a Chinese label (the field name in GeoJSON, GeoPackage and KML files).
 
 from outfalls.core.scopes import scope_of
 from outfalls.geo import gisio
-from outfalls.registry.choices import LifecycleStatus
+from outfalls.registry.disclosure import PUBLIC_FIELD_NAMES, public_outfalls
 from outfalls.registry.models import Outfall
 
 
@@ -59,7 +59,37 @@ OUTFALL_FIELDS = (
     ("lon", "经度", lambda o: o.lon),
     ("lat", "纬度", lambda o: o.lat),
 )
-PUBLIC_KEYS = ("code", "name", "type_code", "type", "county", "water_body", "lon", "lat")
+# The model fields each attribute reads: an attribute is public when all of them are on the public list.
+SOURCES = {
+    "code": ("code",),
+    "nat_code": ("national_code",),
+    "name": ("name",),
+    "type_code": ("type_code",),
+    "type": ("type_code", "type_level2", "type_level3"),
+    "county": ("county",),
+    "town": ("town",),
+    "village": ("village",),
+    "water_body": ("water_body",),
+    "sect_intvl": ("section_interval",),
+    "entry_mode": ("entry_mode",),
+    "outlet": ("outlet_position", "outlet_description"),
+    "conveyance": ("conveyance",),
+    "entity": ("responsible_entity", "responsibility_note"),
+    "resp_basis": ("responsibility_basis",),
+    "status": ("status",),
+    "rect_meas": ("rectification_measure",),
+    "rect_stat": ("rectification_status",),
+    "registered": ("registered",),
+    "appr_date": ("approval_date",),
+    "appr_no": ("approval_number",),
+    "permit_no": ("permit_number",),
+    "sign": ("sign_installed",),
+    "disclosed": ("disclosed",),
+    "lon": ("lon",),
+    "lat": ("lat",),
+}
+assert set(SOURCES) == {key for key, _, _ in OUTFALL_FIELDS}
+PUBLIC_KEYS = tuple(key for key, _, _ in OUTFALL_FIELDS if set(SOURCES[key]) <= PUBLIC_FIELD_NAMES)
 PUBLIC_FIELDS = tuple(f for f in OUTFALL_FIELDS if f[0] in PUBLIC_KEYS)
 LABELS = {key: label for key, label, _ in OUTFALL_FIELDS}
 
@@ -69,18 +99,13 @@ def is_public(user):
     return not scope_of(user).authenticated
 
 
-def public_outfalls():
-    """Outfalls anyone may see: retained (保留) and disclosed."""
-    return Outfall.objects.filter(status=LifecycleStatus.KEPT, disclosed=True)
-
-
 def outfalls_for(user):
     """(queryset, fields) for a client: its scope with every field, or the public outfalls and fields."""
     if is_public(user):
         queryset = (
             public_outfalls()
-            .select_related("county", "water_body")
-            .defer("county__boundary", "water_body__geometry")
+            .select_related("county", "town", "water_body")
+            .defer("county__boundary", "town__boundary", "water_body__geometry")
         )
         return queryset, PUBLIC_FIELDS
     return Outfall.objects.for_list().visible_to(user), OUTFALL_FIELDS

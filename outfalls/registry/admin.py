@@ -62,6 +62,14 @@ class OutfallAdmin(SimpleHistoryAdmin):
     list_filter = ["type_code", "status", "rectification_status", "county"]
     search_fields = ["code", "national_code", "name"]
     raw_id_fields = ["responsible_entity", "town", "village"]
+    # Disclosure is decided in the platform (registry.services.set_disclosure), not here.
+    readonly_fields = [
+        "disclosed",
+        "disclosure_basis",
+        "disclosure_decided_by",
+        "disclosure_decided_at",
+        "disclosure_reason",
+    ]
     inlines = [LinkInline]
     list_select_related = ["county", "water_body"]
 

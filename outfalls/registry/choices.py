@@ -176,6 +176,28 @@ class RectificationStatus(models.TextChoices):
     NOT_NEEDED = "not_needed", "无需整治"
 
 
+class DisclosureBasis(models.TextChoices):
+    """Why an outfall is public or not: the disclosure rules (settings DISCLOSURE_STATUSES / DISCLOSURE_TYPE_CODES)
+    or a person's decision, which the rules no longer change."""
+
+    RULE = "rule", "按公开规则"
+    DECISION = "decision", "人工决定"
+
+
+class DisclosureState(models.TextChoices):
+    """The values a status-change row of the field "disclosed" records."""
+
+    PUBLIC = "public", "向社会公开"
+    WITHHELD = "withheld", "不公开"
+
+
+class SignState(models.TextChoices):
+    """The values a status-change row of the field "sign_installed" records."""
+
+    INSTALLED = "installed", "已设置标识牌"
+    NOT_INSTALLED = "not_installed", "未设置标识牌"
+
+
 class RectificationMeasure(models.TextChoices):
     REMOVE = "remove", "依法取缔"
     MERGE = "merge", "清理合并"

@@ -115,6 +115,7 @@ class OutfallFilter(ScopedFilterSet):
     status = django_filters.ChoiceFilter(choices=LifecycleStatus.choices, label="生命周期状态")
     rectification_status = django_filters.ChoiceFilter(choices=RectificationStatus.choices, label="整治进展")
     registered = YesNoFilter(label="登记建档")
+    disclosed = YesNoFilter(label="向社会公开")
     ordering = _outfall_ordering(OUTFALL_ORDERING)
 
     class Meta:

@@ -278,6 +278,20 @@ class StatusForm(BootstrapMixin, forms.Form):
         self.fields["to_status"].choices = [(c.value, c.label) for c in choices]
 
 
+class DisclosureForm(BootstrapMixin, forms.Form):
+    """The ledger's bulk disclosure action: the ticked rows or everything the current filter lists."""
+
+    ACTIONS = [("public", "向社会公开"), ("withheld", "不公开"), ("rule", "恢复按公开规则")]
+    TARGETS = [("selected", "勾选的排污口"), ("filter", "当前筛选的全部排污口")]
+    action = forms.ChoiceField(label="公开设置", choices=ACTIONS)
+    target = forms.ChoiceField(label="范围", choices=TARGETS, initial="selected")
+    reason = forms.CharField(label="理由", required=False, max_length=200)
+    filter = forms.CharField(required=False, widget=forms.HiddenInput, max_length=2000)
+
+    def disclose(self):
+        return {"public": True, "withheld": False, "rule": None}[self.cleaned_data["action"]]
+
+
 class UnitLinkForm(BootstrapMixin, forms.Form):
     unit = forms.ModelChoiceField(queryset=DischargeUnit.objects.none(), label="排污单位")
     role = forms.ChoiceField(choices=LinkRole.choices, label="关系")

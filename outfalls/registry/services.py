@@ -12,6 +12,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from itertools import pairwise
 
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -28,15 +29,19 @@ from .choices import (
     INITIAL,
     LIFECYCLE_TRANSITIONS,
     STEP_OWNER,
+    DisclosureBasis,
+    DisclosureState,
     LifecycleStatus,
     LinkRole,
     RectificationMeasure,
     RectificationStatus,
+    SignState,
     Workflow,
     ledger_steps,
     storm_measure_error,
 )
 from .classification import Level2
+from .disclosure import rule_discloses
 from .models import DischargeUnit, Outfall, OutfallUnitLink
 from .validators import validate_permit_number
 
@@ -219,8 +224,20 @@ def set_outfall_state(
         raise ValidationError(errors)
     if not changed:
         return locked
+    old_disclosed = locked.disclosed
+    if "status" in changed:
+        changed += _follow_disclosure_rules(locked)
     _history(locked, user, reason)
     locked.save(update_fields=[*changed, bump_version(locked), "updated_at"])
+    if locked.disclosed != old_disclosed:
+        record_status_change(
+            locked,
+            user=user,
+            from_value=disclosure_value(old_disclosed),
+            to_value=disclosure_value(locked.disclosed),
+            reason=f"{DisclosureBasis.RULE.label}（状态变为“{locked.get_status_display()}”）",
+            field="disclosed",
+        )
     if "status" in changed:
         path = lifecycle_path(old_status, locked.status, via)
         via = "、".join(s.label for s in path[:-1])
@@ -249,6 +266,134 @@ def set_outfall_state(
             reason=reason,
             field="approval_number",
         )
+    return locked
+
+
+# Disclosure (公开) -----------------------------------------------------------------------------------------
+DISCLOSURE_FIELDS = ("disclosed", "disclosure_basis", "disclosure_decided_by", "disclosure_decided_at")
+
+
+def disclosure_value(disclosed):
+    """The value a status-change row of the field "disclosed" stores."""
+    return DisclosureState.PUBLIC if disclosed else DisclosureState.WITHHELD
+
+
+def _follow_disclosure_rules(outfall):
+    """Apply the disclosure rules to an outfall whose disclosure follows them; the fields that changed."""
+    if outfall.disclosure_basis != DisclosureBasis.RULE:
+        return []
+    wanted = rule_discloses(outfall.status, outfall.type_code)
+    if wanted == outfall.disclosed:
+        return []
+    outfall.disclosed = wanted
+    outfall.disclosure_decided_at = timezone.now()
+    return ["disclosed", "disclosure_decided_at"]
+
+
+def _disclosure_rows(rows, changes, user, reason):
+    StatusChange.objects.bulk_create(
+        StatusChange(
+            content_type=ContentType.objects.get_for_model(Outfall),
+            object_id=outfall.pk,
+            field="disclosed",
+            from_value=disclosure_value(old),
+            to_value=disclosure_value(outfall.disclosed),
+            reason=reason,
+            changed_by=user if user is not None and user.is_authenticated else None,
+        )
+        for outfall, old in zip(rows, changes, strict=True)
+    )
+
+
+@transaction.atomic
+def set_disclosure(outfalls, *, user, disclose, reason=""):
+    """The city bureau decides whether outfalls are public (disclose True / False: a decision the rules no
+    longer change) or hands them back to the rules (disclose None). outfalls: a queryset or ids; those outside
+    the user's editable scope are left out. One history row and, where the public state changed, one
+    status-change row (field "disclosed") per outfall. Returns how many outfalls changed their public state."""
+    if not scope_of(user).can_disclose:
+        raise PermissionDenied("只有市生态环境局可以决定入河排污口是否向社会公开。")
+    reason = (reason or "").strip()
+    if disclose is not None and not reason:
+        raise ValidationError({"reason": "请填写公开或不公开的理由（将记录在状态变更中）。"})
+    ids = outfalls.values("pk") if hasattr(outfalls, "values") else list(outfalls)
+    rows = list(Outfall.objects.editable_by(user).filter(pk__in=ids).select_for_update().order_by("pk"))
+    now = timezone.now()
+    changed_rows, old_values = [], []
+    for outfall in rows:
+        old = outfall.disclosed
+        if disclose is None:
+            outfall.disclosure_basis = DisclosureBasis.RULE
+            outfall.disclosed = rule_discloses(outfall.status, outfall.type_code)
+        else:
+            outfall.disclosure_basis = DisclosureBasis.DECISION
+            outfall.disclosed = disclose
+        outfall.disclosure_decided_by = user
+        outfall.disclosure_decided_at = now
+        outfall.disclosure_reason = reason[:200]
+        outfall.version = (outfall.version or 0) + 1
+        _history(outfall, user, reason or DisclosureBasis.RULE.label)
+        if outfall.disclosed != old:
+            changed_rows.append(outfall)
+            old_values.append(old)
+    bulk_update_with_history(
+        rows,
+        Outfall,
+        [*DISCLOSURE_FIELDS, "disclosure_reason", "version"],
+        batch_size=BATCH,
+        default_user=user,
+        default_change_reason=(reason or DisclosureBasis.RULE.label)[:100],
+    )
+    _disclosure_rows(changed_rows, old_values, user, reason or DisclosureBasis.RULE.label)
+    return len(changed_rows)
+
+
+@transaction.atomic
+def apply_disclosure_rules(queryset=None):
+    """Apply the rules to every outfall (or those of queryset) whose disclosure follows them: after the rules
+    changed in settings, and by the demo. A system run: no user. Returns how many changed."""
+    rows = []
+    old_values = []
+    base = Outfall.objects.all() if queryset is None else queryset
+    now = timezone.now()
+    for outfall in base.filter(disclosure_basis=DisclosureBasis.RULE).select_for_update():
+        old = outfall.disclosed
+        if _follow_disclosure_rules(outfall):
+            outfall.disclosure_decided_at = now
+            outfall.version = (outfall.version or 0) + 1
+            rows.append(outfall)
+            old_values.append(old)
+    bulk_update_with_history(
+        rows,
+        Outfall,
+        ["disclosed", "disclosure_decided_at", "version"],
+        batch_size=BATCH,
+        default_change_reason=DisclosureBasis.RULE.label,
+    )
+    _disclosure_rows(rows, old_values, None, DisclosureBasis.RULE.label)
+    return len(rows)
+
+
+@transaction.atomic
+def set_sign_installed(outfall, *, user, installed=True, reason=""):
+    """The ledger's 标识牌 field, set when the county confirms a sign is installed (with its photo: the portal's
+    sign workflow) or cleared when it is gone. One history row and a status-change row (field
+    "sign_installed"). The user must be able to edit the outfall."""
+    locked = Outfall.objects.select_for_update().get(pk=outfall.pk)
+    _check_editable(Outfall.objects, locked, user)
+    if locked.sign_installed == installed:
+        return locked
+    _history(locked, user, reason)
+    locked.sign_installed = installed
+    locked.save(update_fields=["sign_installed", bump_version(locked), "updated_at"])
+    record_status_change(
+        locked,
+        user=user,
+        from_value=SignState.NOT_INSTALLED if installed else SignState.INSTALLED,
+        to_value=SignState.INSTALLED if installed else SignState.NOT_INSTALLED,
+        reason=reason,
+        field="sign_installed",
+    )
     return locked
 
 

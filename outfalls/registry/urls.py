@@ -6,6 +6,7 @@ app_name = "registry"
 urlpatterns = [
     path("outfalls/", views.OutfallListView.as_view(), name="outfall_list"),
     path("outfalls/export/", views.OutfallExportView.as_view(), name="outfall_export"),
+    path("outfalls/disclosure/", views.outfall_disclosure, name="outfall_disclosure"),
     path("outfalls/new/", views.OutfallFormView.as_view(), name="outfall_create"),
     path("outfalls/<int:pk>/", views.OutfallDetailView.as_view(), name="outfall_detail"),
     path("outfalls/<int:pk>/edit/", views.OutfallFormView.as_view(), name="outfall_edit"),

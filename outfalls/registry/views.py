@@ -1,13 +1,14 @@
 """Ledger pages. Thin: scope comes from visible_to/editable_by, rules from models and services."""
 
 import tempfile
+from types import SimpleNamespace
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Prefetch
-from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views import View
@@ -15,12 +16,20 @@ from django.views.decorators.http import require_POST
 
 from outfalls.core.downloads import attachment
 from outfalls.core.forms import add_service_errors
+from outfalls.core.params import parse_ids
 from outfalls.core.scopes import scope_of
 from outfalls.core.services import add_attachment, attachments_for, labelled_status_changes
 from outfalls.core.views import ScopedDetailView, ScopedListView, apply_filter
 
 from . import ledger_export, services
-from .choices import LifecycleStatus, RectificationMeasure, ledger_steps, workflow_steps
+from .choices import (
+    DisclosureState,
+    LifecycleStatus,
+    RectificationMeasure,
+    SignState,
+    ledger_steps,
+    workflow_steps,
+)
 from .filters import (
     DischargeUnitFilter,
     OutfallAsOfFilter,
@@ -29,7 +38,14 @@ from .filters import (
     WaterBodyFilter,
     ZoneFilter,
 )
-from .forms import AttachmentForm, DischargeUnitForm, OutfallForm, StatusForm, UnitLinkForm
+from .forms import (
+    AttachmentForm,
+    DischargeUnitForm,
+    DisclosureForm,
+    OutfallForm,
+    StatusForm,
+    UnitLinkForm,
+)
 from .history import outfall_history
 from .models import DischargeUnit, Outfall, OutfallUnitLink, Section, WaterBody, WaterFunctionZone
 from .panels import outfall_panels
@@ -47,6 +63,10 @@ class OutfallListView(ScopedListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["can_create"] = scope_of(self.request.user).can_edit_anything
+        if scope_of(self.request.user).can_disclose:
+            query = self.request.GET.copy()
+            query.pop("page", None)
+            context["disclosure_form"] = DisclosureForm(initial={"filter": query.urlencode()})
         # The current filter, carried as hidden fields by the export form (format and date are its own).
         context["export_params"] = [
             (name, value)
@@ -127,7 +147,9 @@ class OutfallDetailView(ScopedDetailView):
         context.update(
             editable=editable,
             history=outfall_history(outfall),
-            status_changes=labelled_status_changes(outfall, LifecycleStatus, RectificationMeasure),
+            status_changes=labelled_status_changes(
+                outfall, LifecycleStatus, RectificationMeasure, DisclosureState, SignState
+            ),
             photos=[a for a in attachments if a.is_photo],
             documents=[a for a in attachments if not a.is_photo],
             sections=Section.objects.filter(water_body=outfall.water_body).order_by("chainage_km"),
@@ -246,6 +268,47 @@ def outfall_change_status(request, pk):
 
 @login_required
 @require_POST
+def outfall_disclosure(request):
+    """The ledger's bulk action: make the ticked outfalls (or the current filter's) public, withheld, or back
+    to the disclosure rules (registry.services.set_disclosure; the city bureau only)."""
+    if not scope_of(request.user).can_disclose:
+        raise PermissionDenied("只有市生态环境局可以决定入河排污口是否向社会公开。")
+    form = DisclosureForm(request.POST)
+    back = reverse("registry:outfall_list")
+    if not form.is_valid():
+        messages.error(request, "公开设置未完成：" + _form_errors_text(form))
+        return redirect(back)
+    query = QueryDict(form.cleaned_data["filter"])
+    if query:
+        back = f"{back}?{query.urlencode()}"
+    if form.cleaned_data["target"] == "filter":
+        filterset, outfalls = apply_filter(
+            OutfallFilter,
+            SimpleNamespace(user=request.user, GET=query),
+            Outfall.objects.visible_to(request.user),
+        )
+        if filterset.is_bound and not filterset.is_valid():
+            messages.error(request, "公开设置未完成：筛选条件不正确。")
+            return redirect(back)
+    else:
+        outfalls = parse_ids(request.POST.getlist("ids"), "ids", label="勾选的排污口")
+        if not outfalls:
+            messages.error(request, "公开设置未完成：请先勾选排污口，或选择“当前筛选的全部排污口”。")
+            return redirect(back)
+    try:
+        changed = services.set_disclosure(
+            outfalls, user=request.user, disclose=form.disclose(), reason=form.cleaned_data["reason"]
+        )
+    except ValidationError as error:
+        messages.error(request, "公开设置未完成：" + "；".join(error.messages))
+        return redirect(back)
+    action = dict(DisclosureForm.ACTIONS)[form.cleaned_data["action"]]
+    messages.success(request, f"已设置为“{action}”，{changed} 个排污口的公开状态发生变化。")
+    return redirect(back)
+
+
+@login_required
+@require_POST
 def outfall_link_unit(request, pk):
     outfall = _editable_outfall(request, pk)
     form = UnitLinkForm(request.POST, user=request.user)
@@ -318,6 +381,10 @@ class DischargeUnitListView(ScopedListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["can_create"] = scope_of(self.request.user).can_edit_anything
+        if scope_of(self.request.user).can_disclose:
+            query = self.request.GET.copy()
+            query.pop("page", None)
+            context["disclosure_form"] = DisclosureForm(initial={"filter": query.urlencode()})
         return context
 
 

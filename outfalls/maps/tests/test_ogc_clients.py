@@ -107,6 +107,7 @@ def test_a_county_officer_cannot_filter_on_another_county_by_name(client, demo_u
 
 
 def test_anonymous_clients_filter_public_attributes_by_name(client):
+    Outfall.objects.update(disclosed=False)
     kept = Outfall.objects.filter(status=LifecycleStatus.KEPT, county__code=PINGCHENG)
     kept.update(disclosed=True)
     assert matched(client, {"county": "平城区"}) == kept.count() > 0

@@ -16,7 +16,7 @@ from outfalls.core.models import Deadline, Department, Jurisdiction, Membership
 from outfalls.core.services import record_status_change
 
 from ..checks import check_outfalls
-from ..choices import WaterBodyKind
+from ..choices import DisclosureBasis, LifecycleStatus, WaterBodyKind
 from ..models import (
     DischargeUnit,
     Outfall,
@@ -28,6 +28,7 @@ from ..models import (
     WaterFunctionZone,
     WaterWorks,
 )
+from ..services import apply_disclosure_rules, set_disclosure
 from .data import (
     CITY,
     DEMO_USERS,
@@ -235,6 +236,34 @@ def _deadlines(counter):
         )
 
 
+# The bureau's demo decisions against the rules: withheld while an enforcement case runs, and published early
+# because the public asked. (source_key of the outfall's plan, reason); the first few matching outfalls.
+DEMO_WITHHELD = 4
+DEMO_WITHHELD_REASON = "涉及正在办理的执法案件，结案前暂不公开"
+DEMO_PUBLISHED = 3
+DEMO_PUBLISHED_REASON = "群众关注度高，核实后提前公开"
+
+
+def _disclosure():
+    """The disclosure rules applied to the ledger, and a few decisions of the bureau against them (once)."""
+    changed = apply_disclosure_rules()
+    if Outfall.objects.filter(disclosure_basis=DisclosureBasis.DECISION).exists():
+        return changed
+    bureau = get_user_model().objects.filter(username="bureau").first()
+    if bureau is None:
+        return changed
+    public = Outfall.objects.filter(disclosed=True).order_by("code").values_list("pk", flat=True)
+    hidden = Outfall.objects.filter(disclosed=False, status=LifecycleStatus.VERIFIED).order_by("code")
+    set_disclosure(list(public[:DEMO_WITHHELD]), user=bureau, disclose=False, reason=DEMO_WITHHELD_REASON)
+    set_disclosure(
+        list(hidden.values_list("pk", flat=True)[:DEMO_PUBLISHED]),
+        user=bureau,
+        disclose=True,
+        reason=DEMO_PUBLISHED_REASON,
+    )
+    return changed + DEMO_WITHHELD + DEMO_PUBLISHED
+
+
 def load_demo(stdout=None):
     """Load (or complete) the Datong demo data set; returns the number of rows created per kind."""
     out = stdout if stdout is not None else sys.stdout
@@ -250,6 +279,7 @@ def load_demo(stdout=None):
         load_protected_areas(counter)
         load_zones(counter, waters)
         _deadlines(counter)
+        _disclosure()
         # The spatial checks, when this run added rows (or none were run yet): the demo shows findings, and
         # a second load still changes nothing.
         spatial = None

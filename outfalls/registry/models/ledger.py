@@ -13,6 +13,7 @@ from outfalls.core.scopes import scope_of
 from .. import coding, naming
 from ..choices import (
     Conveyance,
+    DisclosureBasis,
     EntryMode,
     LifecycleStatus,
     LinkRole,
@@ -401,11 +402,26 @@ class Outfall(VersionedModel):
         "排污许可证编号", max_length=22, blank=True, validators=[validate_permit_number]
     )
     sign_installed = models.BooleanField("已设置标识牌", default=False)
+    # Disclosure (公开): written only by registry.services.set_disclosure / apply_disclosure_rules (and
+    # set_outfall_state, which re-applies the rules when the status changes); public fields: registry/disclosure.py.
     disclosed = models.BooleanField(
         "已向社会公开",
         default=False,
-        help_text="公开的排口（保留的）在公众页面和匿名 OGC API 中可见，只含公开字段",
+        help_text="公开的排口在公众页面、匿名 OGC API 和公开导出中可见，只含公开字段",
     )
+    disclosure_basis = models.CharField(
+        "公开依据", max_length=16, choices=DisclosureBasis.choices, default=DisclosureBasis.RULE
+    )
+    disclosure_decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="公开决定人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    disclosure_decided_at = models.DateTimeField("公开决定时间", null=True, blank=True)
+    disclosure_reason = models.CharField("公开决定理由", max_length=200, blank=True)
     notes = models.TextField("备注", blank=True)
     source_key = models.CharField(
         "来源标识",

@@ -259,10 +259,14 @@ def test_a_closeout_approval_is_one_history_row_one_status_row_and_only_real_sta
     before_approval = timezone.now()
     remediation.approve_closeout(plan, user=bureau, register=True, accept_gaps=True, note="同意")
     assert outfall.history.count() == history_before + 1
-    assert status_changes_for(outfall).count() == rows_before + 1
-    row = status_changes_for(outfall).first()
+    # One status row; and one disclosure row when the rules make the outcome public or not (merged and
+    # closed outfalls are not public by the default rules; kept ones stay public).
+    disclosure_rows = 0 if outcome == S.KEPT else 1
+    assert status_changes_for(outfall).count() == rows_before + 1 + disclosure_rows
+    row = status_changes_for(outfall).exclude(field="disclosed").first()
     assert (row.field, row.from_value, row.to_value) == ("status", S.RECTIFYING, outcome)
     outfall.refresh_from_db()
+    assert outfall.disclosed == (outcome == S.KEPT)
     assert outfall.status == outcome
     assert outfall.rectification_status == RectificationStatus.COMPLETED
 

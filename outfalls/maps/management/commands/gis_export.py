@@ -37,9 +37,7 @@ class Command(BaseCommand):
         parser.add_argument("--filter", default="", help="ledger filter as a query string")
         group = parser.add_mutually_exclusive_group()
         group.add_argument("--user", help="export what this user may see")
-        group.add_argument(
-            "--public", action="store_true", help="only disclosed retained outfalls, public fields"
-        )
+        group.add_argument("--public", action="store_true", help="only disclosed outfalls, public fields")
 
     def handle(self, *args, **options):
         output = Path(options["output"])
