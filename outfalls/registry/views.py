@@ -51,6 +51,15 @@ from .models import DischargeUnit, Outfall, OutfallUnitLink, Section, WaterBody,
 from .panels import outfall_panels
 
 
+def _form_errors_text(form):
+    """One line naming each field and its errors, for a flash message after a small POST form whose fields
+    are hidden or on another page (the ledger's bulk disclosure action)."""
+    return "；".join(
+        f"{form.fields[f].label if f in form.fields else '表单'}：{'，'.join(e)}"
+        for f, e in form.errors.items()
+    )
+
+
 # Outfalls -----------------------------------------------------------------------------------------------
 class OutfallListView(ScopedListView):
     model = Outfall
