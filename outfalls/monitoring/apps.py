@@ -27,3 +27,19 @@ class MonitoringConfig(AppConfig):
         from .dry_weather import observations
 
         return observations(outfall_ids, since)
+
+    # portal/providers.py: what this app publishes on the public portal.
+    def public_outfall_panel(self, outfall):
+        from .public import public_outfall_panel
+
+        return public_outfall_panel(outfall)
+
+    def public_notices(self):
+        from .public import public_notices
+
+        return public_notices()
+
+    def public_data_version(self):
+        from .public import public_data_version
+
+        return public_data_version()

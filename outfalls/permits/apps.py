@@ -31,3 +31,19 @@ class PermitsConfig(AppConfig):
         from .limits import outfall_monitoring_duties
 
         return outfall_monitoring_duties(outfall_ids)
+
+    # portal/providers.py: what this app publishes on the public portal.
+    def public_outfall_panel(self, outfall):
+        from .public import public_outfall_panel
+
+        return public_outfall_panel(outfall)
+
+    def public_notices(self):
+        from .public import public_notices
+
+        return public_notices()
+
+    def public_data_version(self):
+        from .public import public_data_version
+
+        return public_data_version()

@@ -5,6 +5,8 @@ outfall's file), so that the setup decisions (设置审核, issue 12) and the �
 - ``public_outfall_panel(outfall)``: None or {"title": str, "rows": [(label, text), ...]} shown on the
   outfall's public page (e.g. the setup decision, the latest monitoring and exceedance status). Only text
   the public may read: the provider answers for it.
+- ``public_data_version()``: a short string that changes whenever what the app publishes changes (the
+  portal's cache key includes it: portal/caching.py).
 - ``public_notices()``: an iterable of dicts {"kind": str (e.g. 设置审核决定, 双随机抽查结果), "title": str,
   "date": date, "body": str, "outfall_code": str or ""} published by that app, newest first.
 
@@ -59,3 +61,12 @@ def notices(limit=100):
             items.extend(hook())
     items.sort(key=lambda item: item["date"], reverse=True)
     return items[:limit]
+
+
+def data_versions():
+    """Each installed app's ``public_data_version()``, in app order."""
+    return [
+        str(config.public_data_version())
+        for config in apps.get_app_configs()
+        if getattr(config, "public_data_version", None) is not None
+    ]
