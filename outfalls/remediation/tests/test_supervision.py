@@ -113,7 +113,7 @@ def test_department_ranking_follows_responsible_types(scenario, demo_user):
 
 def test_supervision_page_and_dashboard_are_scoped(scenario, client_for, django_assert_max_num_queries):
     client = client_for("yunzhou")
-    with django_assert_max_num_queries(16)  # + the setup review panel and the menu:
+    with django_assert_max_num_queries(16):  # + the setup review panel and the menu
         page = client.get(reverse("remediation:supervision"))
     assert [r.name for r in page.context["counties"]] == ["云州区"]
     assert page.context["total"].total == 2
