@@ -23,6 +23,7 @@ from outfalls.registry.models import Outfall
 
 from .choices import DryWeatherSource, Weather
 from .models import DayValue, DryWeatherEvent, Parameter, Rainfall, Sample
+from .units import format_value
 
 
 def dry_days(county_ids, first, last):
@@ -51,7 +52,7 @@ def dry_days(county_ids, first, last):
 
 
 def _flow_text(m3h):
-    return f"{m3h:.3g} m³/h"
+    return f"{format_value(m3h, 3)} m³/h"
 
 
 def observations(outfall_ids, since=None):
@@ -111,7 +112,7 @@ def observations(outfall_ids, since=None):
                 observed_at=v.at,
                 source=DryWeatherSource.ONLINE,
                 key=f"online:{v.pk}:{day:%Y%m%d}",
-                evidence=f"{day:%Y-%m-%d}（旱天）在线监测日排水量 {v.cou:.4g} m³",
+                evidence=f"{day:%Y-%m-%d}（旱天）在线监测日排水量 {format_value(v.cou)} m³",
             )
         )
     return found

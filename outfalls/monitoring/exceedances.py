@@ -43,6 +43,7 @@ from outfalls.registry.models import Outfall
 from .choices import DutyFrequency, FindingKind, Grain, LimitKind, Qualifier, SampleSource
 from .limits import limits_for
 from .models import DayValue, Finding, HourValue, Parameter, SampleValue
+from .units import format_value
 
 BATCH_OUTFALLS = 200
 ONLINE_JUDGED_FLAGS = ("", "N")
@@ -77,7 +78,7 @@ def multiple_of(kind, value, limit):
 
 
 def _fmt(value):
-    return "—" if value is None else f"{value:.4g}"
+    return format_value(value)
 
 
 def _local(dt):

@@ -3,6 +3,7 @@
 import django_filters
 from django.db.models import Q
 
+from outfalls.core.filters import OrderingFilter
 from outfalls.registry.classification import Level2
 from outfalls.registry.filters import ScopedFilterSet
 from outfalls.registry.models import Outfall, Section, WaterBody
@@ -30,7 +31,7 @@ class SampleFilter(_Places):
         field_name="sampled_at", lookup_expr="date__gte", label="采样日期自"
     )
     date_to = django_filters.DateFilter(field_name="sampled_at", lookup_expr="date__lte", label="至")
-    ordering = django_filters.OrderingFilter(
+    ordering = OrderingFilter(
         fields=(("sampled_at", "sampled_at"), ("outfall__code", "outfall")),
         field_labels={"sampled_at": "采样时间", "outfall__code": "排污口编码"},
         label="排序",
@@ -52,7 +53,7 @@ class FindingFilter(_Places):
     )
     date_from = django_filters.DateFilter(field_name="at", lookup_expr="date__gte", label="日期自")
     date_to = django_filters.DateFilter(field_name="at", lookup_expr="date__lte", label="至")
-    ordering = django_filters.OrderingFilter(
+    ordering = OrderingFilter(
         fields=(("at", "at"), ("multiple", "multiple"), ("outfall__code", "outfall")),
         field_labels={"at": "时间", "multiple": "超标倍数", "outfall__code": "排污口编码"},
         label="排序",

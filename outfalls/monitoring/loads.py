@@ -37,6 +37,7 @@ from outfalls.registry.models import Outfall, Section, WaterBody
 from .choices import Qualifier
 from .library import estimates
 from .models import DayValue, OutfallLoad, Parameter, Sample, SampleValue
+from .units import format_value
 
 ONLINE_DAYS = 30
 DAYS_PER_YEAR = 365
@@ -165,7 +166,7 @@ def compute(year=None, outfall_ids=None):
                         kg_per_day=kg_per_day,
                         kg_per_year=kg_per_day * DAYS_PER_YEAR,
                         estimated=volume_estimated or concentration_estimated,
-                        basis=f"浓度：{how}；水量：{volume[1]} {volume[0]:.4g} m³/d"[:300],
+                        basis=f"浓度：{how}；水量：{volume[1]} {format_value(volume[0])} m³/d"[:300],
                         samples=inputs.samples.get((outfall.pk, parameter.pk), 0),
                     )
                 )

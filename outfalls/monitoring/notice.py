@@ -25,6 +25,7 @@ from outfalls.registry.models import Outfall
 
 from .choices import FindingKind
 from .models import Finding, HourValue, SampleValue
+from .units import format_value
 
 ADDRESSEES = "各县（区）人民政府，经开区管委会，市直有关部门："
 SUMMARY_HEADER = [
@@ -220,7 +221,7 @@ def body_text(figures):
 
 
 def _value(finding):
-    return "—" if finding.value is None else f"{finding.value:.4g}"
+    return format_value(finding.value)
 
 
 def build_notice(user, year, month, *, today=None, number=None):

@@ -108,3 +108,16 @@ def check_range(value, dimension, parameter_name=""):
     if value < low or value > high:
         return f"“{parameter_name}”的值 {value:g} 超出合理范围（{low:g}–{high:g} {CANONICAL[Dimension(dimension)]}），请核对数值和单位。"
     return None
+
+
+def format_value(value, digits=4):
+    """A measured value for people: `digits` significant figures, never in scientific notation
+    (19180, not 1.918e+04; 0.000012, not 1.2e-05); "—" when there is none."""
+    if value is None:
+        return "—"
+    text = f"{value:.{digits}g}"
+    if "e" in text:
+        from decimal import Decimal
+
+        text = format(Decimal(text), "f")
+    return text

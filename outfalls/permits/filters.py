@@ -4,7 +4,7 @@ import django_filters
 from django.db.models import Q
 from django.utils import timezone
 
-from outfalls.core.filters import YesNoFilter
+from outfalls.core.filters import OrderingFilter, YesNoFilter
 from outfalls.registry.classification import Level2
 from outfalls.registry.filters import ScopedFilterSet
 from outfalls.registry.models import WaterBody
@@ -29,7 +29,7 @@ class ApplicationFilter(ScopedFilterSet):
     )
     overdue = YesNoFilter(method="filter_overdue", label="已超办理期限")
     consultation_required = YesNoFilter(label="须征求意见")
-    ordering = django_filters.OrderingFilter(
+    ordering = OrderingFilter(
         fields=(
             ("number", "number"),
             ("created_at", "created_at"),

@@ -311,3 +311,8 @@ class FindingSeverity(models.TextChoices):
     ERROR = "error", "严重"
     WARNING = "warning", "警告"
     INFO = "info", "信息"
+
+
+# The choices whose values an outfall's status-change rows record (status, measure, disclosure, sign): every page
+# that lists an outfall's changes labels them with these.
+OUTFALL_CHANGE_CHOICES = (LifecycleStatus, RectificationMeasure, DisclosureState, SignState)

@@ -23,10 +23,7 @@ from outfalls.core.views import ScopedDetailView, ScopedListView, apply_filter
 
 from . import ledger_export, services
 from .choices import (
-    DisclosureState,
-    LifecycleStatus,
-    RectificationMeasure,
-    SignState,
+    OUTFALL_CHANGE_CHOICES,
     ledger_steps,
     workflow_steps,
 )
@@ -156,9 +153,7 @@ class OutfallDetailView(ScopedDetailView):
         context.update(
             editable=editable,
             history=outfall_history(outfall),
-            status_changes=labelled_status_changes(
-                outfall, LifecycleStatus, RectificationMeasure, DisclosureState, SignState
-            ),
+            status_changes=labelled_status_changes(outfall, *OUTFALL_CHANGE_CHOICES),
             photos=[a for a in attachments if a.is_photo],
             documents=[a for a in attachments if not a.is_photo],
             sections=Section.objects.filter(water_body=outfall.water_body).order_by("chainage_km"),

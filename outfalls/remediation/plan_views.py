@@ -26,7 +26,7 @@ from outfalls.core.services import attachments_for, labelled_status_changes
 from outfalls.core.spreadsheets import csv_writer
 from outfalls.core.views import ScopedListView, apply_filter
 from outfalls.registry import ledger_export
-from outfalls.registry.choices import LifecycleStatus, RectificationMeasure
+from outfalls.registry.choices import OUTFALL_CHANGE_CHOICES, LifecycleStatus
 from outfalls.registry.models import Outfall
 from outfalls.registry.panels import supervision_panels
 
@@ -216,7 +216,7 @@ def _plan_context(request, plan, **forms):
         "plan_files": plan_files,
         "evidence_count": sum(len(v) for v in by_update.values()) + len(plan_files),
         "plan_changes": labelled_status_changes(plan, PlanStatus),
-        "outfall_changes": labelled_status_changes(plan.outfall, LifecycleStatus, RectificationMeasure),
+        "outfall_changes": labelled_status_changes(plan.outfall, *OUTFALL_CHANGE_CHOICES),
         "can_edit": editable and open_for_work,
         "can_submit": open_for_work and services.can_submit(user, plan),
         "can_review": reviewer and plan.status == PlanStatus.SUBMITTED,

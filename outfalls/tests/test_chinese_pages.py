@@ -35,8 +35,10 @@ ALLOWED = {
     *("shp", "shx", "dbf", "prj", "cpg", "gpkg", "kml", "kmz"),
     # formats and products known by these names
     *("GeoJSON", "GeoPackage", "Shapefile", "Excel", "Word", "QGIS", "ArcGIS"),
-    # units
-    *("km", "m", "mm", "cm", "kg", "mg", "g", "t", "d", "h", "s", "min", "L"),
+    # units (t/a: tonnes a year; m3 as labs write m³)
+    *("km", "m", "mm", "cm", "kg", "mg", "g", "t", "d", "h", "s", "min", "L", "a", "m3"),
+    # parameter names as the standards and labs write them
+    *("pH", "CODcr", "CODCr", "CODMn"),
 }
 SKIPPED_TAGS = {"script", "style", "template", "noscript", "head"}
 ATTRIBUTES = ("title", "placeholder", "alt", "aria-label")

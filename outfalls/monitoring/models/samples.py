@@ -14,6 +14,7 @@ from outfalls.registry.models import Outfall, Section
 from outfalls.registry.models.ledger import LAT_VALIDATORS, LON_VALIDATORS, ReferenceQuerySet
 
 from ..choices import ImportStatus, Qualifier, SampleSource, StationKind, Weather
+from ..units import format_value
 from .scoping import PointScopedQuerySet
 from .standards import Parameter
 
@@ -265,7 +266,7 @@ class SampleValue(models.Model):
             return f"<{self.detection_limit_std:g}" if self.detection_limit_std is not None else "未检出"
         if self.value_std is None:
             return "—"
-        text = f"{self.value_std:.4g}"
+        text = format_value(self.value_std)
         return f"约 {text}" if self.qualifier == Qualifier.ESTIMATED else text
 
 

@@ -130,6 +130,12 @@ class StandardRule(models.Model):
     def __str__(self):
         return f"{self.order}. {self.standard.code} {self.grade}"
 
+    @property
+    def water_class_labels(self):
+        """The water classes as people write them (劣Ⅴ类, not worse_v; 未定 for "")."""
+        labels = dict(WaterClass.choices)
+        return [labels.get(c, c) if c else "未定" for c in self.water_classes]
+
     def matches(self, type_code, type_level2, water_class):
         if self.type_code and self.type_code != type_code:
             return False

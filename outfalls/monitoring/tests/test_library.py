@@ -44,7 +44,7 @@ def test_the_library_holds_the_standards_figures(db):
 
 def test_uncertain_entries_are_marked(db):
     db14 = Standard.objects.get(code="DB14/1928-2019")
-    assert db14.uncertain and not db14.limits.exists() and "UNSURE" in db14.note
+    assert db14.uncertain and not db14.limits.exists() and "待核实" in db14.note
     assert limit("GB 3838-2002", "II", "TP", "lake").uncertain
     assert not limit("GB 18918-2002", "1A", "COD").uncertain
     assert StandardRule.objects.get(order=1).uncertain  # the municipal plants' 一级A for Datong

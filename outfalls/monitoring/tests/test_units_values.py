@@ -94,3 +94,12 @@ def test_a_number_written_as_text_reads_back(number):
     assert values.parse(repr(number)).value == pytest.approx(number)
     below = values.parse(f"<{number!r}")
     assert below.qualifier == Qualifier.BELOW_LOD and below.detection_limit == pytest.approx(number)
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [(19180.3, "19180"), (0.0000123, "0.0000123"), (12.345, "12.35"), (7.04, "7.04"), (0, "0"), (None, "—")],
+)
+def test_values_are_written_as_people_write_them(value, expected):
+    """Four significant figures, never scientific notation (a load page said 1.918e+04 m³/d)."""
+    assert units.format_value(value) == expected
