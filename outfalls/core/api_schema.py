@@ -14,15 +14,25 @@ ERROR_RESPONSES = {
 
 
 THROTTLED = ("429", "请求过于频繁，请稍后再试")
+# An operation that reads a request body refuses a body of a media type no parser reads (or a body sent with
+# no Content-Type at all): DRF answers 415.
+UNSUPPORTED_MEDIA_TYPE = (
+    "415",
+    "请求体的媒体类型不受支持或未注明（请用 application/json、multipart/form-data 或 "
+    "application/x-www-form-urlencoded）",
+)
+BODY_METHODS = {"POST", "PUT", "PATCH"}
 
 
 class AutoSchema(SpectacularAutoSchema):
-    """drf-spectacular's schema with the error responses every operation can give (ErrorSerializer), and 429
-    where the view is throttled."""
+    """drf-spectacular's schema with the error responses every operation can give (ErrorSerializer), 415 where
+    it takes a request body, and 429 where the view is throttled."""
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         errors = list(ERROR_RESPONSES.items())
+        if self.method in BODY_METHODS:
+            errors.append(UNSUPPORTED_MEDIA_TYPE)
         if self.view.get_throttles():
             errors.append(THROTTLED)
         for code, description in errors:

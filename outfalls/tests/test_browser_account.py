@@ -2,13 +2,10 @@
 token and see it once, revoke it, be told in Chinese why a new password is refused; and the login page's
 Chinese lockout message after repeated wrong passwords."""
 
-import os
-
 import pytest
 from django.conf import settings
 
 from outfalls.core.models import ApiToken
-from outfalls.registry.demo import load_demo
 
 from .browser import DESKTOP, PHONE, chromium_context, login
 
@@ -20,8 +17,7 @@ def fits_the_screen(page):
 
 
 @pytest.mark.parametrize("screen", ["desktop", "phone"])
-def test_account_page(live_server, screen):
-    load_demo(stdout=open(os.devnull, "w"))  # noqa: SIM115
+def test_account_page(demo_db, live_server, screen):
     base = live_server.url
     with chromium_context(**(PHONE if screen == "phone" else DESKTOP)) as context:
         page = context.new_page()
@@ -58,8 +54,7 @@ def test_account_page(live_server, screen):
         assert fits_the_screen(page)
 
 
-def test_the_login_page_says_it_is_locked(live_server):
-    load_demo(stdout=open(os.devnull, "w"))  # noqa: SIM115
+def test_the_login_page_says_it_is_locked(demo_db, live_server):
     base = live_server.url
     with chromium_context(**PHONE) as context:
         page = context.new_page()

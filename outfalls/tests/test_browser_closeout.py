@@ -4,7 +4,6 @@ it with a reason; the county resubmits; the bureau approves; the outfall is in t
 depending on its measure."""
 
 import io
-import os
 
 import pytest
 from django.conf import settings
@@ -12,7 +11,6 @@ from PIL import Image
 
 from outfalls.registry.choices import CLOSEOUT_STATUS as OUTCOME
 from outfalls.registry.choices import LifecycleStatus, RectificationMeasure
-from outfalls.registry.demo import load_demo
 from outfalls.remediation.choices import PlanStatus, ProposalStatus
 from outfalls.remediation.models import MeasureProposal, RectificationPlan
 from outfalls.remediation.proposals import run_rules
@@ -38,9 +36,8 @@ def status_of(page):
     return page.inner_text("[data-testid=plan-status]").strip()
 
 
-def test_closeout_in_the_browser(live_server, browser_page, settings, tmp_path):  # noqa: F811
+def test_closeout_in_the_browser(demo_db, live_server, browser_page, settings, tmp_path):  # noqa: F811
     settings.MEDIA_ROOT = tmp_path / "media"
-    load_demo(stdout=open(os.devnull, "w"))  # noqa: SIM115
     run_rules(user=None, county="140213")
     proposal = (
         MeasureProposal.objects.filter(

@@ -2,13 +2,10 @@
 (static/js/forms.js) still work: a confirmation before removing a unit link, the 全选 box of the proposals
 list, and the "uploading…" state of the upload forms; and no page breaks the policy doing it."""
 
-import os
-
 import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from outfalls.registry.demo import load_demo
 from outfalls.registry.models import OutfallUnitLink
 
 from .browser import browser_page, login  # noqa: F401  (fixture)
@@ -16,8 +13,7 @@ from .browser import browser_page, login  # noqa: F401  (fixture)
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_confirm_check_all_and_upload_wait(live_server, browser_page):  # noqa: F811
-    load_demo(stdout=open(os.devnull, "w"))  # noqa: SIM115
+def test_confirm_check_all_and_upload_wait(demo_db, live_server, browser_page):  # noqa: F811
     page = browser_page
     base = live_server.url
     violations = []

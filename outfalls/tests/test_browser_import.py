@@ -1,12 +1,9 @@
 """In a real Chromium: a county officer uploads a hand-filled table, reads the preview, confirms, and finds
 the new outfall in the ledger with the import named in its history."""
 
-import os
-
 import pytest
 from django.conf import settings
 
-from outfalls.registry.demo import load_demo
 from outfalls.registry.models import Outfall
 from outfalls.registry.tests import ledger_files
 from outfalls.registry.tests.test_ledger_import import new_row
@@ -16,8 +13,7 @@ from .browser import browser_page, login  # noqa: F401  (fixture)
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_upload_preview_and_confirm(live_server, browser_page, tmp_path):  # noqa: F811
-    load_demo(stdout=open(os.devnull, "w"))  # noqa: SIM115
+def test_upload_preview_and_confirm(demo_db, live_server, browser_page, tmp_path):  # noqa: F811
     rows = [new_row(1), new_row(2), new_row(3, county_code="140215", water_body="桑干河")]
     path = ledger_files.messy_xlsx(tmp_path, rows).path
     page = browser_page

@@ -1,11 +1,8 @@
 """In a real Chromium: log in as pingcheng, filter the ledger, open a file, edit a field, see the history."""
 
-import os
-
 import pytest
 from django.conf import settings
 
-from outfalls.registry.demo import load_demo
 from outfalls.registry.models import Outfall
 
 from .browser import browser_page, login  # noqa: F401  (fixture)
@@ -13,8 +10,7 @@ from .browser import browser_page, login  # noqa: F401  (fixture)
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_county_officer_filters_edits_and_sees_history(live_server, browser_page):  # noqa: F811
-    load_demo(stdout=open(os.devnull, "w"))  # noqa: SIM115
+def test_county_officer_filters_edits_and_sees_history(demo_db, live_server, browser_page):  # noqa: F811
     page = browser_page
     login(page, live_server.url, "pingcheng", settings.DEMO_PASSWORD)
 

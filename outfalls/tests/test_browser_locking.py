@@ -2,12 +2,9 @@
 saves first; the officer's save is refused with what the bureau changed, keeping what the officer typed;
 the officer's second save, after looking, goes through."""
 
-import os
-
 import pytest
 from django.conf import settings
 
-from outfalls.registry.demo import load_demo
 from outfalls.registry.models import Outfall
 
 from .browser import DESKTOP, chromium_contexts, login
@@ -15,8 +12,7 @@ from .browser import DESKTOP, chromium_contexts, login
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_a_second_save_over_a_change_made_meanwhile_is_refused_and_loses_nothing(live_server):
-    load_demo(stdout=open(os.devnull, "w"))  # noqa: SIM115
+def test_a_second_save_over_a_change_made_meanwhile_is_refused_and_loses_nothing(demo_db, live_server):
     outfall = Outfall.objects.filter(county__code="140213").order_by("id").first()
     base = live_server.url
     edit = f"{base}/ledger/outfalls/{outfall.pk}/edit/"

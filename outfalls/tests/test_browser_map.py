@@ -11,7 +11,6 @@ import pytest
 from django.conf import settings
 
 from outfalls.core.models import Jurisdiction
-from outfalls.registry.demo import load_demo
 from outfalls.registry.models import DischargeUnit, Outfall, WaterBody
 
 from .browser import PHONE, block_outside_requests, browser_page, isolated_outfall, login  # noqa: F401
@@ -21,8 +20,7 @@ SCREENSHOTS = os.path.join(settings.BASE_DIR, "var", "test-output")
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_map_layers_filters_and_click_through(live_server, browser_page):  # noqa: F811
-    load_demo(stdout=open(os.devnull, "w"))  # noqa: SIM115
+def test_map_layers_filters_and_click_through(demo_db, live_server, browser_page):  # noqa: F811
     assert settings.MAP_BASE_LAYER == "offline"
     page = browser_page
     outside = block_outside_requests(page, live_server.url)

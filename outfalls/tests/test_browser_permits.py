@@ -3,8 +3,6 @@ outfall by the 御河 dykes in a zone below its target, uploads its materials an
 the bureau records the water authority's opinion with its reply letter, then approves; the ledger shows the
 new outfall registered with the approval number."""
 
-import os
-
 import pytest
 from shapely.geometry import shape
 
@@ -12,7 +10,6 @@ from outfalls.core.models import StatusChange
 from outfalls.geo.linref import RiverLine
 from outfalls.permits.choices import ApplicationStatus
 from outfalls.permits.models import SetupApplication
-from outfalls.registry.demo import load_demo
 from outfalls.registry.models import WaterBody
 
 from .browser import DESKTOP, PHONE, chromium_context, login
@@ -34,9 +31,8 @@ def status_of(page):
     return page.inner_text("[data-testid=application-status]").strip()
 
 
-def test_setup_review_in_the_browser(live_server, settings, tmp_path):
+def test_setup_review_in_the_browser(demo_db, live_server, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-    load_demo(stdout=open(os.devnull, "w"))  # noqa: SIM115
     base = live_server.url
     water, lon, lat = by_the_dykes()
 

@@ -19,7 +19,6 @@ from django.urls import reverse
 from outfalls.conftest import DEMO_USERS
 from outfalls.core.models import Jurisdiction
 from outfalls.registry.classification import LEVEL2_CODE
-from outfalls.registry.demo import load_demo
 
 from .browser import PHONE, chromium_context, login
 
@@ -117,8 +116,7 @@ def check_map(page):
     assert page.evaluate("() => mapPage.map.hasLayer(mapPage.overlays.rivers.layer)")
 
 
-def test_every_menu_page_fits_a_phone_and_forms_help(live_server):
-    load_demo(stdout=open(os.devnull, "w"))  # noqa: SIM115
+def test_every_menu_page_fits_a_phone_and_forms_help(demo_db, live_server):
     base = live_server.url
     problems, visited = [], 0
     with chromium_context(**PHONE) as context:

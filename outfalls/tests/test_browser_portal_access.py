@@ -3,11 +3,8 @@ every public page: each form control has an accessible name, every piece of text
 against what is behind it (4.5:1, 3:1 for large text), and the report form can be filled and sent from the
 keyboard alone, with a visible focus on every stop."""
 
-import os
-
 import pytest
 
-from outfalls.registry.demo import load_demo
 from outfalls.registry.disclosure import public_outfalls
 
 from .browser import PHONE, chromium_context
@@ -77,8 +74,7 @@ FOCUS = """() => {
 }"""
 
 
-def test_public_pages_are_accessible(live_server):
-    load_demo(stdout=open(os.devnull, "w"))  # noqa: SIM115
+def test_public_pages_are_accessible(demo_db, live_server):
     outfall = public_outfalls().order_by("code").first()
     pages = [
         "/public/",

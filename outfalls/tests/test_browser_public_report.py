@@ -5,7 +5,6 @@ asks about the disclosed outfall nearby, and gives a tracking code; the officer 
 the citizen sees the reply on the status page."""
 
 import io
-import os
 
 import pytest
 from django.conf import settings as django_settings
@@ -14,7 +13,6 @@ from PIL import Image
 from outfalls.portal import services
 from outfalls.portal.choices import ReportStatus
 from outfalls.portal.models import Report
-from outfalls.registry.demo import load_demo
 from outfalls.registry.disclosure import public_outfalls
 
 from .browser import PHONE, chromium_contexts, login
@@ -22,9 +20,8 @@ from .browser import PHONE, chromium_contexts, login
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_citizen_reports_handler_merges_and_replies(live_server, tmp_path, settings):
+def test_citizen_reports_handler_merges_and_replies(demo_db, live_server, tmp_path, settings):
     settings.MEDIA_ROOT = tmp_path / "media"
-    load_demo(stdout=open(os.devnull, "w"))  # noqa: SIM115
     outfall = (
         public_outfalls().filter(county__code="140213", type_level2="urban_storm").order_by("code").first()
     )

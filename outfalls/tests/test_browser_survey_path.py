@@ -4,13 +4,11 @@ units (the owner and one borrowing the outfall), conclude, and find it in the le
 and responsible entity."""
 
 import datetime
-import os
 
 import pytest
 
 from outfalls.core.models import Jurisdiction
 from outfalls.registry.choices import LifecycleStatus, LinkRole, ResponsibilityBasis
-from outfalls.registry.demo import load_demo
 from outfalls.registry.models import DischargeUnit, Outfall, OutfallUnitLink, WaterBody
 from outfalls.survey.choices import PointOutcome
 from outfalls.survey.models import Campaign, FieldCheck, SuspectedPoint, TracingCase
@@ -37,9 +35,8 @@ def phone(live_server):
         yield context, page
 
 
-def test_import_check_confirm_trace_conclude(live_server, phone, tmp_path, settings):
+def test_import_check_confirm_trace_conclude(demo_db, live_server, phone, tmp_path, settings):
     settings.MEDIA_ROOT = tmp_path / "media"
-    load_demo(stdout=open(os.devnull, "w"))  # noqa: SIM115
     context, page = phone
     base = live_server.url
     county = Jurisdiction.objects.get(code="140213")

@@ -1,13 +1,10 @@
 """In a real Chromium, with a real worker: a person uploads a large table, the worker is killed while it reads
 it, the page says so in Chinese and offers 重试; a new worker starts, 重试 is pressed, the preview appears."""
 
-import os
-
 import pytest
 
 from outfalls.core.choices import JobStatus
 from outfalls.core.models import Job
-from outfalls.registry.demo import load_demo
 from outfalls.registry.tests import ledger_files
 
 from .browser import browser_page, login  # noqa: F401  (fixture)
@@ -16,9 +13,8 @@ from .workers import Worker, task_worker, wait_for
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_worker_killed_during_an_import_then_retry(live_server, browser_page, tmp_path, settings):  # noqa: F811
+def test_worker_killed_during_an_import_then_retry(demo_db, live_server, browser_page, tmp_path, settings):  # noqa: F811
     settings.MEDIA_ROOT = tmp_path / "media"
-    load_demo(stdout=open(os.devnull, "w"))  # noqa: SIM115
     path = ledger_files.make_large_xlsx(tmp_path / "大同市-全市.xlsx", 20_000, fast=True).path
     page = browser_page
     login(page, live_server.url, "bureau", settings.DEMO_PASSWORD)

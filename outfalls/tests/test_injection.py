@@ -21,7 +21,6 @@ way they came in (forms, imports, the admin). Each field gets one of the payload
 import csv
 import io
 import json
-import os
 import re
 import zipfile
 from datetime import date
@@ -40,7 +39,6 @@ from simple_history.utils import bulk_update_with_history
 
 from outfalls.core.choices import JobKind
 from outfalls.core.models import Job
-from outfalls.registry.demo import load_demo
 from outfalls.registry.ledger_reader import read_table
 from outfalls.registry.models import Outfall, WaterBody
 from outfalls.registry.tests import ledger_files
@@ -438,8 +436,7 @@ def _pages(live_server):
 @override_settings(LEDGER_IMPORT_BACKGROUND=False)
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_planted_payloads_run_no_script(live_server, tmp_path):
-    load_demo(stdout=open(os.devnull, "w"))  # noqa: SIM115
+def test_planted_payloads_run_no_script(demo_db, live_server, tmp_path):
     plant_payloads()
     pages, outfall = _pages(live_server)
     base = live_server.url

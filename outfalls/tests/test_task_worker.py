@@ -11,7 +11,6 @@ from outfalls.core import jobs
 from outfalls.core.choices import JobStatus
 from outfalls.core.models import Job
 from outfalls.registry import jobs as registry_jobs
-from outfalls.registry.demo import load_demo
 from outfalls.registry.models import LedgerImport
 from outfalls.registry.tests import ledger_files
 from outfalls.registry.tests.test_ledger_import import make_record
@@ -29,8 +28,7 @@ def media_root(settings, tmp_path):
 
 
 @pytest.fixture
-def bureau(django_user_model):
-    load_demo(stdout=open(os.devnull, "w"))  # noqa: SIM115 - a transactional test starts empty
+def bureau(demo_db, django_user_model):
     return django_user_model.objects.get(username="bureau")
 
 

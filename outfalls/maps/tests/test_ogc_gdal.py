@@ -52,13 +52,10 @@ def feature_count(output):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_gdal_and_owslib_recipes(live_server, tmp_path):
+def test_gdal_and_owslib_recipes(demo_db, live_server, tmp_path):
     from owslib.ogcapi.features import Features
     from owslib.util import Authentication
 
-    from outfalls.registry.demo import load_demo
-
-    load_demo(stdout=open(os.devnull, "w"))  # noqa: SIM115
     source = f"OAPIF:{live_server.url}/ogcapi/"
     pingcheng = Outfall.objects.filter(county__code=PINGCHENG)
 

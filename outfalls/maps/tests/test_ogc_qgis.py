@@ -23,10 +23,8 @@ SYSTEM_PYTHON = os.environ.get("QGIS_PYTHON", "/usr/bin/python3")
 
 
 @pytest.mark.django_db(transaction=True)
-def test_qgis_recipe(live_server, tmp_path, client):
-    from outfalls.registry.demo import load_demo
+def test_qgis_recipe(demo_db, live_server, tmp_path, client):
 
-    load_demo(stdout=open(os.devnull, "w"))  # noqa: SIM115
     public_ids = disclose()
     styles = {}
     for name in ("qml", "sld"):

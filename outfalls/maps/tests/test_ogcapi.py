@@ -1,7 +1,6 @@
 """OGC API - Features at /ogcapi/: documents, items with bbox/limit/paging, scope for anonymous, county and
 bureau tokens, JSON/HTML negotiation, errors, query counts; and OWSLib against a live server."""
 
-import os
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -451,13 +450,10 @@ def owslib_headers():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_owslib_reads_the_api_anonymously_and_with_tokens(live_server, owslib_headers):
+def test_owslib_reads_the_api_anonymously_and_with_tokens(demo_db, live_server, owslib_headers):
     from django.contrib.auth import get_user_model
     from owslib.ogcapi.features import Features
 
-    from outfalls.registry.demo import load_demo
-
-    load_demo(stdout=open(os.devnull, "w"))  # noqa: SIM115
     public = disclose(count_per_county=4)
     url = live_server.url + BASE
 

@@ -1,19 +1,15 @@
 """In a real Chromium under the Content-Security-Policy: the matrix leads to an outfall's curves, each drawn
 with its limit, and the page runs no inline script and logs no error."""
 
-import os
-
 import pytest
 
 from outfalls.monitoring.models import Finding
-from outfalls.registry.demo import load_demo
 from outfalls.tests.browser import browser_page, login  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_matrix_to_the_curves_with_their_limits(live_server, browser_page):  # noqa: F811
-    load_demo(stdout=open(os.devnull, "w"))  # noqa: SIM115
+def test_matrix_to_the_curves_with_their_limits(demo_db, live_server, browser_page):  # noqa: F811
     page = browser_page
     problems = []
     page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)

@@ -1,11 +1,8 @@
 """In a real Chromium: a county officer goes from the rules page to the proposals, accepts two at once, and
 overrides one with a reason, then finds the link to the rectification plan."""
 
-import os
-
 import pytest
 
-from outfalls.registry.demo import load_demo
 from outfalls.remediation.choices import ProposalStatus
 from outfalls.remediation.models import MeasureProposal
 from outfalls.tests.browser import browser_page, login  # noqa: F401  (fixture)
@@ -13,8 +10,7 @@ from outfalls.tests.browser import browser_page, login  # noqa: F401  (fixture)
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_rules_page_to_bulk_accept_and_override(live_server, browser_page):  # noqa: F811
-    load_demo(stdout=open(os.devnull, "w"))  # noqa: SIM115
+def test_rules_page_to_bulk_accept_and_override(demo_db, live_server, browser_page):  # noqa: F811
     page = browser_page
     base = live_server.url
     login(page, base, "pingcheng", "Datong@2023")

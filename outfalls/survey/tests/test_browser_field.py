@@ -9,7 +9,6 @@ from django.conf import settings
 
 from outfalls.core.models import Attachment
 from outfalls.core.tests.test_photos import jpeg_with_exif
-from outfalls.registry.demo import load_demo
 from outfalls.survey.models import Campaign, FieldCheck, Track
 from outfalls.tests.browser import PHONE, block_outside_requests, browser_page, chromium_context, login  # noqa: F401  (fixture)
 
@@ -24,8 +23,7 @@ def wait_count(page, selector, value):
     )
 
 
-def test_field_check_offline_queue_then_sent_once(live_server):
-    load_demo(stdout=open(os.devnull, "w"))  # noqa: SIM115
+def test_field_check_offline_queue_then_sent_once(demo_db, live_server):
     campaign = Campaign.objects.filter(county__code="140213").order_by("pk").first()
     point = campaign.points.filter(outcome="pending").order_by("number").first()
 
@@ -136,8 +134,7 @@ def test_field_check_offline_queue_then_sent_once(live_server):
         assert errors == []
 
 
-def test_campaign_page_map_on_the_offline_base(live_server, browser_page):  # noqa: F811
-    load_demo(stdout=open(os.devnull, "w"))  # noqa: SIM115
+def test_campaign_page_map_on_the_offline_base(demo_db, live_server, browser_page):  # noqa: F811
     campaign = Campaign.objects.filter(county__code="140215").order_by("pk").first()
     page = browser_page
     outside = block_outside_requests(page, live_server.url)
@@ -160,8 +157,7 @@ def test_campaign_page_map_on_the_offline_base(live_server, browser_page):  # no
     assert outside == []
 
 
-def test_walked_track_recorded_and_sent(live_server):
-    load_demo(stdout=open(os.devnull, "w"))  # noqa: SIM115
+def test_walked_track_recorded_and_sent(demo_db, live_server):
     campaign = Campaign.objects.filter(county__code="140213").order_by("pk").first()
     river = campaign.water_bodies.get(name="御河")
 
