@@ -511,11 +511,13 @@ class Brute:
         return intervals
 
     def _duplicates(self):
+        from outfalls.geo.shapes import metres_per_degree
+
         np = self.np
         limit = self.checks.duplicate_m()
         pairs = set()
         for pk, lon, lat, *_ in self.sample:
-            per_lon, per_lat = self.checks._metres_per_degree(0.5 * (lat + self.all_lat))
+            per_lon, per_lat = metres_per_degree(0.5 * (lat + self.all_lat))
             d = np.hypot((self.all_lon - lon) * per_lon, (self.all_lat - lat) * per_lat)
             for other in self.all_ids[(d <= limit) & (self.all_ids != pk)]:
                 pairs.add((pk, int(other)))

@@ -32,6 +32,19 @@ def shape_of(geojson):
     return geom
 
 
+def shape_of_text(text):
+    """A shapely geometry from GeoJSON text (a geometry or a Feature), parsed by GEOS without building Python
+    lists: about four times faster than json.loads and shape_of for Datong's county boundaries, which
+    matters where they are read on every save (registry/checks.py). ValueError if unreadable or empty."""
+    try:
+        geom = shapely.from_geojson(text)
+    except (shapely.errors.GEOSException, TypeError) as error:
+        raise ValueError(f"GeoJSON geometry is unreadable: {error}") from error
+    if geom is None or geom.is_empty:
+        raise ValueError("GeoJSON geometry is empty.")
+    return geom
+
+
 _POLYGONAL = ("Polygon", "MultiPolygon", "GeometryCollection")
 
 

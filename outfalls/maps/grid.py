@@ -30,10 +30,13 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 
 from outfalls.core import params
 from outfalls.registry.classification import TypeCode
 
+#: Boxes at most this wide (degrees of longitude, about 8.5 km at Datong) use the (lon, lat) index.
+INDEXED_BOX_DEGREES = 0.1
 #: Width of one aggregation cell on screen, in pixels (Web Mercator tiles are 256 px).
 CELL_PX = 64
 MAX_ZOOM = 22
@@ -72,15 +75,26 @@ class BBox:
         return self.min_lon <= lon <= self.max_lon and self.min_lat <= lat <= self.max_lat
 
     def q(self, lon="lon", lat="lat"):
-        """A filter for rows whose point lies in the box (edges included)."""
-        return Q(
-            **{
-                f"{lon}__gte": self.min_lon,
-                f"{lon}__lte": self.max_lon,
-                f"{lat}__gte": self.min_lat,
-                f"{lat}__lte": self.max_lat,
-            }
-        )
+        """A filter for rows whose point lies in the box (edges included).
+
+        A box up to INDEXED_BOX_DEGREES wide is looked up through the (lon, lat) index. In a wider one the
+        longitude is compared as an expression no index matches (SQL's unary plus), so that the database
+        starts from the other filters (a county officer's county, a type, a status) and keeps the rows in the
+        box: most of them are. SQLite (built without STAT4) cannot tell a narrow range from a wide one and
+        would otherwise walk the index for a county's whole view, about 15 times slower
+        (docs/benchmarks.md, "Map box query")."""
+        box = Q(**{f"{lat}__gte": self.min_lat, f"{lat}__lte": self.max_lat})
+        if self.max_lon - self.min_lon <= INDEXED_BOX_DEGREES:
+            return box & Q(**{f"{lon}__gte": self.min_lon, f"{lon}__lte": self.max_lon})
+        column = Unindexed(F(lon))
+        return box & Q(GreaterThanOrEqual(column, self.min_lon), LessThanOrEqual(column, self.max_lon))
+
+
+class Unindexed(Func):
+    """A float column as an expression the query planner matches to no index: `(+column)`, the same value."""
+
+    template = "(+%(expressions)s)"
+    output_field = FloatField()
 
 
 def parse_zoom(text, default=None):

@@ -26,8 +26,9 @@ import numpy as np
 import shapely
 from django.conf import settings
 from django.db import connections, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Q, QuerySet, TextField
 from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
@@ -162,22 +163,37 @@ class Water:
 
 
 def _geometry(value):
+    """The geometry of a GeoJSON dict, made valid, or None when unreadable."""
     try:
         geom = shapes.shape_of(value)
     except (ValueError, TypeError, AttributeError, KeyError, IndexError):
         return None
-    if not geom.is_valid:
-        geom = shapely.make_valid(geom)
-    return geom
+    return geom if geom.is_valid else shapely.make_valid(geom)
+
+
+def _text_geometry(text):
+    """The geometry of a GeoJSON column read as text (`_as_text`), made valid, or None when unreadable."""
+    try:
+        geom = shapes.shape_of_text(text)
+    except ValueError:
+        return None
+    return geom if geom.is_valid else shapely.make_valid(geom)
+
+
+def _as_text(column):
+    """A JSON column as its text, for GEOS to parse (shapes.shape_of_text) without json.loads."""
+    return Cast(column, TextField())
 
 
 def _load_counties():
     places = []
-    rows = Jurisdiction.objects.filter(level__in=COUNTY_LEVELS, boundary__isnull=False).values_list(
-        "id", "name", "level", "boundary", "boundary_approximate"
+    rows = (
+        Jurisdiction.objects.filter(level__in=COUNTY_LEVELS, boundary__isnull=False)
+        .annotate(boundary_text=_as_text("boundary"))
+        .values_list("id", "name", "level", "boundary_text", "boundary_approximate")
     )
     for pk, name, level, boundary, approximate in rows.order_by("code"):
-        geom = _geometry(boundary)
+        geom = _text_geometry(boundary)
         if geom is not None and geom.geom_type in ("Polygon", "MultiPolygon"):
             shapely.prepare(geom)
             places.append(Place(pk, name, level, geom, approximate))
@@ -200,10 +216,10 @@ def _load_areas(lons, lats, everything):
             q |= Q(min_lon__lte=lon, max_lon__gte=lon, min_lat__lte=lat, max_lat__gte=lat)
         rows = rows.filter(q)
     areas = []
-    for pk, name, kind, approximate, geometry in rows.values_list(
-        "id", "name", "kind", "approximate", "geometry"
-    ):
-        geom = _geometry(geometry)
+    for pk, name, kind, approximate, geometry in rows.annotate(
+        geometry_text=_as_text("geometry")
+    ).values_list("id", "name", "kind", "approximate", "geometry_text"):
+        geom = _text_geometry(geometry)
         if geom is not None:
             areas.append((pk, name, kind, approximate, geom))
     return areas
@@ -216,10 +232,12 @@ def _load_waters(frame):
     ):
         sections.setdefault(water_id, []).append((pk, name, lon, lat))
     waters = {}
-    for pk, name, geometry in WaterBody.objects.filter(geometry__isnull=False).values_list(
-        "id", "name", "geometry"
+    for pk, name, geometry in (
+        WaterBody.objects.filter(geometry__isnull=False)
+        .annotate(geometry_text=_as_text("geometry"))
+        .values_list("id", "name", "geometry_text")
     ):
-        geom = _geometry(geometry)
+        geom = _text_geometry(geometry)
         if geom is None:
             continue
         water = Water(pk, name, geom, frame.geometry(geom))

@@ -1,3 +1,4 @@
+import json
 import math
 import random
 
@@ -27,6 +28,35 @@ def test_shape_of_geometry_and_feature():
 def test_shape_of_rejects_bad_input(bad):
     with pytest.raises(ValueError):
         shapes.shape_of(bad)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        SQUARE,
+        {"type": "Feature", "properties": {}, "geometry": SQUARE},
+        {"type": "MultiPolygon", "coordinates": [SQUARE["coordinates"]]},
+        {"type": "LineString", "coordinates": [[113.0, 40.0], [113.2, 40.1], [113.3, 40.3]]},
+    ],
+)
+def test_shape_of_text_reads_what_shape_of_reads(value):
+    """GEOS's reader (shape_of_text, for columns read as text) gives exactly the geometry shape_of builds."""
+    assert shapes.shape_of_text(json.dumps(value)).equals_exact(shapes.shape_of(value), 0)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "null",
+        "[]",
+        "{not json",
+        json.dumps({"type": "Feature", "geometry": None}),
+        json.dumps({"type": "Polygon", "coordinates": []}),
+    ],
+)
+def test_shape_of_text_rejects_bad_input(bad):
+    with pytest.raises(ValueError):
+        shapes.shape_of_text(bad)
 
 
 def test_contains():

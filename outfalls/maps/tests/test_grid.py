@@ -115,3 +115,23 @@ def test_zoom():
     for text in ("far", "inf", "-inf", "nan", "1e400", "²", "١٢"):
         with pytest.raises(ParamError):
             parse_zoom(text)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("half_width", [0.004, 0.03, 0.049, 0.051, 0.2, 1.0])
+def test_narrow_and_wide_boxes_find_the_same_rows_as_python(half_width):
+    """A narrow box is read through the (lon, lat) index and a wide one past it (maps/grid.py, BBox.q): the
+    rows are the same either way, edges included."""
+    from outfalls.maps.grid import INDEXED_BOX_DEGREES, in_box
+
+    rows = list(Outfall.objects.values_list("pk", "lon", "lat"))
+    rng = random.Random(11)
+    for pk, lon, lat in rng.sample(rows, 8):
+        # An outfall's own longitude on the box's west edge and its latitude on the north edge.
+        bbox = BBox(lon, lat - half_width, lon + 2 * half_width, lat)
+        expected = {p for p, x, y in rows if bbox.contains(x, y)}
+        assert pk in expected
+        queryset = in_box(Outfall.objects.all(), bbox)
+        assert set(queryset.values_list("pk", flat=True)) == expected
+        sql = str(queryset.query)
+        assert ("(+" in sql) == (2 * half_width > INDEXED_BOX_DEGREES), sql

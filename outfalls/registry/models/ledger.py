@@ -453,6 +453,8 @@ class Outfall(VersionedModel):
             models.Index(fields=["rectification_status"]),
             models.Index(fields=["name"]),
             models.Index(fields=["updated_at"]),
+            # Boxes: the map's street-level view and the spatial checks' duplicate search (maps/grid.py).
+            models.Index(fields=["lon", "lat"]),
         ]
 
     def __str__(self):
