@@ -1,6 +1,7 @@
 """Every page on a phone: Chromium at 390×844 (touch) visits every page in the menu for each of the eight demo
-roles and, on each, finds no element reaching beyond the screen except inside a box that scrolls sideways,
-every table inside such a box, and no table cell squeezed below four characters with its text wrapped. The
+roles, and one page of each kind the lists lead to (detail_pages) as the city bureau, and, on each, finds
+no element reaching beyond the screen except inside a box that scrolls sideways, every table inside such a
+box, and no table cell squeezed below four characters with its text wrapped. The
 open menu fits too. On the map the map comes first, the filters and legend are folded and the layer control
 is collapsed. Then, on the same phone: pick-lists narrow as one chooses, and a refused form reloads as a GET
 without sending the form again.
@@ -116,6 +117,47 @@ def check_map(page):
     assert page.evaluate("() => mapPage.map.hasLayer(mapPage.overlays.rivers.layer)")
 
 
+def detail_pages():
+    """One page of each kind the lists lead to (an outfall's file, a unit, a river, a sample, a draw, an
+    application, a permit, a plan, a case, a campaign, the public outfall page...): the first of each
+    in the demo data, all of which the city bureau may open. The demo has no sample import and no citizen
+    report: a report's handling page is checked on a phone in test_browser_public_report."""
+    from outfalls.monitoring.models import Draw, Sample, Station
+    from outfalls.permits.models import DischargePermit, SetupApplication
+    from outfalls.registry.disclosure import public_outfalls
+    from outfalls.registry.models import DischargeUnit, Outfall, WaterBody
+    from outfalls.remediation.models import MeasureProposal, Programme, RectificationPlan
+    from outfalls.survey.models import Campaign, FieldCheck, SuspectedPoint, TracingCase
+
+    def first(model, **filters):
+        return model.objects.filter(**filters).order_by("pk").first()
+
+    sampled = first(Sample, outfall__isnull=False)
+    objects = [
+        ("registry:outfall_detail", first(Outfall, unit_links__isnull=False)),
+        ("registry:unit_detail", first(DischargeUnit)),
+        ("registry:waterbody_detail", first(WaterBody, sections__isnull=False)),
+        ("monitoring:outfall", sampled and sampled.outfall),
+        ("monitoring:sample_detail", sampled),
+        ("monitoring:station_detail", first(Station)),
+        ("monitoring:draw_detail", first(Draw)),
+        ("permits:application_detail", first(SetupApplication, decision__isnull=False)),
+        ("permits:permit_detail", first(DischargePermit, covered__isnull=False)),
+        ("remediation:plan_detail", first(RectificationPlan)),
+        ("remediation:programme_detail", first(Programme)),
+        ("remediation:proposal_detail", first(MeasureProposal)),
+        ("survey:campaign_detail", first(Campaign)),
+        ("survey:point_detail", first(SuspectedPoint)),
+        ("survey:check_detail", first(FieldCheck)),
+        ("survey:case_detail", first(TracingCase)),
+    ]
+    missing = [name for name, obj in objects if obj is None]
+    assert not missing, f"the demo data has none for {missing}"
+    pages = [reverse(name, args=[obj.pk]) for name, obj in objects]
+    pages.append(reverse("portal:outfall", args=[public_outfalls().order_by("code").first().code]))
+    return pages
+
+
 def test_every_menu_page_fits_a_phone_and_forms_help(demo_db, live_server):
     base = live_server.url
     problems, visited = [], 0
@@ -140,6 +182,12 @@ def test_every_menu_page_fits_a_phone_and_forms_help(demo_db, live_server):
                     shot = f"phone-{username}-{REVIEWED[username][path]}.png"
                     page.screenshot(path=os.path.join(SCREENSHOTS, shot), full_page=True)
         assert visited >= 150  # 8 roles × their menus (about 24 pages each)
+        # ... and one page of each kind the lists lead to, as the city bureau.
+        context.clear_cookies()
+        login(page, base, "bureau", settings.DEMO_PASSWORD)
+        for path in detail_pages():
+            page.goto(base + path)
+            problems += [f"bureau {path}: {p}" for p in page.evaluate(LAYOUT_PROBLEMS)]
         assert not problems, "\n".join(problems[:30])
         # The check sees what it looks for: a box wider than the screen, a table squeezed outside a scroller.
         page.evaluate(
