@@ -3,7 +3,7 @@
 Tests on a transactional database (live server, browser, real task worker) commit, so Django flushes every
 table when each ends. Loading the demo data again takes most of a minute; there are some thirty such tests.
 The session loads it once (conftest `django_db_setup`) and `take()` copies every model table into a
-snapshot table in the same database (`CREATE TABLE ... AS SELECT`); the `demo_data` fixture calls `put_back()`,
+snapshot table in the same database (`CREATE TABLE ... AS SELECT`); the `demo_db` fixture calls `put_back()`,
 which empties the model tables and copies the snapshot in, inside one transaction (foreign keys are checked
 at commit), then clears the caches. A flush leaves the snapshot tables alone: it empties model tables only.
 """
