@@ -29,12 +29,15 @@ Rules
   the online duty: a day with fewer than MONITORING_ONLINE_MIN_HOURS hour values) is a finding.
 """
 
+import bisect
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import numpy as np
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Count
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from outfalls.registry import limits as registry_limits
@@ -326,51 +329,93 @@ class _Evaluator:
 
     # Missing samples -------------------------------------------------------------------------------------------
     def _missing(self, ids, found):
+        """Periods of a monitoring duty with no self-monitoring sample (or too few hourly values, for online
+        duties). Two reads per batch, whatever the number of duties and periods: the hourly values counted per
+        outfall, parameter and local day in SQL, and the self-monitoring sample times, looked up here."""
         duties = registry_limits.monitoring_duties(ids)
-        if not duties:
+        wanted = [
+            (outfall_id, duty, self.by_code[duty.parameter])
+            for outfall_id, items in duties.items()
+            for duty in items
+            if duty.parameter in self.by_code
+        ]
+        if not wanted:
             return
         months = int(settings.MONITORING_DUTY_MONTHS)
         since = self.now - timedelta(days=31 * months)
-        for outfall_id, items in duties.items():
-            for duty in items:
-                parameter = self.by_code.get(duty.parameter)
-                if parameter is None:
-                    continue
-                for start, end, label in complete_periods(duty.frequency, since, self.now):
-                    if duty.frequency == DutyFrequency.ONLINE:
-                        count = HourValue.objects.filter(
-                            outfall_id=outfall_id, parameter=parameter, at__gte=start, at__lt=end
-                        ).count()
-                        if count >= int(settings.MONITORING_ONLINE_MIN_HOURS):
-                            continue
-                        detail = (
-                            f"只有 {count} 个小时值（应不少于 {settings.MONITORING_ONLINE_MIN_HOURS} 个）"
-                        )
-                    else:
-                        has = SampleValue.objects.filter(
-                            outfall_id=outfall_id,
-                            parameter=parameter,
-                            sampled_at__gte=start,
-                            sampled_at__lt=end,
-                            sample__source__in=(SampleSource.SELF, SampleSource.ONLINE),
-                        ).exists()
-                        if has:
-                            continue
-                        detail = "没有自行监测样品"
-                    frequency = DutyFrequency(duty.frequency).label
-                    found.append(
-                        Finding(
-                            key=f"{FindingKind.MISSING}:{outfall_id}:{parameter.pk}:{duty.frequency}:{start:%Y%m%d}",
-                            kind=FindingKind.MISSING,
-                            outfall_id=outfall_id,
-                            parameter=parameter,
-                            grain=Grain.HOUR if duty.frequency == DutyFrequency.ONLINE else Grain.SAMPLE,
-                            at=start,
-                            period_end=end,
-                            limit_source=duty.source[:200],
-                            reason=f"应{frequency}自行监测{parameter.name}（{duty.source or '自行监测要求'}），{label}{detail}。",
-                        )
+        online = [(o, p) for o, duty, p in wanted if duty.frequency == DutyFrequency.ONLINE]
+        sampled = [(o, p) for o, duty, p in wanted if duty.frequency != DutyFrequency.ONLINE]
+        hours = self._hours_per_day(online, since)
+        times = self._sample_times(sampled, since)
+        minimum = int(settings.MONITORING_ONLINE_MIN_HOURS)
+        for outfall_id, duty, parameter in wanted:
+            for start, end, label in complete_periods(duty.frequency, since, self.now):
+                if duty.frequency == DutyFrequency.ONLINE:
+                    count = hours.get((outfall_id, parameter.pk, start.date()), 0)
+                    if count >= minimum:
+                        continue
+                    detail = f"只有 {count} 个小时值（应不少于 {minimum} 个）"
+                else:
+                    at = times.get((outfall_id, parameter.pk), ())
+                    i = bisect.bisect_left(at, start)
+                    if i < len(at) and at[i] < end:
+                        continue
+                    detail = "没有自行监测样品"
+                frequency = DutyFrequency(duty.frequency).label
+                found.append(
+                    Finding(
+                        key=f"{FindingKind.MISSING}:{outfall_id}:{parameter.pk}:{duty.frequency}:{start:%Y%m%d}",
+                        kind=FindingKind.MISSING,
+                        outfall_id=outfall_id,
+                        parameter=parameter,
+                        grain=Grain.HOUR if duty.frequency == DutyFrequency.ONLINE else Grain.SAMPLE,
+                        at=start,
+                        period_end=end,
+                        limit_source=duty.source[:200],
+                        reason=f"应{frequency}自行监测{parameter.name}（{duty.source or '自行监测要求'}），{label}{detail}。",
                     )
+                )
+
+    def _hours_per_day(self, pairs, since):
+        """{(outfall id, parameter id, local date): hourly values} since `since`, for the (outfall, parameter)
+        pairs given (an online duty's day is a local calendar day: complete_periods)."""
+        if not pairs:
+            return {}
+        rows = (
+            HourValue.objects.filter(
+                outfall_id__in={o for o, _ in pairs},
+                parameter_id__in={p.pk for _, p in pairs},
+                at__gte=since,
+                at__lt=self.now,
+            )
+            .annotate(day=TruncDate("at", tzinfo=timezone.get_current_timezone()))
+            .order_by()
+            .values_list("outfall_id", "parameter_id", "day")
+            .annotate(n=Count("*"))
+        )
+        return {(o, p, day): n for o, p, day, n in rows}
+
+    def _sample_times(self, pairs, since):
+        """{(outfall id, parameter id): sorted times of self-monitoring (and online) samples} since `since`."""
+        if not pairs:
+            return {}
+        times = {}
+        rows = (
+            SampleValue.objects.filter(
+                outfall_id__in={o for o, _ in pairs},
+                parameter_id__in={p.pk for _, p in pairs},
+                sampled_at__gte=since,
+                sampled_at__lt=self.now,
+                sample__source__in=(SampleSource.SELF, SampleSource.ONLINE),
+            )
+            .order_by()
+            .values_list("outfall_id", "parameter_id", "sampled_at")
+        )
+        for o, p, at in rows:
+            times.setdefault((o, p), []).append(at)
+        for at in times.values():
+            at.sort()
+        return times
 
     # Running ----------------------------------------------------------------------------------------------------
     def run(self):

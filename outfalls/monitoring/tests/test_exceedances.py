@@ -170,3 +170,31 @@ def test_online_values_hour_and_day(db):
         (Grain.HOUR, "pH", 10),
     }
     assert "日均值" in next(f for f in rows if f.grain == Grain.DAY).reason
+
+
+def test_an_online_duty_counts_hourly_values_per_local_day(db):
+    """An online duty's day is the local calendar day: an hour at 00:30 Beijing time (16:30 UTC the day
+    before) counts for its local day. A day with fewer than MONITORING_ONLINE_MIN_HOURS values is missing."""
+    outfall = new_outfall(Level2.MUNICIPAL_WWTP)
+    station = Station.objects.create(code="TEST-DUTY", name="测试站", outfall=outfall, mn="TESTMN0002")
+    cod = parameter("COD")
+    duty = registry_limits.MonitoringDuty(parameter="COD", frequency="online", source="排污许可证 TEST002P")
+    today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    full, thin = today - timedelta(days=2), today - timedelta(days=3)
+    # Exactly the minimum on the full day, from 00:30 local: grouped by UTC date, eight of them would fall on
+    # the day before and the day would read as missing.
+    hours = [full + timedelta(hours=h, minutes=30) for h in range(20)]
+    hours += [thin + timedelta(hours=h, minutes=30) for h in range(5)]
+    HourValue.objects.bulk_create(
+        HourValue(station=station, outfall=outfall, parameter=cod, at=h, avg=20, flag="N") for h in hours
+    )
+    with (
+        override_settings(MONITORING_DUTY_MONTHS=1),
+        registry_limits.registered(PermitProvider({}, {outfall.pk: [duty]})),
+    ):
+        exceedances.evaluate([outfall.pk])
+    missing = {timezone.localtime(f.at).date(): f.reason for f in findings(outfall, FindingKind.MISSING)}
+    assert full.date() not in missing
+    assert "只有 5 个小时值" in missing[thin.date()]
+    assert "只有 0 个小时值" in missing[(today - timedelta(days=1)).date()]
+    assert len(missing) >= 28  # every other complete day of the month has no value
