@@ -613,8 +613,12 @@ class CheckReport:
 
 
 @transaction.atomic
-def write(computation, *, user=None):
-    """Replace the findings of the computation's outfalls and fill the section intervals it computed."""
+def write(computation, *, user=None, unrecorded=()):
+    """Replace the findings of the computation's outfalls and fill the section intervals it computed.
+
+    unrecorded: outfalls inserted in this transaction whose first history row is still to be written (a bulk
+    import copies it after the checks): their interval is written into the row without a history row or a
+    new version of its own."""
     clock = time.perf_counter()
     ids = computation.target_ids
     findings = SpatialFinding.objects.all()
@@ -627,11 +631,11 @@ def write(computation, *, user=None):
             ).delete()
     _insert_findings(computation.findings)
     if computation.intervals:
-        _fill_intervals(computation.intervals, user)
+        _fill_intervals(computation.intervals, user, set(unrecorded))
     computation.timings["write"] = time.perf_counter() - clock
 
 
-def _fill_intervals(intervals, user):
+def _fill_intervals(intervals, user, unrecorded=frozenset()):
     """Write the 断面区间 the check computed, with a history row for each outfall (who, why).
 
     One UPDATE per distinct value and chunk (there are only as many values as section pairs), then the
@@ -643,11 +647,14 @@ def _fill_intervals(intervals, user):
     for pk, value in intervals.items():
         by_value.setdefault(value, []).append(pk)
     for value, pks in by_value.items():
-        for chunk in _chunks(sorted(pks)):
+        fresh = sorted(pk for pk in pks if pk in unrecorded)
+        for chunk in _chunks(fresh):
+            Outfall.objects.filter(id__in=chunk).update(section_interval=value)
+        for chunk in _chunks(sorted(pk for pk in pks if pk not in unrecorded)):
             Outfall.objects.filter(id__in=chunk).update(
                 section_interval=value, updated_at=now, version=F("version") + 1
             )
-    for chunk in _chunks(sorted(intervals)):
+    for chunk in _chunks(sorted(pk for pk in intervals if pk not in unrecorded)):
         bulk_update_with_history(
             list(Outfall.objects.filter(id__in=chunk)),
             Outfall,
@@ -703,12 +710,13 @@ def _insert_findings(findings):
             )
 
 
-def check_outfalls(outfalls=None, *, user=None):
-    """Check outfalls (None: every outfall; a queryset; or ids/instances) and store the findings."""
+def check_outfalls(outfalls=None, *, user=None, unrecorded=()):
+    """Check outfalls (None: every outfall; a queryset; or ids/instances) and store the findings (unrecorded:
+    see write())."""
     start = time.perf_counter()
     computation = compute(outfalls)
     if computation.checked:
-        write(computation, user=user)
+        write(computation, user=user, unrecorded=unrecorded)
     return CheckReport(
         checked=computation.checked,
         counts=computation.counts(),

@@ -7,9 +7,10 @@
 The file is read by `ledger_reader` (which finds the table); each row is judged by `ledger_rows` (values
 read by `ledger_values` and `geo.coords`, names resolved against the database, matched with the existing
 ledger by code, then name, then distance: an outfall of the same type within 30 m is a possible duplicate
-for a person to decide; nothing is merged silently). A commit re-reads the stored file, refuses if any row
-has an error or an undecided duplicate, and writes everything in one transaction, with history rows that
-carry the import's number.
+for a person to decide; nothing is merged silently). A commit takes the dry run's stored verdicts while the ledger has not
+moved since (ledger_verdicts; else it judges the stored file again), refuses if any row has an error or an
+undecided duplicate, and writes everything in one transaction, with history rows that carry the import's
+number.
 """
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -19,7 +20,7 @@ from django.utils import timezone
 from outfalls.core import params
 from outfalls.geo import coords
 
-from . import services
+from . import ledger_verdicts, services
 from .choices import LifecycleStatus, ResponsibilityBasis
 from .ledger_reader import LedgerFileError, read_table
 from .ledger_rows import (  # noqa: F401  (re-exported: Action, DECISIONS, LedgerImportError, check_can_import)
@@ -135,8 +136,11 @@ def _where(reader, number, field):
 
 
 def _check_row(reader, result, outfall, old, *, user, city, fields):
-    """The registry's rules for the outfall a row would write; each failure is the row's error."""
-    errors = services.validate_outfall(outfall, user=user, old=old, unique=False, city=city, fields=fields)
+    """The registry's rules for the outfall a row would write; each failure is the row's error. The field
+    checks are remembered per value over the file (reader.memo)."""
+    errors = services.validate_outfall(
+        outfall, user=user, old=old, unique=False, city=city, fields=fields, memo=reader.memo
+    )
     for field, message in errors.items():
         result.error(f"{_where(reader, result.number, field)}：{message}")
 
@@ -199,7 +203,19 @@ def run_preview(record, *, user=None, progress=None):
     record.counts = preview.counts
     record.report = report_rows(preview.results)
     record.error = ""
-    record.save(update_fields=["status", "rows_total", "rows_done", "counts", "report", "error"])
+    ledger_verdicts.save(record, preview, user)
+    record.save(
+        update_fields=[
+            "status",
+            "rows_total",
+            "rows_done",
+            "counts",
+            "report",
+            "error",
+            "verdicts",
+            "verdicts_key",
+        ]
+    )
     return preview
 
 
@@ -247,8 +263,10 @@ def commit(record, user, decisions=None, progress=None):
     """Write the whole import, or nothing. decisions: {row number: "new" | "update" | "skip"} for duplicates.
     progress(done, total): told as the outfalls are written (the job's progress bar)."""
     decisions = normalise_decisions(decisions)
-    with record.file.open("rb") as handle:
-        preview = interpret(handle, filename=record.filename, user=user, crs=record.crs, validate=False)
+    preview = ledger_verdicts.load(record, user)  # the dry run's, while the ledger has not moved since
+    if preview is None:
+        with record.file.open("rb") as handle:
+            preview = interpret(handle, filename=record.filename, user=user, crs=record.crs, validate=False)
     if preview.errors:
         raise LedgerImportError(f"有 {len(preview.errors)} 行错误，未导入任何数据。请修改文件后重新上传。")
     check_decisions([r.number for r in preview.duplicates], decisions)
@@ -354,7 +372,7 @@ def _new_outfall(result, entity):
     values = {
         k: v for k, v in result.values.items() if k not in ("responsible_entity", "responsibility_note")
     }
-    outfall = Outfall(status=LifecycleStatus.VERIFIED, **values)
+    outfall = services.new_outfall(status=LifecycleStatus.VERIFIED, **values)
     entity = entity if entity is not None else result.values.get("responsible_entity")
     if entity is not None:
         outfall.responsible_entity = entity

@@ -88,16 +88,17 @@ class ProximityIndex:
 
     def __init__(self):
         self.cells = {}
+        self.metres = checks.duplicate_m()  # read once per import
+        self.cell = max(self.CELL, self.metres / 60_000)  # a cell is never narrower than the distance
 
     def _key(self, lon, lat):
-        cell = max(self.CELL, checks.duplicate_m() / 60_000)  # a cell is never narrower than the distance
-        return (int(lon // cell), int(lat // cell))
+        return (int(lon // self.cell), int(lat // self.cell))
 
     def add(self, item, lon, lat):
         self.cells.setdefault(self._key(lon, lat), []).append((item, lon, lat))
 
     def near(self, lon, lat, metres=None):
-        metres = checks.duplicate_m() if metres is None else metres
+        metres = self.metres if metres is None else metres
         kx, ky = self._key(lon, lat)
         found = []
         for dx in (-1, 0, 1):
@@ -273,6 +274,8 @@ class RowReader:
         self.seen_codes, self.seen_names = {}, {}
         self.new_rows = ProximityIndex()
         self._parsed = {}
+        self.memo = {}  # services.validate_outfall's field checks, per value
+        self._permit_errors = {}  # permit numbers repeat over a unit's outfalls
 
     def parse(self, key, value):
         """A choice cell through its ledger_values parser, remembered per text (columns repeat a few values)."""
@@ -379,7 +382,9 @@ class RowReader:
                 v[key] = parsed
         if get("permit_number") is not None:
             number = text("permit_number").upper()
-            problems = permit_number_errors(number)
+            problems = self._permit_errors.get(number)
+            if problems is None:
+                problems = self._permit_errors[number] = permit_number_errors(number)
             if problems:
                 result.error(f"{self.where(raw.number, 'permit_number')}：{problems[0]}")
             else:

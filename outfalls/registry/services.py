@@ -8,6 +8,7 @@ once (one history row) and leaves one status-change row per field that really ch
 refuse to touch the state.
 """
 
+import datetime
 from collections import deque
 from dataclasses import dataclass, field
 from itertools import pairwise
@@ -15,9 +16,11 @@ from itertools import pairwise
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models.base import ModelState
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from outfalls.core import bulk
 from outfalls.core.choices import Role
 from outfalls.core.locking import bump_version, claim_version
 from outfalls.core.models import Jurisdiction, StatusChange
@@ -437,12 +440,37 @@ def set_rectification_measure(outfall, measure, *, user, reason, workflow=Workfl
 RELATIONS = ("county", "town", "village", "water_body", "responsible_entity", "merged_into")
 _FIELD_NAMES = {f.name for f in Outfall._meta.concrete_fields}
 _DEFAULTS = {f.attname: (f.name, f.get_default()) for f in Outfall._meta.concrete_fields}
+_CHECKED_FIELDS = tuple(f for f in Outfall._meta.fields if not f.generated)
 
 
 def set_fields(outfall):
     """The fields of a new outfall that hold something else than their default (what its field checks need to
     look at: a default is valid by construction)."""
-    return {name for attname, (name, default) in _DEFAULTS.items() if getattr(outfall, attname) != default}
+    values = outfall.__dict__
+    return {name for attname, (name, default) in _DEFAULTS.items() if values.get(attname, default) != default}
+
+
+_IMMUTABLE = (str, int, float, bool, type(None), datetime.date)
+_template = []
+
+
+def new_outfall(**values):
+    """An unsaved Outfall with these values and the model's defaults, as Outfall(**values) builds it, made by
+    copying one blank instance: Model.__init__ costs about 100 µs at this model's 45 fields, and an import
+    builds one per row. (Outfall(**values) itself when a default is mutable or made per call.)"""
+    if not _template:
+        blank = Outfall()
+        _template.append(blank if all(isinstance(v, _IMMUTABLE) for v in blank.__dict__.values()
+                                      if not isinstance(v, ModelState)) else None)  # fmt: skip
+    blank = _template[0]
+    if blank is None:
+        return Outfall(**values)
+    outfall = Outfall.__new__(Outfall)
+    outfall.__dict__.update(blank.__dict__)
+    outfall._state = ModelState()
+    for name, value in values.items():
+        setattr(outfall, name, value)
+    return outfall
 
 
 PLACEMENT_FIELDS = ("lon", "lat", "county_id", "water_body_id")
@@ -496,7 +524,58 @@ def _state_errors(outfall, old, errors):
             errors[name] = STATE_FIELD_SOURCE[name] + "，不能在此修改。"
 
 
-def validate_outfall(outfall, *, user, old=UNSET, unique=True, city=None, fields=None):
+def _clean_fields(outfall, checked, memo):
+    """Model.clean_fields over the `checked` fields, each field's check remembered per value (memo: a dict the
+    caller keeps over many outfalls; an import's columns repeat a few dozen values). The checks are the fields' own clean();
+    relations are never in this (RELATIONS are excluded), so a field's verdict depends on its value alone."""
+    errors = {}
+    for model_field in checked:
+        raw = getattr(outfall, model_field.attname)
+        if model_field.blank and raw in model_field.empty_values:
+            continue
+        key = (model_field.attname, raw)
+        try:
+            cleaned, messages = memo[key]
+        except KeyError:
+            try:
+                cleaned, messages = model_field.clean(raw, outfall), None
+            except ValidationError as error:
+                cleaned, messages = raw, error.error_list
+            memo[key] = (cleaned, messages)
+        except TypeError:  # an unhashable value: no memo
+            try:
+                cleaned, messages = model_field.clean(raw, outfall), None
+            except ValidationError as error:
+                cleaned, messages = raw, error.error_list
+        if messages:
+            errors[model_field.name] = messages
+        else:
+            setattr(outfall, model_field.attname, cleaned)
+    if errors:
+        raise ValidationError(errors)
+
+
+def _full_clean(outfall, exclude, unique, memo):
+    """outfall.full_clean(exclude, validate_unique=unique); with a memo, the field checks are remembered."""
+    if memo is None:
+        outfall.full_clean(exclude=exclude, validate_unique=unique)
+        return
+    if unique or Outfall._meta.constraints:
+        raise ValueError("a memo is for many outfalls checked without uniqueness or constraints (imports)")
+    exclude, errors = set(exclude), {}
+    try:
+        _clean_fields(outfall, [f for f in _CHECKED_FIELDS if f.name not in exclude], memo)
+    except ValidationError as error:
+        errors = error.update_error_dict(errors)
+    try:
+        outfall.clean()
+    except ValidationError as error:
+        errors = error.update_error_dict(errors)
+    if errors:
+        raise ValidationError(errors)
+
+
+def validate_outfall(outfall, *, user, old=UNSET, unique=True, city=None, fields=None, memo=None):
     """Every rule an outfall keeps when it is saved, as {field: message} (empty when it may be saved): the
     model's field checks and clean(), the state that only workflows change, the approval fields only the city
     sets, and coordinates inside the city. save_outfall (forms, survey, tracing) and the imports (per row, so
@@ -504,16 +583,17 @@ def validate_outfall(outfall, *, user, old=UNSET, unique=True, city=None, fields
     change (read from the database when not given); unique=False leaves uniqueness to the caller (an import
     checks it for the whole file at once); city: checks.city_bounds(), read once by a caller of many;
     fields: the field checks only for these (what an import row set; clean() and the rules below always
-    run), None for all."""
+    run), None for all; memo: a dict the caller keeps over many outfalls (imports) to remember each field's
+    check per value (only with unique=False)."""
     if old is UNSET:
         old = _stored(outfall)
     errors = {}
     outfall.normalise()
-    exclude = [*RELATIONS, *([] if outfall.code else ["code"])]
+    exclude = {*RELATIONS, *(() if outfall.code else ("code",))}
     if fields is not None:
-        exclude += [name for name in _FIELD_NAMES if name not in fields]
+        exclude |= _FIELD_NAMES - set(fields)
     try:
-        outfall.full_clean(exclude=exclude, validate_unique=unique)
+        _full_clean(outfall, exclude, unique, memo)
     except ValidationError as error:
         errors.update({name: " ".join(messages) for name, messages in error.message_dict.items()})
     if outfall.county_id is None:
@@ -656,11 +736,13 @@ def save_outfalls(
     def label(outfall):
         return labels.get(id(outfall)) or outfall.name or outfall.code or "新排口"
 
-    problems = []
+    problems, memo = [], {}
     city = checks.city_bounds()
     for outfall, old in [*((o, None) for o in new), *updates]:
         fields = set_fields(outfall) if old is None else set(update_fields)
-        errors = validate_outfall(outfall, user=user, old=old, unique=False, city=city, fields=fields)
+        errors = validate_outfall(
+            outfall, user=user, old=old, unique=False, city=city, fields=fields, memo=memo
+        )
         if errors:
             problems += error_lines(errors, f"{label(outfall)}：")
     problems += _national_code_conflicts([*new, *(o for o, _ in updates)], label)
@@ -668,39 +750,18 @@ def save_outfalls(
         raise ValidationError(problems)
     result = BulkResult()
     allocator = coding.CodeAllocator(Outfall.codes_with_prefix)
-    content_type = _outfall_type()
+    now = timezone.now()
     for start in range(0, len(new), BATCH):
         batch = new[start : start + BATCH]
         for outfall in batch:
             prepare_new_outfall(outfall)
             outfall.code = outfall.code or allocator.code(outfall.code_prefix())
-        bulk_create_with_history(batch, Outfall, default_user=user, default_change_reason=reason[:100])
-        saved = batch  # both databases return the new ids onto the instances
-        StatusChange.objects.bulk_create(
-            [
-                StatusChange(content_type=content_type, object_id=o.pk, from_value="", to_value=o.status,
-                             reason=reason, changed_by=user)
-                for o in saved
-            ]
-        )  # fmt: skip
-        links = [
-            OutfallUnitLink(outfall_id=o.pk, unit_id=owners[id(o)].pk, role=LinkRole.OWNER)
-            for o in saved
-            if owners and owners.get(id(o)) is not None
-        ]
-        if links:
-            bulk_create_with_history(
-                links,
-                OutfallUnitLink,
-                batch_size=BATCH,
-                default_user=user,
-                default_change_reason=reason[:100],
-            )
-        result.created += saved
+            outfall.created_at = outfall.updated_at = now
+        _insert_outfalls(batch, owners or {}, user=user, reason=reason, now=now)
+        result.created += batch
         if progress is not None:
             progress(len(result.created), len(new) + len(updates))
     if updates:
-        now = timezone.now()
         changed = [o for o, _ in updates]
         for outfall in changed:
             outfall.updated_at = now
@@ -711,14 +772,60 @@ def save_outfalls(
         result.updated = changed
         if progress is not None:
             progress(len(new) + len(changed), len(new) + len(updates))
-    written = [o.pk for o in result.created] + [o.pk for o in result.updated]
+    created = [o.pk for o in result.created]
+    written = created + [o.pk for o in result.updated]
     editable = Outfall.objects.editable_by(user)
     for start in range(0, len(written), BATCH):
         chunk = written[start : start + BATCH]
         if editable.filter(pk__in=chunk).count() != len(set(chunk)):
             raise PermissionDenied(OUT_OF_SCOPE)
-    checks.check_outfalls(written, user=user)
+    # The checks fill the new outfalls' 断面区间 before their first history row is copied from them.
+    report = checks.check_outfalls(written, user=user, unrecorded=created)
+    bulk.copy_history(Outfall, created, user=user, reason=reason, date=now)
+    for outfall in [*result.created, *result.updated]:
+        outfall.section_interval = report.filled.get(outfall.pk, outfall.section_interval)
     return result
+
+
+# The columns a new outfall is inserted with: all but the key, which the database gives.
+_INSERTED = tuple(f for f in Outfall._meta.concrete_fields if not f.primary_key)
+_LINK_FIELDS = ("outfall", "unit", "role", "via_channel", "share_note", "share_percent", "created_at")
+
+
+def _insert_outfalls(batch, owners, *, user, reason, now):
+    """Insert prepared new outfalls as rows (core.bulk), read their keys back by code, and add each one's
+    status-change row and owner link (with the link's history row). Their own history rows are copied after
+    the spatial checks (save_outfalls)."""
+    bulk.insert_rows(
+        Outfall, [f.name for f in _INSERTED], [[getattr(o, f.attname) for f in _INSERTED] for o in batch]
+    )
+    keys = dict(Outfall.objects.filter(code__in=[o.code for o in batch]).values_list("code", "pk"))
+    for outfall in batch:
+        outfall.pk = keys[outfall.code]
+        outfall._state.adding = False
+    changed_by = user.pk if user is not None and user.is_authenticated else None
+    bulk.insert_rows(
+        StatusChange,
+        (
+            "content_type",
+            "object_id",
+            "field",
+            "from_value",
+            "to_value",
+            "reason",
+            "changed_by",
+            "changed_at",
+        ),
+        [(_outfall_type().pk, o.pk, "status", "", o.status, reason, changed_by, now) for o in batch],
+    )
+    linked = [(o.pk, owners[id(o)].pk) for o in batch if owners.get(id(o)) is not None]
+    if linked:
+        defaults = [OutfallUnitLink._meta.get_field(name).get_default() for name in _LINK_FIELDS[2:-1]]
+        bulk.insert_rows(OutfallUnitLink, _LINK_FIELDS, [(o, u, *defaults, now) for o, u in linked])
+        link_ids = OutfallUnitLink.objects.filter(outfall_id__in=[o for o, _ in linked]).values_list(
+            "pk", flat=True
+        )
+        bulk.copy_history(OutfallUnitLink, list(link_ids), user=user, reason=reason, date=now)
 
 
 def _national_code_conflicts(outfalls, label):

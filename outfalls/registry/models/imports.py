@@ -44,6 +44,9 @@ class LedgerImport(models.Model):
     updated_ids = models.JSONField("修改的排口", default=list, blank=True)
     created_unit_ids = models.JSONField("新建的排污单位", default=list, blank=True)
     committed_at = models.DateTimeField("导入时间", null=True, blank=True)
+    # The dry run's verdicts for the commit, and the state they were judged against (ledger_verdicts).
+    verdicts = models.FileField("预检结果", upload_to="imports/%Y/%m/", max_length=300, blank=True)
+    verdicts_key = models.CharField("预检时的台账状态", max_length=64, blank=True)
 
     objects = LedgerImportQuerySet.as_manager()
 

@@ -382,8 +382,12 @@ def test_ledger_import_commit_runs_the_checks(tmp_path, demo_user):
     assert outfall.section_interval == "孤山—艾庄"
     (finding,) = kinds(outfall, FindingKind.SECTION_INTERVAL)
     assert finding.data["filled"] == "孤山—艾庄"
-    reasons = [h.history_change_reason for h in outfall.history.order_by("history_date")]
-    assert f"台账导入 #{record.pk}" in reasons[0] and reasons[-1] == checks.AUTO_FILL_REASON
+    # The interval is filled before the outfall's first history row is written: one row, naming the import,
+    # that already holds it, and the outfall's first version.
+    (history,) = outfall.history.all()
+    assert f"台账导入 #{record.pk}" in history.history_change_reason and history.history_type == "+"
+    assert history.section_interval == "孤山—艾庄" and history.history_user_id == user.pk
+    assert outfall.version == 1
 
 
 # The findings list and the outfall card ----------------------------------------------------------------

@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from outfalls.core.models import Jurisdiction
 from outfalls.geo import coords
-from outfalls.registry import ledger_export, ledger_import, services
+from outfalls.registry import ledger_export, ledger_import, ledger_verdicts, services
 from outfalls.registry.models import DischargeUnit, LedgerImport, Outfall
 
 from . import ledger_files
@@ -354,3 +354,106 @@ def test_the_commit_reports_its_progress_as_it_writes(tmp_path, demo_user):
     calls = []
     ledger_import.commit(record, user, progress=lambda done, total: calls.append((done, total)))
     assert calls and calls[-1] == (3, 3)
+
+
+# The dry run's verdicts, kept for the commit (ledger_verdicts) -------------------------------------------
+def _judged(results):
+    """What a commit acts on, per row: verdict, values (relations by key), unit, match, candidates, changes."""
+    return [
+        (
+            r.number,
+            r.action,
+            r.name,
+            {k: getattr(v, "pk", v) for k, v in r.values.items()},
+            r.unit,
+            r.match,
+            [(round(d, 6), getattr(c, "id", c)) for d, c in r.candidates],
+            [tuple(c) for c in r.changes],
+            r.reported,
+            r.notes,
+        )
+        for r in results
+    ]
+
+
+def test_the_commit_acts_on_the_dry_runs_verdicts_without_judging_the_file_again(
+    tmp_path, demo_user, monkeypatch
+):
+    user = demo_user("bureau")
+    existing = Outfall.objects.filter(county__code="140213", type_code="YH").order_by("id").first()
+    other = (
+        Outfall.objects.filter(county__code="140213", type_code="YH", rectification_measure="")
+        .exclude(pk=existing.pk)
+        .order_by("id")
+        .first()
+    )
+    rows = [
+        new_row(1),
+        new_row(2, approval_date=datetime.date(2021, 3, 9), registered="是"),
+        new_row(3, lon=existing.lon + 0.0001, lat=existing.lat, name="核对用的另一个雨洪排口"),
+        {**new_row(4), "code": other.code, "name": other.name, "section_interval": "核对区间"},
+    ]
+    record = make_record(user, ledger_files.messy_xlsx(tmp_path, rows))
+    preview = ledger_import.run_preview(record)
+    record.refresh_from_db()
+    assert [r.action for r in preview.results] == ["new", "new", "duplicate", "update"], [
+        m for r in preview.results for m in r.messages
+    ]
+    assert record.verdicts and record.verdicts_key
+    loaded = ledger_verdicts.load(record, user)
+    assert _judged(loaded.results) == _judged(preview.results) and loaded.counts == preview.counts
+
+    def judged_again(*args, **kwargs):
+        raise AssertionError("the commit judged the file again")
+
+    monkeypatch.setattr(ledger_import, "interpret", judged_again)
+    ledger_import.commit(record, user, {preview.duplicates[0].number: "update"})
+    record.refresh_from_db()
+    assert record.status == "committed" and len(record.created_ids) == 2
+    created = Outfall.objects.filter(pk__in=record.created_ids).order_by("pk")
+    assert [o.approval_date for o in created] == [datetime.date(2023, 5, 4), datetime.date(2021, 3, 9)]
+    existing.refresh_from_db()
+    other.refresh_from_db()
+    assert existing.name == "核对用的另一个雨洪排口" and other.section_interval == "核对区间"
+
+
+@pytest.mark.parametrize("change", ["outfall", "unit", "scope"])
+def test_the_commit_judges_the_file_again_when_the_ledger_moved_since_the_dry_run(
+    tmp_path, demo_user, monkeypatch, change
+):
+    user = demo_user("pingcheng")
+    record = make_record(user, ledger_files.messy_xlsx(tmp_path, [new_row(1), new_row(2)]))
+    ledger_import.run_preview(record)
+    record.refresh_from_db()
+    assert ledger_verdicts.load(record, user) is not None
+    if change == "outfall":  # someone edits an outfall meanwhile
+        outfall = Outfall.objects.filter(county__code="140213").order_by("id").first()
+        services.save_outfall(outfall, user=demo_user("bureau"), confirm_placement=True)
+    elif change == "unit":  # someone enters the second row's unit meanwhile
+        DischargeUnit.objects.create(name="导入测试单位2", county=Jurisdiction.objects.get(code="140213"))
+    else:  # the officer moves to another county
+        user.memberships.update(jurisdiction=Jurisdiction.objects.get(code="140214"))
+        user = type(user).objects.get(pk=user.pk)
+    assert ledger_verdicts.load(record, user) is None
+    judged = []
+    interpret = ledger_import.interpret
+    monkeypatch.setattr(ledger_import, "interpret", lambda *a, **k: judged.append(1) or interpret(*a, **k))
+    if change == "scope":  # judged again as the user is now: both rows lie outside the new county
+        with pytest.raises(ledger_import.LedgerImportError, match="有 2 行错误"):
+            ledger_import.commit(record, user)
+        assert judged == [1]
+        return
+    ledger_import.commit(record, user)
+    record.refresh_from_db()
+    assert judged == [1] and record.status == "committed" and len(record.created_ids) == 2
+    if change == "unit":  # the row names the unit entered meanwhile instead of creating a second one
+        assert DischargeUnit.objects.filter(name="导入测试单位2").count() == 1
+        assert len(record.created_unit_ids) == 1
+
+
+def test_a_dry_run_with_errors_keeps_no_verdicts(tmp_path, demo_user):
+    user = demo_user("bureau")
+    record = make_record(user, ledger_files.messy_xlsx(tmp_path, [new_row(1, county="不存在县")]))
+    ledger_import.run_preview(record)
+    record.refresh_from_db()
+    assert not record.verdicts and ledger_verdicts.load(record, user) is None

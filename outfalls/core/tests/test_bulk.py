@@ -1,0 +1,95 @@
+"""core.bulk: rows written as the ORM would write them, and history rows copied from the current rows."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
+
+from outfalls.core import bulk
+from outfalls.core.models import Jurisdiction
+from outfalls.registry.models import Outfall, WaterBody
+
+pytestmark = [pytest.mark.django_db]
+
+INSERTED = [f for f in Outfall._meta.concrete_fields if not f.primary_key]
+
+
+def _pair(county, water):
+    """Two equal new outfalls but for their codes and names, with a date, a timestamp, booleans, a None and
+    text with quotes, a tab, a backslash and a newline (COPY's text format escapes those)."""
+    now = timezone.now().replace(microsecond=123456)
+    values = dict(
+        county=county,
+        water_body=water,
+        lon=113.2954321,
+        lat=40.0912345,
+        type_code="YH",
+        registered=True,
+        approval_date=datetime.date(2021, 3, 9),
+        national_code=None,
+        notes="引号\"和'，制表\t，反斜杠\\N，换行\n结束",
+        status="verified",
+        created_at=now,
+        updated_at=now,
+    )
+    return (
+        Outfall(code="BULK-ORM-1", name="批量写入对照", **values),
+        Outfall(code="BULK-RAW-1", name="批量写入测试", **values),
+    )
+
+
+# The ORM sets auto_now(_add) timestamps itself; core.bulk stores the ones given (checked separately).
+STAMPS = ("created_at", "updated_at")
+
+
+def _stored(outfall, exclude=("id", "code", "name", *STAMPS)):
+    row = Outfall.objects.filter(code=outfall.code).values().get()
+    return {k: v for k, v in row.items() if k not in exclude}
+
+
+def test_insert_rows_stores_what_the_orm_stores():
+    county = Jurisdiction.objects.get(code="140213")
+    water = WaterBody.objects.order_by("pk").first()
+    by_orm, raw = _pair(county, water)
+    Outfall.objects.bulk_create([by_orm])
+    bulk.insert_rows(Outfall, [f.name for f in INSERTED], [[getattr(raw, f.attname) for f in INSERTED]])
+    assert _stored(raw) == _stored(by_orm)
+    assert _stored(raw)["notes"].endswith("\\N，换行\n结束") and _stored(raw)["national_code"] is None
+    stored = Outfall.objects.get(code=raw.code)
+    assert (stored.created_at, stored.updated_at) == (raw.created_at, raw.updated_at)
+
+
+def test_copy_history_writes_the_row_simple_history_writes(demo_user):
+    user = demo_user("bureau")
+    county = Jurisdiction.objects.get(code="140213")
+    water = WaterBody.objects.order_by("pk").first()
+    by_orm, raw = _pair(county, water)
+    when = timezone.now()
+    bulk_create_with_history(
+        [by_orm], Outfall, default_user=user, default_change_reason="对照", default_date=when
+    )
+    bulk.insert_rows(Outfall, [f.name for f in INSERTED], [[getattr(raw, f.attname) for f in INSERTED]])
+    raw_id = Outfall.objects.get(code=raw.code).pk
+    bulk.copy_history(Outfall, [raw_id], user=user, reason="对照", date=when)
+    skip = {"id", "code", "name", "history_id", *STAMPS}
+    (expected,) = Outfall.history.filter(code=by_orm.code).values()
+    (copied,) = Outfall.history.filter(id=raw_id).values()
+    assert {k: v for k, v in copied.items() if k not in skip} == {
+        k: v for k, v in expected.items() if k not in skip
+    }
+    assert copied["history_type"] == "+" and copied["history_user_id"] == user.pk
+
+
+def test_copy_history_cuts_the_reason_to_its_column():
+    county = Jurisdiction.objects.get(code="140213")
+    water = WaterBody.objects.order_by("pk").first()
+    _, raw = _pair(county, water)
+    bulk.insert_rows(Outfall, [f.name for f in INSERTED], [[getattr(raw, f.attname) for f in INSERTED]])
+    raw_id = Outfall.objects.get(code=raw.code).pk
+    bulk.copy_history(Outfall, [raw_id], user=None, reason="长" * 500, date=timezone.now(), history_type="~")
+    (copied,) = Outfall.history.filter(id=raw_id).values(
+        "history_change_reason", "history_type", "history_user"
+    )
+    limit = Outfall.history.model._meta.get_field("history_change_reason").max_length
+    assert copied == {"history_change_reason": "长" * limit, "history_type": "~", "history_user": None}

@@ -1,0 +1,136 @@
+"""The dry run's verdicts kept for the commit, so that a file is judged once, not twice.
+
+A preview (ledger_import.run_preview) judges every row; the person then confirms, minutes or days later, and
+the commit needs the same verdicts. Judging 100,000 rows again costs as much as the dry run itself. So the
+preview stores its verdicts beside the uploaded file (gzip'd JSON: values, with the places, rivers and units as
+keys) together with the state of what it judged against: the ledger, the units, the places and rivers, the
+user's scope and the duplicate distance (``state_key``). The commit takes the stored verdicts only while that
+state has not moved; otherwise, or when there are none (a preview with errors stores none), it judges the
+file again. Either way ``services.save_outfalls`` applies every rule once more before it writes.
+"""
+
+import dataclasses
+import datetime
+import gzip
+import hashlib
+import json
+
+from django.core.files.base import ContentFile
+from django.db.models import Count, Max
+
+from outfalls.core.models import Jurisdiction
+from outfalls.core.scopes import scope_of
+
+from . import checks
+from .ledger_rows import Action, Existing, Preview, RowResult
+from .models import DischargeUnit, Outfall, WaterBody
+
+FORMAT = 1
+RELATIONS = {"county": Jurisdiction, "town": Jurisdiction, "village": Jurisdiction, "water_body": WaterBody,
+             "responsible_entity": DischargeUnit}  # fmt: skip
+DATE_FIELDS = ("approval_date",)
+
+
+def state_key(user):
+    """What a verdict depends on, as one short digest: it changes when any outfall, unit, place or river is
+    added, changed or removed, when the user's scope changes, or when the duplicate distance does."""
+    parts = [FORMAT, checks.duplicate_m()]
+    for model, stamp in ((Outfall, "updated_at"), (DischargeUnit, "updated_at"), (Jurisdiction, None),
+                         (WaterBody, None)):  # fmt: skip
+        aggregates = {"n": Count("pk"), "top": Max("pk")}
+        if stamp:
+            aggregates["at"] = Max(stamp)
+        parts.append(sorted((k, str(v)) for k, v in model.objects.aggregate(**aggregates).items()))
+    scope = scope_of(user)
+    parts.append(
+        [bool(scope.can_edit_citywide), sorted(scope.county_ids), bool(scope.can_set_approval), user.pk]
+    )
+    return hashlib.blake2b(json.dumps(parts, default=str).encode(), digest_size=16).hexdigest()
+
+
+def _value(name, value):
+    if name in RELATIONS:
+        return value.pk
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return value
+
+
+def _existing(item):
+    return dataclasses.astuple(item) if isinstance(item, Existing) else item
+
+
+def _row(result):
+    return {
+        "n": result.number,
+        "a": result.action,
+        "name": result.name,
+        "v": {k: _value(k, v) for k, v in result.values.items()},
+        "unit": result.unit,
+        "match": _existing(result.match) if result.match is not None else None,
+        "cand": [[d, _existing(c)] for d, c in result.candidates],
+        "chg": result.changes,
+        "rep": {k: _value(k, v) for k, v in result.reported.items()},
+        "notes": result.notes,
+    }
+
+
+def save(record, preview, user):
+    """Store the preview's verdicts on the record (not when a row has an error: such a file cannot be
+    committed). The caller saves the record."""
+    if preview.errors:
+        record.verdicts, record.verdicts_key = None, ""
+        return
+    payload = {"format": FORMAT, "counts": preview.counts, "rows": [_row(r) for r in preview.results]}
+    data = gzip.compress(json.dumps(payload, ensure_ascii=False).encode(), compresslevel=1)
+    record.verdicts.save(f"{record.pk}-verdicts.json.gz", ContentFile(data), save=False)
+    record.verdicts_key = state_key(user)
+
+
+def load(record, user):
+    """The stored verdicts as a Preview, or None when there are none or the state moved since."""
+    if not record.verdicts or not record.verdicts_key or record.verdicts_key != state_key(user):
+        return None
+    with record.verdicts.open("rb") as handle:
+        payload = json.loads(gzip.decompress(handle.read()))
+    if payload.get("format") != FORMAT:
+        return None
+    rows = payload["rows"]
+    wanted = {model: set() for model in set(RELATIONS.values())}
+    for row in rows:
+        for name, model in RELATIONS.items():
+            if name in row["v"]:
+                wanted[model].add(row["v"][name])
+    found = {model: model.objects.in_bulk(ids) for model, ids in wanted.items()}
+    if any(len(found[model]) != len(ids) for model, ids in wanted.items()):
+        return None  # something judged against is gone (the state key should have said so)
+    results = []
+    for row in rows:
+        values = {}
+        for name, value in row["v"].items():
+            if name in RELATIONS:
+                value = found[RELATIONS[name]][value]
+            elif name in DATE_FIELDS and value is not None:
+                value = datetime.date.fromisoformat(value)
+            values[name] = value
+        reported = {
+            k: datetime.date.fromisoformat(v) if k in DATE_FIELDS and v is not None else v
+            for k, v in row["rep"].items()
+        }
+        results.append(
+            RowResult(
+                row["n"],
+                action=row["a"],
+                name=row["name"],
+                values=values,
+                unit=row["unit"],
+                match=Existing(*row["match"]) if row["match"] is not None else None,
+                candidates=[(d, Existing(*c) if isinstance(c, list) else c) for d, c in row["cand"]],
+                changes=[tuple(change) for change in row["chg"]],
+                reported=reported,
+                notes=row["notes"],
+            )
+        )
+    if any(r.action == Action.ERROR for r in results):
+        return None
+    return Preview(results, payload["counts"], None)
