@@ -74,15 +74,17 @@ def _prepared_rows(rows, preparers):
     return out
 
 
-def insert_rows(model, fields, rows):
+def insert_rows(model, fields, rows, *, returning=False):
     """INSERT rows (sequences of Python values in the order of `fields`, field names) into the model's table.
 
     No model instances, no signals, no auto_now: the caller gives every value, including timestamps and
-    primary keys when it wants them. PostgreSQL gets them through COPY, SQLite through executemany.
+    primary keys when it wants them. PostgreSQL gets them through COPY, SQLite through executemany. With
+    `returning`, multi-row INSERT … RETURNING instead, and the new primary keys come back in the rows' order
+    (as the ORM's bulk_create takes them on both databases).
     """
     rows = list(rows)
     if not rows:
-        return
+        return [] if returning else None
     connection = connections[router.db_for_write(model)]
     meta = model._meta
     model_fields = [meta.get_field(name) for name in fields]
@@ -91,6 +93,8 @@ def insert_rows(model, fields, rows):
     columns = ", ".join(quote(f.column) for f in model_fields)
     preparers = [_preparer(f, connection) for f in model_fields]
     with connection.cursor() as cursor:
+        if returning:
+            return _insert_returning(cursor, connection, meta, table, columns, rows, preparers)
         if connection.vendor == "postgresql":
             with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
                 for row in _prepared_rows(rows, preparers):
@@ -99,6 +103,22 @@ def insert_rows(model, fields, rows):
         sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(model_fields))})"
         for chunk in _chunks(rows):
             cursor.executemany(sql, _prepared_rows(chunk, preparers))
+
+
+def _insert_returning(cursor, connection, meta, table, columns, rows, preparers):
+    width = len(preparers)
+    # SQLite allows 32,766 parameters a statement, PostgreSQL 65,535.
+    size = max(1, min(CHUNK, 30_000 // width))
+    one = f"({', '.join(['%s'] * width)})"
+    pk = connection.ops.quote_name(meta.pk.column)
+    keys = []
+    for chunk in _chunks(rows, size):
+        params = [value for row in _prepared_rows(chunk, preparers) for value in row]
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) VALUES {', '.join([one] * len(chunk))} RETURNING {pk}", params
+        )
+        keys += [row[0] for row in cursor.fetchall()]
+    return keys
 
 
 def copy_history(model, ids, *, user, reason, date, history_type="+"):

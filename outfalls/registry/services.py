@@ -18,7 +18,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models.base import ModelState
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+from simple_history.utils import bulk_update_with_history
 
 from outfalls.core import bulk
 from outfalls.core.choices import Role
@@ -879,10 +879,23 @@ def create_units(units, *, user, reason):
             problems += [f"排污单位“{unit.name}”：{m}" for m in error.messages]
     if problems:
         raise ValidationError(problems)
-    bulk_create_with_history(
-        units, DischargeUnit, batch_size=BATCH, default_user=user, default_change_reason=reason[:100]
+    now = timezone.now()
+    for unit in units:
+        unit.created_at = unit.updated_at = now
+    keys = bulk.insert_rows(
+        DischargeUnit,
+        [f.name for f in _UNIT_INSERTED],
+        [[getattr(u, f.attname) for f in _UNIT_INSERTED] for u in units],
+        returning=True,
     )
+    for unit, key in zip(units, keys, strict=True):
+        unit.pk = key
+        unit._state.adding = False
+    bulk.copy_history(DischargeUnit, keys, user=user, reason=reason, date=now)
     return units
+
+
+_UNIT_INSERTED = tuple(f for f in DischargeUnit._meta.concrete_fields if not f.primary_key)
 
 
 @transaction.atomic

@@ -412,6 +412,18 @@ def test_the_commit_acts_on_the_dry_runs_verdicts_without_judging_the_file_again
     assert record.status == "committed" and len(record.created_ids) == 2
     created = Outfall.objects.filter(pk__in=record.created_ids).order_by("pk")
     assert [o.approval_date for o in created] == [datetime.date(2023, 5, 4), datetime.date(2021, 3, 9)]
+    # The units named in the file: created with one history row each, and owners of their outfalls.
+    units = DischargeUnit.objects.filter(pk__in=record.created_unit_ids).order_by("pk")
+    assert [u.name for u in units] == [f"导入测试单位{n}" for n in (1, 2, 3, 4)]
+    for unit in units:
+        (history,) = unit.history.all()
+        assert f"台账导入 #{record.pk}" in history.history_change_reason and history.name == unit.name
+        assert history.history_user_id == user.pk and history.history_type == "+"
+    assert [o.responsible_entity.name for o in created] == ["导入测试单位1", "导入测试单位2"]
+    assert [list(o.unit_links.values_list("unit__name", "role")) for o in created] == [
+        [("导入测试单位1", "owner")],
+        [("导入测试单位2", "owner")],
+    ]
     existing.refresh_from_db()
     other.refresh_from_db()
     assert existing.name == "核对用的另一个雨洪排口" and other.section_interval == "核对区间"
