@@ -1,4 +1,4 @@
-from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.utils.functional import cached_property
 from rest_framework.pagination import PageNumberPagination
 
@@ -50,7 +50,9 @@ class IdsFirstPaginator(Paginator):
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         top = bottom + self.per_page
-        if not self.count_estimated and top + self.orphans >= self.count:
+        if self.count_estimated:
+            top += 1  # one row more tells whether a next page follows
+        elif top + self.orphans >= self.count:
             top = self.count
         if bottom < DEEP_PAGE_OFFSET or not hasattr(self.object_list, "values_list"):
             rows = list(self.object_list[bottom:top])
@@ -58,9 +60,25 @@ class IdsFirstPaginator(Paginator):
             ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
             by_pk = {row.pk: row for row in self.object_list.filter(pk__in=ids).order_by()}
             rows = [by_pk[pk] for pk in ids if pk in by_pk]
-        if self.count_estimated and not rows and number > 1:
+        if not self.count_estimated:
+            return self._get_page(rows, number, self)
+        if not rows and number > 1:
             raise EmptyPage(self.error_messages["no_results"])
-        return self._get_page(rows, number, self)
+        page = self._get_page(rows[: self.per_page], number, self)
+        page.more = len(rows) > self.per_page
+        return page
+
+    def _get_page(self, *args, **kwargs):
+        return CountedPage(*args, **kwargs)
+
+
+class CountedPage(Page):
+    """A page; of an estimated count, it knows from its rows whether another page follows."""
+
+    more = None  # set on a page of an estimated count
+
+    def has_next(self):
+        return super().has_next() if self.more is None else self.more
 
 
 class Pagination(PageNumberPagination):

@@ -123,20 +123,25 @@ def candidate_count(value, cap=DENSE_CANDIDATES):
         return cursor.fetchone()[0]
 
 
-def indexed_q(value):
-    """The outfalls found through the gram index (then checked against the text for terms longer than a gram:
-    up to three characters, holding the gram is containing the term)."""
+def indexed_ids(value):
+    """SQL (and its parameters) selecting the ids of the outfalls the term finds through the gram index (then
+    checked against the text for terms longer than a gram: up to three characters, holding the gram is
+    containing the term)."""
     if connection.vendor == "sqlite":
         found = f"SELECT rowid FROM {FTS} WHERE {FTS} MATCH %s"
         if len(value) <= GRAM:
-            return Q(id__in=RawSQL(found, [_sqlite_words(value)]))
+            return found, [_sqlite_words(value)]
         sql = f"SELECT s.outfall_id FROM {SEARCH} s WHERE s.outfall_id IN ({found}) AND instr(s.text, %s) > 0"
-        return Q(id__in=RawSQL(sql, [_sqlite_words(value), _sqlite_fold(value)]))
+        return sql, [_sqlite_words(value), _sqlite_fold(value)]
     sql = (
         f"SELECT outfall_id FROM {SEARCH} WHERE {SEARCH}_grams(text) @> {SEARCH}_term_grams(upper(%s))"
         " AND strpos(text, upper(%s)) > 0"
     )
-    return Q(id__in=RawSQL(sql, [value, value]))
+    return sql, [value, value]
+
+
+def indexed_q(value):
+    return Q(id__in=RawSQL(*indexed_ids(value)))
 
 
 def dense_q(value):
@@ -153,8 +158,16 @@ def dense_q(value):
 def count_or_estimate(queryset):
     """(count, estimated): the exact count, or for a dense term over many rows an estimate from a sample."""
     search = getattr(queryset, "_search", None)
-    if search is None or not search.dense or queryset.query.where != search.where:
+    if search is None or queryset.query.where != search.where:
         return queryset.count(), False
+    if not search.dense:
+        if search.base.query.where:
+            return queryset.count(), False
+        # Nothing but the search (the city bureau's whole ledger): the index alone counts, without the rows.
+        sql, params = indexed_ids(search.value)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT count(*) FROM ({sql}) found", params)
+            return cursor.fetchone()[0], False
     total = search.base.count()
     if total <= ESTIMATE_ABOVE:
         return queryset.count(), False

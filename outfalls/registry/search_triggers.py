@@ -44,8 +44,9 @@ def _sqlite_refresh(outfall_ids):
 
 
 # The grams of a text `{text}`, as hex words: for each character, the runs of one, two and three characters
-# it starts (near the end, shorter runs again). json_each over a string of as many zeros as characters numbers them (no recursive
-# CTE: triggers cannot have one). Hex keeps every gram one word for the ascii tokenizer.
+# it starts (near the end, shorter runs again). json_each over a string of as many zeros as there are
+# characters numbers them (a trigger cannot hold a recursive CTE). In hex, every gram is one word for the
+# ascii tokenizer, whatever its characters.
 SQLITE_GRAMS = """(
     SELECT group_concat(
         hex(substr(t.v, j.key + 1, 1)) || ' ' || hex(substr(t.v, j.key + 1, 2)) || ' '
@@ -55,8 +56,8 @@ SQLITE_GRAMS = """(
     FROM (SELECT {text} || char(10) AS v) t,
         json_each('[' || substr(replace(printf('%.*c', length(t.v) - 1, '0'), '0', ',0'), 2) || ']') j
 )"""
-# Which outfalls hold which grams: rowid = outfall id; no content, no positions (detail=none), so the words
-# only find candidates, and deleting a row's words needs only the same words again (from its old text).
+# Which outfalls hold which grams: rowid = outfall id; no content and no positions (detail=none): deleting a
+# row's words needs only the same words again, which the old text gives.
 SQLITE_FTS = (
     f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS} USING fts5(grams, content='', detail='none', tokenize='ascii')"
 )

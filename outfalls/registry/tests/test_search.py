@@ -96,6 +96,8 @@ def test_the_indexed_search_finds_the_plain_rows(path):
     for term in demo_terms():
         found = indexed(term)
         assert found == plain(term), term
+        # Counted from the index alone (nothing else filters) or row by row: exact under ESTIMATE_ABOVE.
+        assert Outfall.objects.search(term).count_or_estimate() == (len(found), False), term
     assert indexed(demo_terms()[1]), "the demo has rows for a two-character piece of a name"
 
 
@@ -124,6 +126,7 @@ def test_scope_holds_with_the_search(path, demo_user):
         found = indexed(term, visible)
         assert found == plain(term, visible), term
         assert found <= set(visible.values_list("id", flat=True))
+        assert visible.search(term).count_or_estimate() == (len(found), False), term
 
 
 def texts():
@@ -251,3 +254,19 @@ def test_exact_counts_are_not_marked(client_for):
     data = client_for("bureau").get("/api/v1/outfalls/", {"q": "排"}).json()
     assert "count_estimated" not in data
     assert data["count"] == len(plain("排"))
+
+
+def test_paging_through_an_estimated_count_reaches_every_row(dense, client_for, monkeypatch):
+    client = client_for("bureau")
+    term = "排口"
+    # An estimate well short of the rows there are: the pages still run to the last row.
+    monkeypatch.setattr(search, "round_estimate", lambda number: 3)
+    found, url, params = [], "/api/v1/outfalls/", {"q": term, "page_size": 200}
+    while url:
+        data = client.get(url, params).json()
+        assert data["count"] == 3 and data["count_estimated"] is True
+        found += [row["id"] for row in data["results"]]
+        url, params = data["next"], None
+    assert len(found) == len(set(found)) and set(found) == plain(term)
+    pages = len(found) // 200 + 2
+    assert client.get("/api/v1/outfalls/", {"q": term, "page_size": 200, "page": pages}).status_code == 404
