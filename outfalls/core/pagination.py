@@ -12,7 +12,9 @@ class IdsFirstPaginator(Paginator):
     """Deep pages without joining every skipped row, and estimated counts where counting would read everything.
 
     `OFFSET 50000` with five joins makes the database build 50,000 joined rows to throw away. Selecting the
-    page's primary keys first walks only the ordering index; the joined rows are then fetched by key.
+    page's primary keys first walks only the ordering index; the joined rows are then fetched by key. A
+    queryset whose `read_ids_first` is true is read so on every page (an outfall search: PostgreSQL would join
+    every match before sorting them).
 
     The count is the object list's count_or_estimate() where it has one (an outfall search that many rows
     match, registry/search.py); `count_estimated` then says it is an estimate, and the number of pages with it.
@@ -54,7 +56,8 @@ class IdsFirstPaginator(Paginator):
             top += 1  # one row more tells whether a next page follows
         elif top + self.orphans >= self.count:
             top = self.count
-        if bottom < DEEP_PAGE_OFFSET or not hasattr(self.object_list, "values_list"):
+        ids_first = bottom >= DEEP_PAGE_OFFSET or getattr(self.object_list, "read_ids_first", False)
+        if not ids_first or not hasattr(self.object_list, "values_list"):
             rows = list(self.object_list[bottom:top])
         else:
             ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])

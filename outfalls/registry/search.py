@@ -11,9 +11,11 @@ triggers (search_triggers.py) and indexed by its grams (every run of one, two an
   index; a term of four or more characters is then checked against the text (its grams may lie apart);
 - a term that many outfalls contain is checked row by row against the text as the list walks its ordering
   index: 50 rows are found after reading about 50 / share rows. Counting such a term exactly would read every
-  row, so `count_or_estimate` estimates it from a sample when the rows to count are many (ESTIMATE_ABOVE).
+  row, so `count_or_estimate` estimates it when the rows to count are many (ESTIMATE_ABOVE): their number
+  (PostgreSQL: the planner's estimate) times the share of a sample of them the term finds.
 """
 
+import json
 from dataclasses import dataclass
 
 from django.db import connection
@@ -29,7 +31,7 @@ from .search_triggers import FTS, SEARCH
 # row along the list's order instead of looked up in the index.
 DENSE_CANDIDATES = 5_000
 # A dense term's count is exact while the rows to count (the ledger under the other filters and the user's
-# scope) are at most this many; above, it is estimated from a sample of about SAMPLE rows of them (by id).
+# scope) are at most this many; above, it is estimated from a sample of about SAMPLE of them (by id).
 ESTIMATE_ABOVE = 5_000
 SAMPLE = 1_000
 
@@ -133,11 +135,12 @@ def indexed_ids(value):
             return found, [_sqlite_words(value)]
         sql = f"SELECT s.outfall_id FROM {SEARCH} s WHERE s.outfall_id IN ({found}) AND instr(s.text, %s) > 0"
         return sql, [_sqlite_words(value), _sqlite_fold(value)]
-    sql = (
-        f"SELECT outfall_id FROM {SEARCH} WHERE {SEARCH}_grams(text) @> {SEARCH}_term_grams(upper(%s))"
-        " AND strpos(text, upper(%s)) > 0"
-    )
-    return sql, [value, value]
+    # The ids read from the index once, as an array: joined in as a subquery, the planner would walk the
+    # list's order computing the grams of each row (or hash the whole ledger) instead.
+    sql = f"SELECT outfall_id FROM {SEARCH} WHERE {SEARCH}_grams(text) @> {SEARCH}_term_grams(upper(%s))"
+    if len(value) <= GRAM:
+        return f"SELECT unnest(ARRAY({sql}))", [value]
+    return f"SELECT unnest(ARRAY({sql} AND strpos(text, upper(%s)) > 0))", [value, value]
 
 
 def indexed_q(value):
@@ -168,9 +171,10 @@ def count_or_estimate(queryset):
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT count(*) FROM ({sql}) found", params)
             return cursor.fetchone()[0], False
-    total = search.base.count()
+    total = rows_before_search(search.base)
     if total <= ESTIMATE_ABOVE:
         return queryset.count(), False
+    # About SAMPLE of those rows, every n-th by id, each checked against its text.
     sample = (
         search.base.order_by()
         .annotate(_search_bucket=F("id") % (total // SAMPLE))
@@ -180,6 +184,20 @@ def count_or_estimate(queryset):
     if not sample["rows"]:
         return queryset.count(), False
     return round_estimate(total * sample["hits"] / sample["rows"]), True
+
+
+def rows_before_search(queryset):
+    """How many rows the search narrows: on PostgreSQL the planner's estimate (EXPLAIN, about a millisecond; a
+    count reads every row in scope), on SQLite the count (through a covering index, a few milliseconds)."""
+    if connection.vendor != "postgresql":
+        return queryset.count()
+    sql, params = queryset.order_by().values("id").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        plan = cursor.fetchone()[0]
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    return int(plan[0]["Plan"]["Plan Rows"])
 
 
 def round_estimate(number):

@@ -309,6 +309,11 @@ class OutfallQuerySet(models.QuerySet):
 
         return search_outfalls(self, value)
 
+    @property
+    def read_ids_first(self):
+        """A searched list is paged ids first (core.pagination.IdsFirstPaginator)."""
+        return self._search is not None
+
     def count_or_estimate(self):
         """(count, estimated): an estimate only for a search that many outfalls match (registry/search.py)."""
         from ..search import count_or_estimate
