@@ -207,7 +207,8 @@ _PG = [
         f"DELETE FROM {SEARCH} WHERE outfall_id IN (SELECT id FROM old_rows);",
         referencing="REFERENCING OLD TABLE AS old_rows",
     ),
-    _pg_trigger(f"{OUTFALL}_search_at", OUTFALL, "TRUNCATE", f"TRUNCATE {SEARCH};"),
+    # DELETE, not TRUNCATE: a TRUNCATE of both tables in one statement (Django's flush) holds the text table.
+    _pg_trigger(f"{OUTFALL}_search_at", OUTFALL, "TRUNCATE", f"DELETE FROM {SEARCH};"),
     # A unit renamed.
     _pg_trigger(
         f"{UNIT}_search_au",
