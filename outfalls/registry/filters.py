@@ -8,6 +8,7 @@ from outfalls.core.filters import ChoiceFilter, OrderingFilter, YesNoFilter
 from outfalls.core.forms import NarrowedSelect, narrow
 from outfalls.core.models import Jurisdiction
 
+from . import search
 from .choices import (
     FindingKind,
     FindingSeverity,
@@ -23,7 +24,6 @@ from .classification import LEVEL2_PARENTS, Level2, TypeCode
 from .models import (
     DischargeUnit,
     Outfall,
-    OutfallUnitLink,
     Section,
     SpatialFinding,
     WaterBody,
@@ -122,20 +122,18 @@ class OutfallFilter(ScopedFilterSet):
         model = Outfall
         fields = []
 
+    def filter_queryset(self, queryset):
+        # The search last: the searched queryset keeps the rows before it, for an estimated count.
+        data = self.form.cleaned_data
+        for name in sorted(data, key=lambda name: name == "q"):
+            queryset = self.filters[name].filter(queryset, data[name])
+        return queryset
+
     def search(self, queryset, name, value):
+        if hasattr(queryset, "search"):  # OutfallQuerySet: the indexed path (registry/search.py)
+            return queryset.search(value)
         value = value.strip()
-        if not value:
-            return queryset
-        units = DischargeUnit.objects.filter(name__icontains=value).values("pk")
-        q = (
-            Q(name__icontains=value)
-            | Q(responsible_entity_id__in=units)
-            # id, not pk: the same filter also reads historical rows (OutfallAsOfFilter), whose pk differs
-            | Q(id__in=OutfallUnitLink.objects.filter(unit_id__in=units).values("outfall_id"))
-        )
-        if value.isascii():  # codes are ASCII: a Chinese term cannot match them
-            q |= Q(code__icontains=value) | Q(national_code__icontains=value)
-        return queryset.filter(q)
+        return queryset.filter(search.plain_q(value)) if value else queryset
 
 
 class OutfallAsOfFilter(OutfallFilter):
@@ -149,6 +147,11 @@ class OutfallAsOfFilter(OutfallFilter):
             ("history_date" if field == "updated_at" else field, param) for field, param in OUTFALL_ORDERING
         )
     )
+
+    def search(self, queryset, name, value):
+        # Historical rows have no search text: the plain path (registry/search.py).
+        value = value.strip()
+        return queryset.filter(search.plain_q(value)) if value else queryset
 
 
 class DischargeUnitFilter(ScopedFilterSet):

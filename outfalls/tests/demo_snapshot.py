@@ -20,6 +20,16 @@ def _tables():
     return sorted(connection.introspection.django_table_names(only_existing=True, include_views=False))
 
 
+def _derived_tables():
+    """Tables database triggers write from the others (e.g. the ledger's search text): emptied, never copied
+    back, as the triggers write them again while the other tables are copied in."""
+    return {
+        model._meta.db_table
+        for model in apps.get_models(include_auto_created=True)
+        if getattr(model, "maintained_by_triggers", False)
+    }
+
+
 def _snapshot_name(table):
     name = PREFIX + table
     # PostgreSQL cuts identifiers at 63 bytes: keep the snapshot names distinct and whole.
@@ -31,7 +41,7 @@ def take():
     """Copy every model table into its snapshot table (replacing an older snapshot)."""
     qn = connection.ops.quote_name
     with transaction.atomic(), connection.cursor() as cursor:
-        for table in _tables():
+        for table in sorted(set(_tables()) - _derived_tables()):
             snapshot = qn(_snapshot_name(table))
             cursor.execute(f"DROP TABLE IF EXISTS {snapshot}")
             cursor.execute(f"CREATE TABLE {snapshot} AS SELECT * FROM {qn(table)}")
@@ -47,7 +57,7 @@ def put_back():
         else:
             for table in tables:
                 cursor.execute(f"DELETE FROM {qn(table)}")
-        for table in tables:
+        for table in sorted(set(tables) - _derived_tables()):
             cursor.execute(f"INSERT INTO {qn(table)} SELECT * FROM {qn(_snapshot_name(table))}")
         models = apps.get_models(include_auto_created=True)
         for sql in connection.ops.sequence_reset_sql(no_style(), models):

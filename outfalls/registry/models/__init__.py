@@ -15,6 +15,7 @@ from .ledger import (
     restricted_basin_of,
     restricted_basins,
 )
+from .search import OutfallSearch
 from .spatial import ProtectedArea, SewerCoverageArea, SpatialFinding, SpatialFindingQuerySet
 from .zones import WaterFunctionZone, WaterWorks
 
@@ -25,6 +26,7 @@ __all__ = [
     "LedgerImportQuerySet",
     "Outfall",
     "OutfallQuerySet",
+    "OutfallSearch",
     "OutfallUnitLink",
     "ProtectedArea",
     "ReferenceQuerySet",

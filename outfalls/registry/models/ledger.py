@@ -295,6 +295,31 @@ def outfall_scope_q(user, *, editing=False):
 
 
 class OutfallQuerySet(models.QuerySet):
+    # The search applied to this queryset (registry.search.Search), for count_or_estimate().
+    _search = None
+
+    def _clone(self):
+        clone = super()._clone()
+        clone._search = self._search
+        return clone
+
+    def search(self, value):
+        """The outfalls whose name, codes or unit names contain `value` (registry/search.py)."""
+        from ..search import search_outfalls
+
+        return search_outfalls(self, value)
+
+    @property
+    def read_ids_first(self):
+        """A searched list is paged ids first (core.pagination.IdsFirstPaginator)."""
+        return self._search is not None
+
+    def count_or_estimate(self):
+        """(count, estimated): an estimate only for a search that many outfalls match (registry/search.py)."""
+        from ..search import count_or_estimate
+
+        return count_or_estimate(self)
+
     def _scoped(self, user, editing):
         q = outfall_scope_q(user, editing=editing)
         return self if q is None else self.filter(q)
