@@ -20,7 +20,7 @@ def backward(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("registry", "0012_outfall_lon_lat_index"),
+        ("registry", "0013_ledger_import_verdicts"),
     ]
 
     operations = [
