@@ -1,4 +1,20 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+LEDGER_VERSION_MIGRATION = ("registry", "0014_ledger_version")
+
+
+def reinstall_ledger_version(sender, using, **kwargs):
+    """After every migrate, the ledger version's triggers again (registry/ledger_version.py): on SQLite a
+    migration that alters the outfall or link table rebuilds it, and the rebuild drops its triggers."""
+    from django.db import connections
+    from django.db.migrations.recorder import MigrationRecorder
+
+    from . import ledger_version
+
+    connection = connections[using]
+    if LEDGER_VERSION_MIGRATION in MigrationRecorder(connection).applied_migrations():
+        ledger_version.install(connection)
 
 
 class RegistryConfig(AppConfig):
@@ -8,3 +24,5 @@ class RegistryConfig(AppConfig):
 
     def ready(self):
         from . import jobs  # noqa: F401  (registers the registry's background jobs)
+
+        post_migrate.connect(reinstall_ledger_version, sender=self)
