@@ -14,8 +14,16 @@ database is never written:
    random small polygons (5–16 vertices, 100 m–1 km across, all kinds) over the counties' bounding box,
    seeded, bulk-inserted without history.
 2. indexed: `checks.compute()` over every outfall (read everything, STRtrees, vectorised shapely, no
-   writes), BENCH_SPATIAL_REPEAT (3) times, median; then `checks.check_outfalls()` (compute + replace
-   every finding + fill empty section intervals) the same number of times, median.
+   writes), BENCH_SPATIAL_REPEAT (3) times, median; then `checks.check_outfalls()` (compute + write +
+   fill empty section intervals) the same number of times in each of two states, median:
+   - every finding written: the stored digests are wiped first, so no stored finding is kept (a first
+     check, or the first after the messages changed);
+   - again with the ledger unchanged: nothing is to be written.
+   Then, in a transaction rolled back, BENCH_SPATIAL_MOVED (1,000) outfalls are moved (a third by metres,
+   a third by kilometres, a third to another water body) and checked: only they (as an import does), and,
+   from the same state, every outfall (timed). After every kind of run, the stored findings (all but ids
+   and times) are compared with those a full rewrite of the same computation stores (delete everything,
+   insert everything, rolled back): writing only the difference must leave exactly the same rows.
 3. brute force, on a seeded sample of BENCH_SPATIAL_SAMPLE (2,000) outfalls, extrapolated linearly to all
    outfalls (the work per outfall does not depend on the others' number, except for duplicates, where it
    grows with it: each sampled outfall is compared with all 100,000): for each outfall,
@@ -29,7 +37,8 @@ database is never written:
    indexed run's (they must agree).
 
 Settings (environment): BENCH_OUTFALLS (100000), BENCH_AREAS (5000), BENCH_SPATIAL_SAMPLE (2000),
-BENCH_SPATIAL_REPEAT (3), BENCH_SPATIAL_DATABASE_URL. Writes bench-results/spatial.json.
+BENCH_SPATIAL_REPEAT (3), BENCH_SPATIAL_MOVED (1000), BENCH_SPATIAL_DATABASE_URL. Writes
+bench-results/spatial.json.
 """
 
 import argparse
@@ -131,6 +140,14 @@ def _notes(report):
         ),
         f"Brute force agrees with the indexed run on the {report['sample']:,}-outfall sample: "
         f"{'yes' if report['agree'] else 'NO'} ({report['agreement']}).",
+        "Writing only the difference stores exactly what a full rewrite stores: "
+        + ", ".join(f"{k} {'yes' if v else 'NO'}" for k, v in report["difference_equals_rewrite"].items())
+        + ".",
+        "Rows written: every finding {}; again, ledger unchanged {}; after the moves, every outfall {}.".format(
+            report["write_runs_written"][0], report["rerun_runs_written"][0], report["moved"]["all_written"]
+        ),
+        f"Checking only the {report['moved']['outfalls']:,} moved outfalls (as an import or a save does): "
+        f"{report['moved']['moved_s']:.2f} s, {report['moved']['moved_written']}.",
         f"One outfall, as on a save (check_outfalls([id])): p50 {report['save']['p50_ms']:.0f} ms, "
         f"p95 {report['save']['p95_ms']:.0f} ms over {report['save']['n']} outfalls.",
         f"Filling 断面区间 of {report['fill']['outfalls']:,} outfalls with history (rolled back): "
@@ -165,16 +182,34 @@ def child(result_path):
         log(f"  {compute_runs[-1][0]:.2f} s", out)
     compute_s, timings = sorted(compute_runs, key=lambda run: run[0])[len(compute_runs) // 2]
     peak_compute = _peak_mib()
-    log(f"Indexed: compute + write, {repeat} runs ...", out)
-    write_runs, counts, first_filled = [], {}, None
-    for _ in range(repeat):
+    log(
+        f"Indexed: compute + write, every finding written (stored digests wiped first), {repeat} runs ...",
+        out,
+    )
+    write_runs, counts, first_filled, same = [], {}, None, {}
+    for n in range(repeat):
+        SpatialFinding.objects.update(digest=None)  # as if written by another version: nothing is kept
+        reference = _full_rewrite(checks) if n == 0 else None
         report = checks.check_outfalls()
-        write_runs.append((report.seconds, report.timings.get("write", 0.0)))
+        write_runs.append((report.seconds, report.timings.get("write", 0.0), report.written))
         counts = {str(kind): n for (kind, _), n in sorted(report.counts.items())}
         if first_filled is None:
             first_filled = sum(1 for v in report.filled.values() if v)
-        log(f"  {report.seconds:.2f} s (write {write_runs[-1][1]:.2f} s)", out)
-    write_s, write_only_s = sorted(write_runs)[len(write_runs) // 2]
+            same["first run"] = _stored_findings() == reference
+        log(f"  {report.seconds:.2f} s (write {write_runs[-1][1]:.2f} s) {report.written}", out)
+    write_s, write_only_s, _ = sorted(write_runs, key=lambda run: run[0])[len(write_runs) // 2]
+    log(f"Indexed: compute + write again, ledger unchanged, {repeat} runs ...", out)
+    reference = _full_rewrite(checks)
+    rerun_runs = []
+    for _ in range(repeat):
+        report = checks.check_outfalls()
+        rerun_runs.append((report.seconds, report.timings.get("write", 0.0), report.written))
+        log(f"  {report.seconds:.2f} s (write {rerun_runs[-1][1]:.2f} s) {report.written}", out)
+    same["re-run"] = _stored_findings() == reference and not any(
+        run[2]["inserted"] or run[2]["deleted"] for run in rerun_runs
+    )
+    rerun_s, rerun_write_s, _ = sorted(rerun_runs, key=lambda run: run[0])[len(rerun_runs) // 2]
+    moved = _moved(checks, env_int("BENCH_SPATIAL_MOVED", 1_000), same, out)
     fill = _fill(checks, env_int("BENCH_SPATIAL_FILL", 10_000), out)
     save = _saves(checks, env_int("BENCH_SPATIAL_SAVES", 30), out)
 
@@ -214,9 +249,19 @@ def child(result_path):
         {"label": "reading outfalls and reference data", "indexed_s": loads, "brute_s": None},
         {"label": "whole check, compute only", "indexed_s": compute_s, "brute_s": brute_total + loads},
         {
-            "label": "whole check, compute + write",
+            "label": "whole check, compute + write every finding",
             "indexed_s": write_s,
             "brute_s": brute_total + loads + write_only_s,
+        },
+        {
+            "label": "whole check again, ledger unchanged",
+            "indexed_s": rerun_s,
+            "brute_s": brute_total + loads + rerun_write_s,
+        },
+        {
+            "label": f"whole check after {moved['outfalls']:,} outfalls moved",
+            "indexed_s": moved["all_s"],
+            "brute_s": brute_total + loads + moved["all_write_s"],
         },
     ]
     result = {
@@ -232,6 +277,12 @@ def child(result_path):
         "compute_runs_s": [run[0] for run in compute_runs],
         "write_runs_s": [run[0] for run in write_runs],
         "write_only_s": write_only_s,
+        "write_runs_written": [run[2] for run in write_runs],
+        "rerun_runs_s": [run[0] for run in rerun_runs],
+        "rerun_write_s": rerun_write_s,
+        "rerun_runs_written": [run[2] for run in rerun_runs],
+        "moved": moved,
+        "difference_equals_rewrite": same,
         "indexed_steps_s": timings,
         "brute_sample_s": brute_times,
         "findings": counts,
@@ -248,6 +299,93 @@ def child(result_path):
     Path(result_path).write_text(
         json.dumps(result, ensure_ascii=False, indent=2, default=str), encoding="utf-8"
     )
+
+
+def _stored_findings():
+    """Every stored finding but its id and time, sorted: what two ways of writing must agree on."""
+    from outfalls.registry.models import SpatialFinding
+
+    rows = SpatialFinding.objects.order_by().values_list(
+        "outfall_id",
+        "kind",
+        "severity",
+        "message",
+        "data",
+        "protected_area_id",
+        "other_outfall_id",
+        "filled",
+        "digest",
+    )
+    return sorted(
+        (*row[:4], json.dumps(row[4], sort_keys=True), *(-1 if v is None else v for v in row[5:]))
+        for row in rows
+    )
+
+
+def _full_rewrite(checks):
+    """The findings a full rewrite stores now: every stored finding deleted and every finding inserted, in a
+    transaction (a savepoint inside another) that is rolled back."""
+    from django.db import transaction
+
+    from outfalls.registry.models import SpatialFinding
+
+    try:
+        with transaction.atomic():
+            computation = checks.compute()
+            SpatialFinding.objects.update(digest=None)  # nothing stored matches: everything is rewritten
+            checks.write(computation)
+            if computation.written["kept"]:
+                raise RuntimeError("a full rewrite kept rows")
+            snapshot = _stored_findings()
+            raise _Rollback
+    except _Rollback:
+        return snapshot
+
+
+def _moved(checks, count, same, out):
+    """Move `count` outfalls (a third a few metres, a third a few kilometres, a third to another water body),
+    then check them (as an import does) and, from the same state, every outfall; each time compare what is
+    stored with a full rewrite. In a transaction that is rolled back."""
+    from django.db import transaction
+
+    from outfalls.geo.shapes import metres_per_degree
+    from outfalls.registry.models import Outfall, WaterBody
+
+    rng = random.Random(SEED + 2)
+    ids = sorted(rng.sample(list(Outfall.objects.values_list("id", flat=True)), count))
+    waters = sorted(WaterBody.objects.exclude(geometry=None).values_list("id", flat=True))
+    log(f"Moving {count:,} outfalls (rolled back) ...", out)
+    result = {"outfalls": count}
+    try:
+        with transaction.atomic():
+            rows = Outfall.objects.filter(id__in=ids).order_by("id").values_list("id", "lon", "lat")
+            for n, (pk, lon, lat) in enumerate(list(rows)):
+                if n % 3 == 2:
+                    Outfall.objects.filter(pk=pk).update(water_body_id=rng.choice(waters))
+                    continue
+                metres = rng.uniform(5, 40) if n % 3 == 0 else rng.uniform(1_000, 5_000)
+                angle = rng.uniform(0, 2 * math.pi)
+                per_lon, per_lat = metres_per_degree(lat)
+                Outfall.objects.filter(pk=pk).update(
+                    lon=lon + metres * math.cos(angle) / per_lon, lat=lat + metres * math.sin(angle) / per_lat
+                )
+            reference = _full_rewrite(checks)
+            savepoint = transaction.savepoint()
+            report = checks.check_outfalls(ids)
+            result.update(moved_s=report.seconds, moved_written=report.written)
+            same[f"{count:,} moved, their check"] = _stored_findings() == reference
+            log(f"  checking the moved: {report.seconds:.2f} s {report.written}", out)
+            transaction.savepoint_rollback(savepoint)
+            report = checks.check_outfalls()
+            result.update(
+                all_s=report.seconds, all_write_s=report.timings.get("write", 0.0), all_written=report.written
+            )
+            same[f"{count:,} moved, every outfall's check"] = _stored_findings() == reference
+            log(f"  checking every outfall: {report.seconds:.2f} s {report.written}", out)
+            raise _Rollback
+    except _Rollback:
+        pass
+    return result
 
 
 def _peak_mib():

@@ -84,3 +84,14 @@ def client_for(client, demo_user):
         return client
 
     return login
+
+
+@pytest.fixture
+def ledger_version_at_once(db):
+    """On PostgreSQL the ledger version (registry/ledger_version.py) changes when a writing transaction
+    commits, and a test's transaction never commits: have each write statement change it at once."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS registry_ledger_bump IMMEDIATE")

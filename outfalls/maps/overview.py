@@ -5,10 +5,10 @@ outfall the user sees (100,000 rows: the one expensive query of the map). The ce
 filtered set are therefore computed once per zoom (grid), scope and filter, cached, and the cells in
 each requested box are taken from them.
 
-The cache key holds a data version read in one cheap query: the number of outfalls, the largest id and
-the latest ``updated_at`` (every write path sets it, bulk ones included), and the number and largest id
-of the outfall-unit links (an entity's scope follows its links). Any write therefore starts a new key;
-``MAP_AGGREGATE_CACHE_SECONDS`` bounds how long an entry lives. A text search (``q``) matches unit names
+The cache key holds the ledger's version (``registry.ledger_version``): a number database triggers
+change with every insert, update and delete of the outfalls and of the outfall-unit links (an entity's
+scope follows its links), whatever wrote them (the ORM, raw SQL, COPY), read by one primary-key lookup.
+Any write therefore starts a new key; ``MAP_AGGREGATE_CACHE_SECONDS`` bounds how long an entry lives. A text search (``q``) matches unit names
 too, which the version does not watch, so searches are never cached.
 """
 
@@ -16,30 +16,22 @@ import hashlib
 import json
 
 from django.conf import settings
-from django.db import connection
 
 from outfalls.core.scopes import scope_of
-from outfalls.registry.models import Outfall, OutfallUnitLink
+from outfalls.registry.ledger_version import ledger_version
 
 from .grid import cell_sums
 from .layers import map_cache
 
-CACHE_PREFIX = "maps:cells:v1"
+CACHE_PREFIX = "maps:cells:v2"
 # Filters whose result the data version does not follow.
 UNCACHED_FILTERS = ("q",)
 
 
 def data_version():
-    """(outfalls, max outfall id, latest update, links, max link id), in one query of index look-ups."""
-    quote = connection.ops.quote_name
-    outfalls, links = quote(Outfall._meta.db_table), quote(OutfallUnitLink._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT (SELECT COUNT(*) FROM {outfalls}), (SELECT MAX(id) FROM {outfalls}),"
-            f" (SELECT MAX(updated_at) FROM {outfalls}), (SELECT COUNT(*) FROM {links}),"
-            f" (SELECT MAX(id) FROM {links})"
-        )
-        return [str(value) for value in cursor.fetchone()]
+    """The ledger's version (registry/ledger_version.py): one primary-key lookup, new after any write to
+    the outfalls or their unit links."""
+    return [ledger_version()]
 
 
 def scope_key(user):

@@ -11,6 +11,22 @@ def ensure_search_triggers(using, **kwargs):
     ensure(connections[using])
 
 
+LEDGER_VERSION_MIGRATION = ("registry", "0016_ledger_version")
+
+
+def reinstall_ledger_version(sender, using, **kwargs):
+    """After every migrate, the ledger version's triggers again (registry/ledger_version.py): on SQLite a
+    migration that alters the outfall or link table rebuilds it, and the rebuild drops its triggers."""
+    from django.db import connections
+    from django.db.migrations.recorder import MigrationRecorder
+
+    from . import ledger_version
+
+    connection = connections[using]
+    if LEDGER_VERSION_MIGRATION in MigrationRecorder(connection).applied_migrations():
+        ledger_version.install(connection)
+
+
 class RegistryConfig(AppConfig):
     name = "outfalls.registry"
     label = "registry"
@@ -20,3 +36,4 @@ class RegistryConfig(AppConfig):
         from . import jobs  # noqa: F401  (registers the registry's background jobs)
 
         post_migrate.connect(ensure_search_triggers, sender=self)
+        post_migrate.connect(reinstall_ledger_version, sender=self)

@@ -13,21 +13,31 @@ For each outfall checked, every earlier finding is replaced by what the checks f
 - duplicate (warning): another outfall within SPATIAL_DUPLICATE_M.
 
 Everything is computed in bulk: the reference data (areas, counties, waters, sections) is read once, the
-points go through STRtrees and vectorised shapely calls (geo/index.py), and the findings are written with
-one delete and bulk inserts. ``compute`` does the geometry without writing; ``write`` stores a computation.
+points go through STRtrees and vectorised shapely calls (geo/index.py). ``compute`` does the geometry
+without writing; ``write`` stores a computation.
+
+Only what changed is written. Each finding is computed as its key (outfall, kind, area or other outfall),
+the arguments its message and data are built from, and a 64-bit fingerprint of both (``digest``, stored
+with the row). ``write`` reads the stored fingerprints of the checked outfalls' findings, deletes the rows
+whose fingerprint is no longer found, inserts the findings not stored yet, and builds messages and data for
+those rows only: a re-check of an unchanged ledger writes nothing. The fingerprint covers every argument,
+the displayed attributes of the reference rows involved, this module's source and the choice labels
+(``_format_key``), so a changed message text rewrites every finding once.
 See docs/spatial-checks.md.
 """
 
+import functools
+import hashlib
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import shapely
 from django.conf import settings
 from django.db import connections, transaction
 from django.db.models import F, Q, QuerySet, TextField
-from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
@@ -143,6 +153,40 @@ def _ref(obj_id, name, **extra):
     return {"id": int(obj_id), "name": name, **extra}
 
 
+def _rows(queryset):
+    """A values_list queryset's rows as the database cursor gives them (no per-row converters): only for
+    columns whose values need none (integers, floats, text)."""
+    sql, params = queryset.query.sql_with_params()
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+# Fingerprints ------------------------------------------------------------------------------------------
+# A finding's digest is Python's hash() of a tuple of ints and floats, which is the same in every process
+# (only str, bytes and, before Python 3.12, None hash differently per process): texts enter it as
+# stable_int() of their UTF-8, never as themselves.
+def stable_int(data):
+    """A signed 64-bit integer from bytes, the same in every process."""
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big", signed=True)
+
+
+class TextKeys(dict):
+    """stable_int() of each text, computed once per text."""
+
+    def __missing__(self, text):
+        value = self[text] = stable_int(text.encode())
+        return value
+
+
+@functools.cache
+def _format_key():
+    """What every message and data dict also depends on: this module's code and the choice labels. A change
+    to either changes every fingerprint, so the next check rewrites every finding once."""
+    labels = [ProtectedAreaKind.choices, FindingKind.choices, FindingSeverity.choices]
+    return stable_int(Path(__file__).read_bytes() + repr(labels).encode())
+
+
 # Reference data ----------------------------------------------------------------------------------------
 @dataclass
 class Place:
@@ -152,6 +196,10 @@ class Place:
     geom: object
     approximate: bool
 
+    @functools.cached_property
+    def key(self):
+        return stable_int(repr((self.id, self.name, bool(self.approximate))).encode())
+
 
 @dataclass
 class Water:
@@ -160,6 +208,12 @@ class Water:
     geom: object  # lon/lat
     geom_m: object  # in the city frame
     river: RiverLine | None = None  # lines only (with or without sections)
+
+    @functools.cached_property
+    def key(self):
+        """What its findings show of it: its name and its sections' names and positions."""
+        marks = [(m.key, m.name, m.chainage_km) for m in self.river.sections] if self.river else None
+        return stable_int(repr((self.id, self.name, marks)).encode())
 
 
 def _geometry(value):
@@ -221,7 +275,8 @@ def _load_areas(lons, lats, everything):
     ).values_list("id", "name", "kind", "approximate", "geometry_text"):
         geom = _text_geometry(geometry)
         if geom is not None:
-            areas.append((pk, name, kind, approximate, geom))
+            key = stable_int(repr((pk, name, kind, bool(approximate))).encode())
+            areas.append((pk, name, kind, approximate, geom, key))
     return areas
 
 
@@ -265,14 +320,17 @@ class Targets:
 
     @classmethod
     def from_rows(cls, rows):
-        rows = sorted(rows)
+        """From rows of TARGET_FIELDS ordered by id."""
+        if not rows:
+            return cls(*(np.empty(0, dtype=t) for t in (np.int64, float, float, np.int64, np.int64)), [])
+        ids, lon, lat, county, water, interval = zip(*rows, strict=True)
         return cls(
-            ids=np.array([r[0] for r in rows], dtype=np.int64),
-            lon=np.array([r[1] for r in rows], dtype=float),
-            lat=np.array([r[2] for r in rows], dtype=float),
-            county=np.array([r[3] for r in rows], dtype=np.int64),
-            water=np.array([r[4] for r in rows], dtype=np.int64),
-            interval=[r[5] for r in rows],
+            ids=np.array(ids, dtype=np.int64),
+            lon=np.array(lon, dtype=float),
+            lat=np.array(lat, dtype=float),
+            county=np.array(county, dtype=np.int64),
+            water=np.array(water, dtype=np.int64),
+            interval=list(interval),
         )
 
     def __len__(self):
@@ -289,18 +347,19 @@ def _target_ids(outfalls):
 
 
 def _load_targets(ids):
+    rows = Outfall.objects.order_by("id").values_list(*TARGET_FIELDS)
     if ids is None:
-        return Targets.from_rows(Outfall.objects.order_by().values_list(*TARGET_FIELDS))
-    rows = []
-    for chunk in _chunks(ids):
-        rows += Outfall.objects.filter(id__in=chunk).order_by().values_list(*TARGET_FIELDS)
-    return Targets.from_rows(rows)
+        return Targets.from_rows(_rows(rows))
+    found = []
+    for chunk in _chunks(ids):  # ids are sorted: the chunks' rows follow each other in order
+        found += _rows(rows.filter(id__in=chunk))
+    return Targets.from_rows(found)
 
 
 def _load_pool(targets, everything, frame, reach_m):
     """(ids, lon, lat) of every outfall that may lie within reach_m of a target."""
     if everything:
-        rows = list(Outfall.objects.order_by().values_list("id", "lon", "lat"))
+        rows = _rows(Outfall.objects.order_by().values_list("id", "lon", "lat"))
     else:
         dlon, dlat = reach_m * 1.5 / frame.per_lon, reach_m * 1.5 / frame.per_lat
         rows = []
@@ -321,16 +380,35 @@ def _load_pool(targets, everything, frame, reach_m):
 # The computation ---------------------------------------------------------------------------------------
 @dataclass
 class Computation:
-    """What the checks found, before anything is written."""
+    """What the checks found, before anything is written.
+
+    found: one tuple per finding, (outfall id, kind, area id, other outfall id, args, digest, filled):
+    ``build(computation.refs, *args)`` (the kind's builder) gives its (message, data); digest is its
+    fingerprint; filled is the 断面区间 it wrote into the ledger (section intervals; "" otherwise). Messages
+    are built when they are needed: for the rows ``write`` stores, or all at once by ``findings``. The tuples
+    hold only numbers and texts (reference rows by their index in ``refs``), so the garbage collector stops
+    tracking them: 200,000 tuples of objects made it walk them again and again (1.5 s at 100,000 outfalls).
+    """
 
     target_ids: list | None  # None: every outfall
     checked: int
-    findings: list = field(default_factory=list)  # (outfall id, kind, message, data, area id, other id)
+    found: list = field(default_factory=list)
     intervals: dict = field(default_factory=dict)  # outfall id -> 断面区间 to write ("" clears)
     timings: dict = field(default_factory=dict)
+    written: dict = field(default_factory=dict)  # findings inserted, deleted, kept (write)
+    refs: dict = field(default_factory=dict)  # "areas", "counties", "waters": lists the args index
+
+    def build(self, row):
+        """(message, data) of a row of found."""
+        return _BUILDERS[row[1]](self.refs, *row[4])
+
+    @functools.cached_property
+    def findings(self):
+        """[(outfall id, kind, message, data, area id, other id)], every message and data built."""
+        return [(row[0], row[1], *self.build(row), row[2], row[3]) for row in self.found]
 
     def counts(self):
-        return Counter((kind, SEVERITY[kind]) for _, kind, *_ in self.findings)
+        return Counter((kind, SEVERITY[kind]) for _, kind, *_ in self.found)
 
 
 def compute(outfalls=None):
@@ -371,11 +449,33 @@ def compute(outfalls=None):
     _check_rivers(computation, targets, points_m, waters, old_filled)
     lap("rivers and section intervals")
 
-    pool = _load_pool(targets, everything, frame, duplicate_m())
+    if ids is None:  # every outfall is a target: they are the pool too
+        pool, pool_points = (targets.ids, targets.lon, targets.lat), points_m
+    else:
+        pool, pool_points = _load_pool(targets, everything, frame, duplicate_m()), None
     lap("load outfalls for duplicates")
-    _check_duplicates(computation, targets, pool, frame)
+    _check_duplicates(computation, targets, pool, frame, points_m, pool_points)
     lap("duplicates")
     return computation
+
+
+# Findings as tuples (see Computation.found), their messages built by the functions below, which are pure
+# functions of their arguments: the digest of a finding covers every argument (reference rows by their
+# `key`, texts by stable_int).
+_AREA = FindingKind.PROTECTED_AREA.value
+_COUNTY = FindingKind.COUNTY_MISMATCH.value
+_FAR = FindingKind.FAR_FROM_RIVER.value
+_SECTION = FindingKind.SECTION_INTERVAL.value
+_DUPLICATE = FindingKind.DUPLICATE.value
+
+
+def _area_finding(refs, index):
+    pk, name, kind, approximate = refs["areas"][index][:4]
+    label = ProtectedAreaKind(kind).label if kind in ProtectedAreaKind.values else kind
+    message = f"位于{label}“{name}”内，应依法取缔"
+    if approximate:
+        message += "（保护区范围为示意）"
+    return message, {"area": _ref(pk, name, kind=kind, approximate=bool(approximate))}
 
 
 def _check_areas(computation, targets, points, areas):
@@ -384,23 +484,40 @@ def _check_areas(computation, targets, points, areas):
     index = GeometryIndex([a[4] for a in areas])
     point_ids, area_ids = index.containing(points)
     order = np.lexsort((area_ids, point_ids))
+    computation.refs["areas"] = areas
+    fmt, found, outfall_ids = _format_key(), computation.found, targets.ids.tolist()
     for i, a in zip(point_ids[order].tolist(), area_ids[order].tolist(), strict=True):
-        pk, name, kind, approximate, _ = areas[a]
-        label = ProtectedAreaKind(kind).label if kind in ProtectedAreaKind.values else kind
-        message = f"位于{label}“{name}”内，应依法取缔"
-        if approximate:
-            message += "（保护区范围为示意）"
-        data = {"area": _ref(pk, name, kind=kind, approximate=bool(approximate))}
-        computation.findings.append(
-            (int(targets.ids[i]), FindingKind.PROTECTED_AREA, message, data, pk, None)
+        area = areas[a]
+        outfall_id = outfall_ids[i]
+        found.append((outfall_id, _AREA, area[0], None, (a,), hash((fmt, 1, outfall_id, area[5])), ""))
+
+
+def _county_finding(refs, declared, where, distance):
+    counties = refs["counties"]
+    declared, where = counties[declared], counties[where] if where >= 0 else None
+    declared_text = f"“{declared.name}”" + ("（示意边界）" if declared.approximate else "")
+    if where is None:
+        message = f"坐标不在任何县区边界内，距所填县区{declared_text}边界约 {distance_text(distance)}"
+    else:
+        message = (
+            f"坐标位于{where.name}境内，不在所填县区{declared_text}边界内"
+            f"（距其边界约 {distance_text(distance)}）"
         )
+    data = {
+        "declared": _ref(declared.id, declared.name, approximate=bool(declared.approximate)),
+        "actual": _ref(where.id, where.name) if where else None,
+        "distance_m": round(distance, 1),
+    }
+    return message, data
 
 
 def _check_counties(computation, targets, points_m, counties, frame):
     if not counties:
         return
-    real = [p for p in counties if p.level == JurisdictionLevel.COUNTY]
-    for declared in counties:
+    real = [n for n, p in enumerate(counties) if p.level == JurisdictionLevel.COUNTY]
+    computation.refs["counties"] = counties
+    fmt, found = _format_key(), computation.found
+    for declared_at, declared in enumerate(counties):
         index = np.nonzero(targets.county == declared.id)[0]
         if not len(index):
             continue
@@ -410,56 +527,111 @@ def _check_counties(computation, targets, points_m, counties, frame):
             continue
         lon, lat = targets.lon[index], targets.lat[index]
         actual = np.full(len(index), -1)
-        for n, place in enumerate(real):
-            hit = shapely.contains_xy(place.geom, lon, lat) & (actual < 0)
+        for n in real:
+            hit = shapely.contains_xy(counties[n].geom, lon, lat) & (actual < 0)
             actual[hit] = n
         distances = shapely.distance(frame.geometry(declared.geom), points_m[index])
-        declared_text = f"“{declared.name}”" + ("（示意边界）" if declared.approximate else "")
-        for i, found, distance in zip(index.tolist(), actual.tolist(), distances.tolist(), strict=True):
-            where = real[found] if found >= 0 else None
-            if where is None:
-                message = f"坐标不在任何县区边界内，距所填县区{declared_text}边界约 {distance_text(distance)}"
-            else:
-                message = (
-                    f"坐标位于{where.name}境内，不在所填县区{declared_text}边界内"
-                    f"（距其边界约 {distance_text(distance)}）"
-                )
-            data = {
-                "declared": _ref(declared.id, declared.name, approximate=bool(declared.approximate)),
-                "actual": _ref(where.id, where.name) if where else None,
-                "distance_m": round(distance, 1),
-            }
-            computation.findings.append(
-                (int(targets.ids[i]), FindingKind.COUNTY_MISMATCH, message, data, None, None)
-            )
+        for outfall_id, found_at, distance in zip(
+            targets.ids[index].tolist(), actual.tolist(), distances.tolist(), strict=True
+        ):
+            where = counties[found_at].key if found_at >= 0 else 0
+            digest = hash((fmt, 2, outfall_id, declared.key, where, distance))
+            found.append((outfall_id, _COUNTY, None, None, (declared_at, found_at, distance), digest, ""))
 
 
 def _old_filled(ids):
     """{outfall id: the 断面区间 the check wrote earlier} from the current section-interval findings."""
-    rows = SpatialFinding.objects.filter(kind=FindingKind.SECTION_INTERVAL, data__filled__isnull=False)
-    filled = KT("data__filled")  # the text itself: no JSON decoding per row
-    pairs = []
+    rows = (
+        SpatialFinding.objects.filter(kind=FindingKind.SECTION_INTERVAL)
+        .exclude(filled="")
+        .order_by()
+        .values_list("outfall_id", "filled")
+    )
     if ids is None:
-        pairs = rows.values_list("outfall_id", filled)
+        return dict(_rows(rows))
+    filled = {}
+    for chunk in _chunks(ids):
+        filled.update(_rows(rows.filter(outfall_id__in=chunk)))
+    return filled
+
+
+def _far_finding(refs, water, distance, limit, near, near_distance):
+    waters = refs["waters"]
+    water, near = waters[water], waters[near] if near >= 0 else None
+    if near is not None and near.id != water.id:
+        tail = f"；最近的水体是“{near.name}”，约 {distance_text(near_distance)}"
     else:
-        for chunk in _chunks(ids):
-            pairs += rows.filter(outfall_id__in=chunk).values_list("outfall_id", filled)
-    return {pk: value for pk, value in pairs if value is not None}
+        tail = "；附近没有更近的已登记水体"
+    message = f"距所填受纳水体“{water.name}”约 {distance_text(distance)}，超过 {distance_text(limit)}{tail}"
+    data = {
+        "water": _ref(water.id, water.name),
+        "distance_m": round(distance, 1),
+        "limit_m": limit,
+        "nearest_water": _near_ref(near, near_distance),
+    }
+    return message, data
+
+
+def _near_ref(near, distance):
+    return _ref(near.id, near.name, distance_m=round(distance, 1)) if near is not None else None
+
+
+# How a section-interval finding treats the ledger's 断面区间 (the digest holds the number).
+_TOO_FAR, _CHECKS_OWN, _TYPED = 1, 2, 3
+
+
+def _section_finding(refs, water, d, km, u, w, near, near_distance, current, state, wrote, limit):
+    waters = refs["waters"]
+    water, near = waters[water], waters[near] if near >= 0 else None
+    river = water.river
+    up = river.sections[u] if u >= 0 else None
+    down = river.sections[w] if w >= 0 else None
+    interval = interval_text(up.name if up else "", down.name if down else "")
+    data = {
+        "water": _ref(water.id, water.name),
+        "chainage_km": round(km, 3),
+        "distance_m": round(d, 1),
+        "upstream": _ref(up.key, up.name, chainage_km=round(up.chainage_km, 3)) if up else None,
+        "downstream": _ref(down.key, down.name, chainage_km=round(down.chainage_km, 3)) if down else None,
+        "to_upstream_km": round(km - up.chainage_km, 3) if up else None,
+        "to_downstream_km": round(down.chainage_km - km, 3) if down else None,
+        "interval": interval,
+        "nearest_water": _near_ref(near, near_distance),
+    }
+    if interval:
+        message = _position_message(water.name, up, down, km)
+    else:
+        message = f"受纳水体“{water.name}”未设考核断面，无断面区间"
+    if state == _TOO_FAR:  # too far from the river for its position along it to mean anything
+        if current:
+            data["ledger_value"] = current
+        message += f"；距河道超过 {distance_text(limit)}，不自动填写断面区间"
+    elif state == _CHECKS_OWN:
+        if wrote and interval:
+            message += "；已自动填入台账断面区间"
+    else:  # typed by a person (or loaded): never overwritten
+        data["ledger_value"] = current
+        if interval and current != interval:
+            message += f"；台账已填“{current}”（非空间检查所填），未改动"
+    return message, data
 
 
 def _check_rivers(computation, targets, points_m, waters, old_filled):
     limit = river_warn_m()
-    limit_text = distance_text(limit)
-    water_list = list(waters.values())
+    water_list = computation.refs["waters"] = list(waters.values())
     nearest, nearest_distance = GeometryIndex([w.geom_m for w in water_list]).nearest(points_m)
-    findings, intervals = computation.findings, computation.intervals
-    for water in water_list:
+    found, intervals = computation.found, computation.intervals
+    fmt, texts = _format_key(), TextKeys()
+    water_keys = [w.key for w in water_list]
+    for water_at, water in enumerate(water_list):
         index = np.nonzero(targets.water == water.id)[0]
         if not len(index):
             continue
         # Python lists, not numpy scalars, in the loop below (several times faster per element).
         ids = targets.ids[index].tolist()
-        distances = shapely.distance(water.geom_m, points_m[index]).tolist()
+        distances = shapely.distance(water.geom_m, points_m[index])
+        far = (distances > limit).tolist()
+        distances = distances.tolist()
         near_ids = nearest[index].tolist()
         near_distances = nearest_distance[index].tolist()
         current_values = [targets.interval[i] for i in index.tolist()]
@@ -468,68 +640,48 @@ def _check_rivers(computation, targets, points_m, waters, old_filled):
             chainage, _ = river.locate_many(targets.lon[index], targets.lat[index])
             upstream, downstream = river.section_indexes(chainage)
             chainage, upstream, downstream = chainage.tolist(), upstream.tolist(), downstream.tolist()
-            section_refs = [_ref(m.key, m.name, chainage_km=round(m.chainage_km, 3)) for m in river.sections]
-        water_ref = _ref(water.id, water.name)
+            names = [m.name for m in river.sections]
+            pair_text = {}  # (upstream, downstream) -> 断面区间
+        water_key = water.key
         for n, outfall_id in enumerate(ids):
-            near = water_list[near_ids[n]] if near_ids[n] >= 0 else None
-            near_ref = _ref(near.id, near.name, distance_m=round(near_distances[n], 1)) if near else None
+            near_id = near_ids[n]
+            near_key = water_keys[near_id] if near_id >= 0 else 0
+            near_distance = near_distances[n]
             d = distances[n]
-            if d > limit:
-                if near is not None and near.id != water.id:
-                    tail = f"；最近的水体是“{near.name}”，约 {distance_text(near_distances[n])}"
-                else:
-                    tail = "；附近没有更近的已登记水体"
-                message = f"距所填受纳水体“{water.name}”约 {distance_text(d)}，超过 {limit_text}{tail}"
-                data = {
-                    "water": water_ref,
-                    "distance_m": round(d, 1),
-                    "limit_m": limit,
-                    "nearest_water": near_ref,
-                }
-                findings.append((outfall_id, FindingKind.FAR_FROM_RIVER, message, data, None, None))
+            if far[n]:
+                digest = hash((fmt, 3, outfall_id, water_key, d, limit, near_key, near_distance))
+                args = (water_at, d, limit, near_id, near_distance)
+                found.append((outfall_id, _FAR, None, None, args, digest, ""))
             if river is None:
                 continue
             u, w = upstream[n], downstream[n]
-            up = river.sections[u] if u >= 0 else None
-            down = river.sections[w] if w >= 0 else None
-            km = chainage[n]
-            interval = interval_text(up.name if up else "", down.name if down else "")
-            data = {
-                "water": water_ref,
-                "chainage_km": round(km, 3),
-                "distance_m": round(d, 1),
-                "upstream": section_refs[u] if up else None,
-                "downstream": section_refs[w] if down else None,
-                "to_upstream_km": round(km - up.chainage_km, 3) if up else None,
-                "to_downstream_km": round(down.chainage_km - km, 3) if down else None,
-                "interval": interval,
-                "nearest_water": near_ref,
-            }
-            if interval:
-                message = _position_message(water.name, up, down, km)
-            else:
-                message = f"受纳水体“{water.name}”未设考核断面，无断面区间"
             current = current_values[n]
             previous = old_filled.get(outfall_id)
-            if d > limit:  # too far from the river for its position along it to mean anything
+            wrote, filled = False, ""
+            if far[n]:
+                state = _TOO_FAR
                 if previous is not None and current == previous and current:
                     intervals[outfall_id] = ""  # the check's own earlier value, now wrong
-                data["filled"] = None
-                if current:
-                    data["ledger_value"] = current
-                message += f"；距河道超过 {limit_text}，不自动填写断面区间"
             elif current == "" or (previous is not None and current == previous):  # the check's to fill
+                state = _CHECKS_OWN
+                interval = pair_text.get((u, w))
+                if interval is None:
+                    interval = pair_text[u, w] = interval_text(
+                        names[u] if u >= 0 else "", names[w] if w >= 0 else ""
+                    )
                 if interval != current:
                     intervals[outfall_id] = interval
-                    if interval:
-                        message += "；已自动填入台账断面区间"
-                data["filled"] = interval or None
-            else:  # typed by a person (or loaded): never overwritten
-                data["filled"] = None
-                data["ledger_value"] = current
-                if interval and current != interval:
-                    message += f"；台账已填“{current}”（非空间检查所填），未改动"
-            findings.append((outfall_id, FindingKind.SECTION_INTERVAL, message, data, None, None))
+                    wrote = True
+                filled = interval
+            else:
+                state = _TYPED
+            km = chainage[n]
+            digest = hash(
+                (fmt, 5, outfall_id, water_key, d, km, u, w, near_key, near_distance)
+                + (texts[current], state, wrote, limit)
+            )
+            args = (water_at, d, km, u, w, near_id, near_distance, current, state, wrote, limit)
+            found.append((outfall_id, _SECTION, None, None, args, digest, filled))
     # A value the check wrote on a river that no longer gives one (no geometry, or another water body).
     for outfall_id, water_id, current in zip(
         targets.ids.tolist(), targets.water.tolist(), targets.interval, strict=True
@@ -555,14 +707,23 @@ def _position_message(water_name, up, down, km):
     )
 
 
-def _check_duplicates(computation, targets, pool, frame):
+def _duplicate_finding(refs, other_id, distance, limit):
+    # Neither the message nor the data names the other outfall: it may lie outside the reader's scope
+    # (pages show it through Outfall.objects.visible_to).
+    message = f"{limit:.0f} 米内另有入河排污口（相距约 {distance:.0f} 米），可能为重复排口"
+    return message, {"other_id": other_id, "distance_m": round(distance, 1), "limit_m": limit}
+
+
+def _check_duplicates(computation, targets, pool, frame, target_points=None, pool_points=None):
     pool_ids, pool_lon, pool_lat = pool
     if not len(pool_ids):
         return
     limit = duplicate_m()
-    pool_points = frame.points(pool_lon, pool_lat)
+    if pool_points is None:
+        pool_points = frame.points(pool_lon, pool_lat)
     index = GeometryIndex(pool_points)
-    target_points = frame.points(targets.lon, targets.lat)
+    if target_points is None:
+        target_points = frame.points(targets.lon, targets.lat)
     # Candidates in the city frame with a margin, then the distance at each pair's own latitude.
     ti, pj, _ = index.within_distance(target_points, limit * 1.05)
     a_ids, b_ids = targets.ids[ti], pool_ids[pj]
@@ -577,12 +738,19 @@ def _check_duplicates(computation, targets, pool, frame):
     for a, b, d in zip(a_ids.tolist(), b_ids.tolist(), distance.tolist(), strict=True):
         pairs[(a, b)] = d
         pairs[(b, a)] = d  # the other side of the pair, even when it is not a target itself
+    fmt, found = _format_key(), computation.found
     for (a, b), d in sorted(pairs.items()):
-        # Neither the message nor the data names the other outfall: it may lie outside the reader's scope
-        # (pages show it through Outfall.objects.visible_to).
-        message = f"{limit:.0f} 米内另有入河排污口（相距约 {d:.0f} 米），可能为重复排口"
-        data = {"other_id": b, "distance_m": round(d, 1), "limit_m": limit}
-        computation.findings.append((a, FindingKind.DUPLICATE, message, data, None, b))
+        digest = hash((fmt, 4, a, b, d, limit))
+        found.append((a, _DUPLICATE, None, b, (b, d, limit), digest, ""))
+
+
+_BUILDERS = {
+    _AREA: _area_finding,
+    _COUNTY: _county_finding,
+    _FAR: _far_finding,
+    _SECTION: _section_finding,
+    _DUPLICATE: _duplicate_finding,
+}
 
 
 # Writing -----------------------------------------------------------------------------------------------
@@ -593,6 +761,7 @@ class CheckReport:
     filled: dict  # outfall id -> 断面区间 written ("" when a value the check wrote was cleared)
     timings: dict
     seconds: float
+    written: dict = field(default_factory=dict)  # findings inserted, deleted, kept
 
     @property
     def total(self):
@@ -609,27 +778,23 @@ class CheckReport:
             f"  自动填写断面区间：{written}"
             + (f"，清除 {len(self.filled) - written}" if len(self.filled) > written else "")
         )
+        if self.written:
+            lines.append(
+                "  检查结果变化：新增 {inserted}，删除 {deleted}，未变 {kept}".format(**self.written)
+            )
         return lines
 
 
 @transaction.atomic
 def write(computation, *, user=None, unrecorded=()):
-    """Replace the findings of the computation's outfalls and fill the section intervals it computed.
+    """Bring the stored findings of the computation's outfalls to what it found (only the difference is
+    written), and fill the section intervals it computed.
 
     unrecorded: outfalls inserted in this transaction whose first history row is still to be written (a bulk
     import copies it after the checks): their interval is written into the row without a history row or a
     new version of its own."""
     clock = time.perf_counter()
-    ids = computation.target_ids
-    findings = SpatialFinding.objects.all()
-    if ids is None:
-        findings.delete()
-    else:
-        for chunk in _chunks(ids):
-            findings.filter(
-                Q(outfall_id__in=chunk) | Q(kind=FindingKind.DUPLICATE, other_outfall_id__in=chunk)
-            ).delete()
-    _insert_findings(computation.findings)
+    computation.written = _store_findings(computation)
     if computation.intervals:
         _fill_intervals(computation.intervals, user, set(unrecorded))
     computation.timings["write"] = time.perf_counter() - clock
@@ -667,8 +832,8 @@ def _fill_intervals(intervals, user, unrecorded=frozenset()):
 
 
 # Findings as plain rows: model instances and the ORM's per-value preparation cost about four times the
-# INSERT itself at 100,000 outfalls (benchmarks/spatial.py). Values go through the fields' own
-# get_db_prep_save, so JSON and timestamps are stored exactly as the ORM would store them.
+# statement itself at 100,000 outfalls (benchmarks/spatial.py). Values go through what the fields' own
+# get_db_prep_save does, so JSON and timestamps are stored exactly as the ORM would store them.
 FINDING_COLUMNS = (
     "outfall",
     "kind",
@@ -677,37 +842,95 @@ FINDING_COLUMNS = (
     "data",
     "protected_area",
     "other_outfall",
+    "filled",
+    "digest",
     "checked_at",
 )
 
 
-def _insert_findings(findings):
+def _stored_findings(ids):
+    """({digest: finding id}, [further ids]) of the findings a check of ids (None: every outfall) replaces:
+    those of the outfalls, and the duplicate findings naming one of them. Further ids: rows whose digest
+    was already seen (none unless two checks wrote at once) and rows stored before digests (None)."""
+    rows = SpatialFinding.objects.order_by().values_list("digest", "id")
+    if ids is None:
+        found = _rows(rows)
+    else:
+        found = []
+        for chunk in _chunks(ids):
+            scope = Q(outfall_id__in=chunk) | Q(kind=FindingKind.DUPLICATE, other_outfall_id__in=chunk)
+            found += _rows(rows.filter(scope))
+    stored = dict(found)
+    if len(stored) == len(found) and None not in stored:
+        return stored, []
+    kept, further = {}, []
+    for digest, pk in found:
+        if digest is None or kept.setdefault(digest, pk) != pk:  # (a row read twice, through two chunks,
+            further.append(pk)  # is kept once)
+    return kept, further
+
+
+def _store_findings(computation):
+    """Delete the stored findings that are no longer found as they are, insert those not stored as they are.
+
+    A finding's digest covers its outfall, kind, other outfall or area and everything its message and data
+    are built from, so a stored row with the same digest is the same finding, left alone; a changed one is
+    deleted and inserted again."""
+    timings = computation.timings
+    clock = time.perf_counter()
+    stored, stale = _stored_findings(computation.target_ids)
+    stored_count = len(stored) + len(stale)
+    timings["write: read stored findings"] = time.perf_counter() - clock
+    inserts = []
+    for row in computation.found:
+        if stored.pop(row[5], None) is None:
+            inserts.append(row)
+    stale += stored.values()
+    timings["write: compare"] = time.perf_counter() - clock - timings["write: read stored findings"]
+
     connection = connections[SpatialFinding.objects.db]  # resolved once, not per value
     meta = SpatialFinding._meta
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(meta.get_field(name).column) for name in FINDING_COLUMNS)
-    placeholders = ", ".join(["%s"] * len(FINDING_COLUMNS))
-    sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders})"
-    data_field = meta.get_field("data")
+    table = quote(meta.db_table)
+    # What JSONField.get_db_prep_save calls for a dict, without its two layers per value.
+    adapt_json, encoder = connection.ops.adapt_json_value, meta.get_field("data").encoder
     checked_at = meta.get_field("checked_at").get_db_prep_save(timezone.now(), connection)
+    names = ", ".join(quote(meta.get_field(name).column) for name in FINDING_COLUMNS)
+    insert = f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(FINDING_COLUMNS))})"
     with connection.cursor() as cursor:
-        for chunk in _chunks(findings):
-            cursor.executemany(
-                sql,
-                [
+        clock = time.perf_counter()
+        if computation.target_ids is None and len(inserts) == len(computation.found):
+            # Nothing kept (a first check, or one after this module changed): every row goes, in one
+            # statement (on SQLite, without visiting the rows).
+            cursor.execute(f"DELETE FROM {table}")
+            stale = ()
+        for chunk in _chunks(stale):
+            cursor.execute(
+                f"DELETE FROM {table} WHERE {quote('id')} IN ({', '.join(['%s'] * len(chunk))})", chunk
+            )
+        timings["write: delete"] = time.perf_counter() - clock
+        for chunk in _chunks(inserts):
+            values = []
+            for row in chunk:
+                message, data = computation.build(row)
+                values.append(
                     (
-                        outfall_id,
-                        str(kind),
-                        str(SEVERITY[kind]),
+                        row[0],
+                        row[1],
+                        str(SEVERITY[row[1]]),
                         message[:300],
-                        data_field.get_db_prep_save(data, connection),
-                        area_id,
-                        other_id,
+                        adapt_json(data, encoder),
+                        row[2],
+                        row[3],
+                        row[6],
+                        row[5],
                         checked_at,
                     )
-                    for outfall_id, kind, message, data, area_id, other_id in chunk
-                ],
-            )
+                )
+            cursor.executemany(insert, values)
+        timings["write: insert"] = time.perf_counter() - clock - timings["write: delete"]
+    kept = len(computation.found) - len(inserts)
+    return {"inserted": len(inserts), "deleted": stored_count - kept, "kept": kept}
 
 
 def check_outfalls(outfalls=None, *, user=None, unrecorded=()):
@@ -723,6 +946,7 @@ def check_outfalls(outfalls=None, *, user=None, unrecorded=()):
         filled=dict(computation.intervals),
         timings=computation.timings,
         seconds=time.perf_counter() - start,
+        written=computation.written,
     )
 
 

@@ -8,7 +8,7 @@ hex words (detail=none: rowids only), on PostgreSQL a GIN index of the grams as 
 rewrite an outfall's text whatever writes them (the ORM, bulk imports, executemany, COPY, raw SQL).
 docs/search.md has the design; registry/search.py the queries.
 
-Migration 0013 installs them; `ensure()` runs after every migrate and puts back what a later migration
+Migration 0014 installs them; `ensure()` runs after every migrate and puts back what a later migration
 dropped (SQLite drops a table's triggers when Django rebuilds the table to alter it), then writes every text
 again. Change the SQL here only together with a migration that calls `install()` and `rebuild()` again.
 """
@@ -326,7 +326,7 @@ def uninstall(connection):
 
 def ensure(connection):
     """After a migrate: when a trigger is missing (its table rebuilt by a later migration), install it again
-    and write every text again, since rows may have changed without it. Nothing to do before migration 0013
+    and write every text again, since rows may have changed without it. Nothing to do before migration 0014
     has run, or on another database. Returns whether it repaired anything."""
     if connection.vendor not in ("sqlite", "postgresql"):
         return False

@@ -229,7 +229,7 @@ def test_box_query_counts_are_pinned(client_for, settings, params, pinned, usern
     assert tuple(counts) == pinned
 
 
-def test_cached_aggregates_follow_every_write(client_for):
+def test_cached_aggregates_follow_every_write(client_for, ledger_version_at_once):
     map_cache().clear()
     client = client_for("pingcheng")
     params = {"bbox": CITY_BOX, "zoom": 9}
@@ -254,6 +254,57 @@ def test_cached_aggregates_follow_every_write(client_for):
     assert counts() == (before, types)
     # Another scope never shares the entry.
     assert get_json(client_for("bureau"), OUTFALLS, params)["total"] == Outfall.objects.count()
+
+
+def test_cached_aggregates_follow_raw_sql_and_links(client_for, ledger_version_at_once):
+    """Writes that bypass the models (raw SQL, as a bulk import may write) and link changes, which move an
+    entity's scope, each make the next city view miss the cache."""
+    map_cache().clear()
+    params = {"bbox": CITY_BOX, "zoom": 9}
+    county, entity = client_for("pingcheng"), client_for("enterprise")
+
+    def answer(client):
+        with CaptureQueriesContext(connection) as ctx:
+            data = get_json(client, OUTFALLS, params)
+        grouped = any("GROUP BY" in q["sql"] for q in ctx.captured_queries)
+        by_type = {code: sum(c["types"].get(code, 0) for c in data["clusters"]) for code in ("GY", "QT")}
+        return data["total"], by_type, grouped
+
+    total, types, grouped = answer(county)
+    assert grouped and answer(county) == (total, types, False)  # the second answer comes from the cache
+    copy = Outfall.objects.filter(county__code="140213").order_by("id").first()
+    copy.pk = copy.id = copy.source_key = copy.national_code = None
+    copy.code = ""
+    copy.type_code, copy.type_level2, copy.type_level3 = "GY", "", ""
+    copy.save()
+    assert answer(county) == (total + 1, {"GY": types["GY"] + 1, "QT": types["QT"]}, True)
+    table, links = Outfall._meta.db_table, OutfallUnitLink._meta.db_table
+    with connection.cursor() as cursor:  # no model, no updated_at
+        cursor.execute(f"UPDATE {table} SET type_code = 'QT' WHERE id = %s", [copy.pk])
+    assert answer(county) == (total + 1, {"GY": types["GY"], "QT": types["QT"] + 1}, True)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table} WHERE id = %s", [copy.pk])
+    assert answer(county) == (total, types, True)
+
+    # An entity sees the outfalls it is linked to: a link added, changed and removed by raw SQL.
+    unit = DischargeUnit.objects.get(name="山橡集团")
+    seen, _, _ = answer(entity)
+    assert answer(entity)[2] is False
+    other = Outfall.objects.exclude(unit_links__unit=unit).order_by("id").first()
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {links} (outfall_id, unit_id, role, via_channel, share_note, created_at)"
+            " VALUES (%s, %s, 'owner', '', '', CURRENT_TIMESTAMP)",
+            [(other.pk, unit.pk)],
+        )
+    assert answer(entity)[::2] == (seen + 1, True)
+    assert answer(entity)[2] is False
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {links} SET role = 'shares' WHERE outfall_id = %s", [other.pk])
+    assert answer(entity)[2] is True  # a new version, even where the answer is the same
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {links} WHERE outfall_id = %s AND unit_id = %s", [other.pk, unit.pk])
+    assert answer(entity)[::2] == (seen, True)
 
 
 # Reference layers ------------------------------------------------------------------------------------

@@ -94,7 +94,14 @@ class SpatialFinding(models.Model):
     other_outfall = models.ForeignKey(
         Outfall, verbose_name="相关排口", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
-    checked_at = models.DateTimeField("检查时间", auto_now=True)
+    # When the check last wrote this finding: found it, or found it changed. A re-check that finds the same
+    # leaves the row (and this time) alone (checks.write compares `digest`).
+    checked_at = models.DateTimeField("更新时间", auto_now=True)
+    # Section interval only: the 断面区间 this check wrote into the ledger ("" when it wrote none), so the
+    # next check knows the ledger's value is its own and may replace it (docs/spatial-checks.md).
+    filled = models.CharField("已自动填入的断面区间", max_length=100, blank=True, default="")
+    # A 64-bit fingerprint of what the check computed for this finding (checks.py); None when unknown.
+    digest = models.BigIntegerField("内容指纹", null=True, blank=True, editable=False)
 
     objects = SpatialFindingQuerySet.as_manager()
 

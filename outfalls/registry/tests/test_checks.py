@@ -198,7 +198,7 @@ def test_section_interval_is_filled_when_empty(fraction, expected):
     assert outfall.section_interval == expected
     (finding,) = kinds(outfall, FindingKind.SECTION_INTERVAL)
     assert finding.severity == FindingSeverity.INFO
-    assert finding.data["interval"] == expected and finding.data["filled"] == expected
+    assert finding.data["interval"] == expected and finding.filled == expected
     assert "已自动填入台账断面区间" in finding.message
     assert finding.data["distance_m"] == pytest.approx(60, abs=5)
     if "—" in expected:
@@ -233,7 +233,7 @@ def test_a_typed_section_interval_is_never_overwritten(demo_user):
     services.save_outfall(outfall, user=user, confirm_placement=True)
     assert Outfall.objects.get(pk=outfall.pk).section_interval == "艾庄下游（人工核定）"
     (finding,) = kinds(outfall, FindingKind.SECTION_INTERVAL)
-    assert finding.data["interval"] == "孤山—艾庄" and finding.data["filled"] is None
+    assert finding.data["interval"] == "孤山—艾庄" and finding.filled == ""
     assert "台账已填“艾庄下游（人工核定）”（非空间检查所填），未改动" in finding.message
     checks.check_outfalls()  # the batch leaves it too
     assert Outfall.objects.get(pk=outfall.pk).section_interval == "艾庄下游（人工核定）"
@@ -338,15 +338,25 @@ def test_spatial_check_command_by_county():
         SpatialFinding.objects.filter(outfall__county__code=PINGCHENG).values_list("pk", flat=True)
     )
     others = set(SpatialFinding.objects.exclude(outfall__county__code=PINGCHENG).values_list("pk", flat=True))
+    # One outfall of each county moved far outside the city without a check.
+    moved_here, moved_there = outfall_in(PINGCHENG), outfall_in(YUNZHOU)
+    before_here = {f.pk for f in kinds(moved_here)}
+    Outfall.objects.filter(pk=moved_here.pk).update(lon=110.5, lat=36.0)
+    Outfall.objects.filter(pk=moved_there.pk).update(lon=110.6, lat=36.1)
     out = io.StringIO()
     call_command("spatial_check", "--county", PINGCHENG, stdout=out)
     text = out.getvalue()
     checked = Outfall.objects.filter(county__code=PINGCHENG).count()
     assert "县区：平城区" in text and f"检查入河排污口 {checked} 个" in text
+    assert kinds(moved_here, FindingKind.COUNTY_MISMATCH) and kinds(moved_here, FindingKind.FAR_FROM_RIVER)
+    assert not kinds(moved_there, FindingKind.COUNTY_MISMATCH)  # another county: not checked
+    # Only what changed was written: two new findings of the moved outfall and its section interval
+    # (deleted and inserted again); every other finding of the county is the row it was.
+    assert "检查结果变化：新增 3，删除 1，" in text
     now_pingcheng = set(
         SpatialFinding.objects.filter(outfall__county__code=PINGCHENG).values_list("pk", flat=True)
     )
-    assert len(now_pingcheng) == len(pingcheng) and not now_pingcheng & pingcheng  # replaced
+    assert now_pingcheng - {f.pk for f in kinds(moved_here)} == pingcheng - before_here
     assert (
         set(SpatialFinding.objects.exclude(outfall__county__code=PINGCHENG).values_list("pk", flat=True))
         == others
@@ -356,6 +366,11 @@ def test_spatial_check_command_by_county():
     out = io.StringIO()
     call_command("spatial_check", stdout=out)
     assert f"检查入河排污口 {Outfall.objects.count()} 个" in out.getvalue()
+    assert kinds(moved_there, FindingKind.COUNTY_MISMATCH)
+    # A second run over an unchanged ledger writes nothing.
+    out = io.StringIO()
+    call_command("spatial_check", stdout=out)
+    assert "检查结果变化：新增 0，删除 0，" in out.getvalue()
 
 
 def test_compute_writes_nothing():
@@ -381,7 +396,7 @@ def test_ledger_import_commit_runs_the_checks(tmp_path, demo_user):
     outfall = Outfall.objects.get(pk=record.created_ids[0])
     assert outfall.section_interval == "孤山—艾庄"
     (finding,) = kinds(outfall, FindingKind.SECTION_INTERVAL)
-    assert finding.data["filled"] == "孤山—艾庄"
+    assert finding.filled == "孤山—艾庄"
     # The interval is filled before the outfall's first history row is written: one row, naming the import,
     # that already holds it, and the outfall's first version.
     (history,) = outfall.history.all()
