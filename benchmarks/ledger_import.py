@@ -2,8 +2,8 @@
 
 The issue: "`make bench` generates a 100,000-row attachment-1 file and imports it with the dry run and
 with the commit. It prints: rows per second; peak memory; the ratio of the whole import to a bare read of
-all cells of the same file with the same reader. Goals: the whole import within 3x the bare read; under
-1 GiB of memory."
+all cells of the same file with the same reader." Issue 17 set the goals it checks now: the dry run within
+2x the bare read, the whole import within 5x, peak memory at most 500 MiB.
 
 Each step runs in a fresh child process (`python -m benchmarks.ledger_import --step ...`), so its peak
 memory (ru_maxrss) is its own and the ledger benchmark's database is never touched:
@@ -17,9 +17,9 @@ memory (ru_maxrss) is its own and the ledger benchmark's database is never touch
 2. bare read: `ledger_reader.bare_read`, every cell with the reader the import uses (median of 3).
 3. dry run: `run_preview` on a LedgerImport record as the `bureau` user, as the upload page does
    (interpret every row, then store the counts and the per-row report on the record).
-4. commit: `commit` on that record (it reads and judges the file again, then writes the outfalls, units,
-   owner links, status changes and history rows in one transaction, and runs the spatial checks where
-   the commit does); the created rows are counted.
+4. commit: `commit` on that record (it takes the dry run's kept verdicts, or judges the file again when
+   the ledger moved since, then writes the outfalls, units, owner links, status changes and history rows
+   in one transaction, and runs the spatial checks); the created rows are counted.
 
 "Whole import" = dry run + commit, the two steps a person goes through; its ratio to the bare read is the
 issue's goal. With BENCH_PROFILE=1 two more children profile, with cProfile, the dry run (interpret) and
@@ -51,8 +51,9 @@ NAME = "ledger_import"
 DEFAULT_DATABASE_URL = "sqlite:///var/bench-import.sqlite3"
 WORK_DIR = BASE_DIR / "var" / "bench-import"  # the generated file, the media root, step results
 FILE_NAME = "大同市入河排污口信息汇总表-benchmark.xlsx"
-GOAL_RATIO = 3.0
-GOAL_MEMORY_MIB = 1024
+GOAL_DRY_RUN_RATIO = 2.0
+GOAL_RATIO = 5.0
+GOAL_MEMORY_MIB = 500
 SEED = 42
 UNITS = 5_000  # distinct discharge units named in the file
 MIN_SPACING_M = 31.0  # generated points keep this far apart (the import's duplicate distance is 30 m)
@@ -789,12 +790,15 @@ def run(out=None):
         + ", ".join(f"{k} {v:,}" for k, v in commit["added"].items())
         + ".\n"
         "bare read: ledger_reader.bare_read() over every cell (median of 3). dry run: run_preview() as the\n"
-        "bureau user (interpret every row, store counts and the per-row report). commit: commit() (reads and\n"
-        "judges the file again, then writes everything in one transaction). whole import = dry run + commit.\n"
+        "bureau user (interpret every row, store counts, the per-row report and the verdicts). commit:\n"
+        "commit() (the kept verdicts, then writes everything in one transaction). whole import = dry run +\n"
+        "commit.\n"
         "peak RSS: ru_maxrss of the step's process (Python, Django and the libraries take the RSS before).\n"
-        f"Goals: whole import within {GOAL_RATIO:g}x the bare read: "
+        f"Goals: dry run within {GOAL_DRY_RUN_RATIO:g}x the bare read: "
+        f"{'ok' if dry['seconds'] / bare['seconds'] <= GOAL_DRY_RUN_RATIO else 'MISS'} "
+        f"({dry['seconds'] / bare['seconds']:.1f}x); whole import within {GOAL_RATIO:g}x: "
         f"{'ok' if whole / bare['seconds'] <= GOAL_RATIO else 'MISS'} ({whole / bare['seconds']:.1f}x); "
-        f"under {GOAL_MEMORY_MIB} MiB: {'ok' if peak < GOAL_MEMORY_MIB else 'MISS'} ({peak:.0f} MiB).",
+        f"at most {GOAL_MEMORY_MIB} MiB: {'ok' if peak <= GOAL_MEMORY_MIB else 'MISS'} ({peak:.0f} MiB).",
         out,
     )
     if commit["created_outfalls"] != prepared["rows"]:
@@ -823,6 +827,7 @@ def run(out=None):
                 "database_url": database_url(),
                 "units_named": UNITS,
                 "seed": SEED,
+                "goal_dry_run_ratio": GOAL_DRY_RUN_RATIO,
                 "goal_ratio": GOAL_RATIO,
                 "goal_memory_mib": GOAL_MEMORY_MIB,
             },
