@@ -38,14 +38,12 @@ import json
 import math
 import os
 import random
-import resource
 import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-from .common import BASE_DIR, env_int, format_table, log, write_json
+from .common import BASE_DIR, env_int, format_table, log, peak_mib, rss_mib, run_child, write_json
 
 NAME = "ledger_import"
 DEFAULT_DATABASE_URL = "sqlite:///var/bench-import.sqlite3"
@@ -77,27 +75,12 @@ def _child_env():
 
 def _run_step(step, *args):
     """Run one step in a fresh interpreter; returns the dict it wrote. Its log lines go to stderr."""
-    result_path = WORK_DIR / f"{step}.json"
-    result_path.unlink(missing_ok=True)
-    command = [sys.executable, "-m", "benchmarks.ledger_import", "--step", step, "--result", str(result_path)]
-    completed = subprocess.run([*command, *map(str, args)], cwd=BASE_DIR, env=_child_env(), check=False)
-    if completed.returncode != 0:
-        raise RuntimeError(f"benchmark step {step!r} failed (exit {completed.returncode})")
-    return json.loads(result_path.read_text(encoding="utf-8"))
+    return run_child(
+        "benchmarks.ledger_import", step, args, env=_child_env(), result_path=WORK_DIR / f"{step}.json"
+    )
 
 
-def _rss_mib():
-    """The current resident set size of this process, in MiB (Linux /proc; ru_maxrss elsewhere)."""
-    try:
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / MIB
-    except OSError:
-        return _peak_mib()
-
-
-def _peak_mib():
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux, bytes on macOS
-    return peak / (MIB if sys.platform == "darwin" else 1024)
+_rss_mib, _peak_mib = rss_mib, peak_mib
 
 
 class _Timed:
@@ -445,17 +428,23 @@ class RowMaker:
 
 
 def step_prepare(rows, profile_rows):
+    start = time.perf_counter()
+    _recreate_database(sys.stderr)
+    result = write_file(int(rows), int(profile_rows), WORK_DIR)
+    result["prepare_seconds"] = round(time.perf_counter() - start, 2)
+    return result
+
+
+def write_file(rows, profile_rows, work_dir, out=sys.stderr):
+    """Write the attachment-1 file of `rows` rows (and the profiles' file of the first `profile_rows`) into
+    work_dir, against the database as it is (its counties and rivers; points clear of its outfalls)."""
     from outfalls.registry.tests.ledger_files import make_large_xlsx
 
     from .common import environment
 
-    rows, profile_rows = int(rows), int(profile_rows)
-    out = sys.stderr
-    start = time.perf_counter()
-    _recreate_database(out)
     generating = time.perf_counter()
     maker = RowMaker(random.Random(SEED), rows)
-    path = WORK_DIR / FILE_NAME
+    path = work_dir / FILE_NAME
     first = []  # the first rows again, for the profiles' smaller file
 
     def keep_first(source):
@@ -468,7 +457,7 @@ def step_prepare(rows, profile_rows):
     seconds = time.perf_counter() - generating
     profile_path = None
     if first:
-        profile_path = WORK_DIR / f"profile-{len(first)}.xlsx"
+        profile_path = work_dir / f"profile-{len(first)}.xlsx"
         make_large_xlsx(profile_path, first, fast=True, merges=True)
     log(
         f"  wrote {len(built.row_numbers):,} rows ({path.stat().st_size / MIB:.1f} MiB) in {seconds:.1f} s",
@@ -487,7 +476,6 @@ def step_prepare(rows, profile_rows):
         "demo_outfalls": Outfall.objects.count(),
         "demo_units": DischargeUnit.objects.count(),
         "generate_seconds": round(seconds, 2),
-        "prepare_seconds": round(time.perf_counter() - start, 2),
     }
 
 

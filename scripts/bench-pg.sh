@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # A PostgreSQL cluster for the scale benchmark (benchmarks/scale.py) that survives between runs.
 #
-#   scripts/bench-pg.sh start    initdb on first use, then start it; prints the database URL
+#   scripts/bench-pg.sh start    initdb on first use, then start it; prints the URL of its `postgres` database
 #   scripts/bench-pg.sh stop     stop it (the data stays in var/bench-pg/)
-#   scripts/bench-pg.sh url      print the database URL (BENCH_SCALE_DATABASE_URL)
+#   scripts/bench-pg.sh url      print that URL
 #   scripts/bench-pg.sh status   running or not
 #
+# The benchmark creates its own database in it, one per size (outfalls_scale_1000000, ...), so a small
+# development build and the full one are both kept.
 # Data in var/bench-pg/data (git-ignored; delete var/bench-pg/ to start again), socket in var/bench-pg/sock,
 # no TCP port (listen_addresses=''). As root the cluster belongs to the `postgres` user, as in
 # scripts/pg-cluster.sh (initdb refuses to run as root). Settings: those of the tests' throw-away cluster
@@ -16,7 +18,7 @@ cd "$(dirname "$0")/.."
 source scripts/pg-cluster.sh
 
 DIR=${BENCH_PG_DIR:-$PWD/var/bench-pg}
-DB=outfalls_scale
+DB=postgres
 URL="postgresql://postgres@/$DB?host=$DIR/sock"
 
 running() {
@@ -46,10 +48,6 @@ start() {
 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_buffers=2GB \
 -c maintenance_work_mem=512MB -c max_wal_size=4GB -c work_mem=32MB" start >/dev/null \
     || { tail -n 20 "$DIR/server.log" >&2; exit 1; }
-  if ! pg_as_owner "$(pg_bin psql)" -h "$DIR/sock" -U postgres -d postgres -tAc \
-    "SELECT 1 FROM pg_database WHERE datname = '$DB'" | grep -q 1; then
-    pg_as_owner "$(pg_bin createdb)" -h "$DIR/sock" -U postgres "$DB"
-  fi
   echo "$URL"
 }
 
