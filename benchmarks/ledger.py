@@ -240,6 +240,10 @@ RECTIFICATION = {
 }
 
 
+# Choices' .values builds a new list on every access: read once (a third of the generator's time otherwise).
+ENTRY_MODES, OUTLET_POSITIONS, CONVEYANCES = EntryMode.values, OutletPosition.values, Conveyance.values
+
+
 def weighted(rng, weights):
     return rng.choices(list(weights), weights=list(weights.values()))[0]
 
@@ -438,9 +442,9 @@ class Generator:
             lon=lon,
             lat=lat,
             water_body=water,
-            entry_mode=rng.choice(EntryMode.values),
-            outlet_position=rng.choice(OutletPosition.values),
-            conveyance=rng.choice(Conveyance.values) if entity else "",
+            entry_mode=rng.choice(ENTRY_MODES),
+            outlet_position=rng.choice(OUTLET_POSITIONS),
+            conveyance=rng.choice(CONVEYANCES) if entity else "",
             responsible_entity_id=entity[0] if entity else None,
             responsibility_basis=basis,
             responsibility_note=note,
