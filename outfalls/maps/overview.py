@@ -5,10 +5,13 @@ outfall the user sees (100,000 rows: the one expensive query of the map). The ce
 filtered set are therefore computed once per zoom (grid), scope and filter, cached, and the cells in
 each requested box are taken from them.
 
-The cache key holds a data version read in one cheap query: the number of outfalls, the largest id and
-the latest ``updated_at`` (every write path sets it, bulk ones included), and the number and largest id
-of the outfall-unit links (an entity's scope follows its links). Any write therefore starts a new key;
-``MAP_AGGREGATE_CACHE_SECONDS`` bounds how long an entry lives. A text search (``q``) matches unit names
+The cache key holds a data version read in one query of index look-ups: the largest outfall id and the
+latest ``updated_at`` (every write path sets it, bulk ones included), the largest id of the outfalls'
+history (simple-history writes a row for every save and every delete, cascades included), and the largest
+id of the outfall-unit links and of their history (an entity's scope follows its links). Any write
+therefore starts a new key; ``MAP_AGGREGATE_CACHE_SECONDS`` bounds how long an entry lives. (It used to
+count the outfalls and links to notice deletions: two scans, 250 ms a request at a million outfalls,
+more than the cached work; docs/benchmarks.md, "Scale".) A text search (``q``) matches unit names
 too, which the version does not watch, so searches are never cached.
 """
 
@@ -30,14 +33,17 @@ UNCACHED_FILTERS = ("q",)
 
 
 def data_version():
-    """(outfalls, max outfall id, latest update, links, max link id), in one query of index look-ups."""
+    """(max outfall id, latest update, max outfall history id, max link id, max link history id), in one
+    query of index look-ups (no count: its cost grows with the ledger)."""
     quote = connection.ops.quote_name
     outfalls, links = quote(Outfall._meta.db_table), quote(OutfallUnitLink._meta.db_table)
+    outfall_history = quote(Outfall.history.model._meta.db_table)
+    link_history = quote(OutfallUnitLink.history.model._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT (SELECT COUNT(*) FROM {outfalls}), (SELECT MAX(id) FROM {outfalls}),"
-            f" (SELECT MAX(updated_at) FROM {outfalls}), (SELECT COUNT(*) FROM {links}),"
-            f" (SELECT MAX(id) FROM {links})"
+            f"SELECT (SELECT MAX(id) FROM {outfalls}), (SELECT MAX(updated_at) FROM {outfalls}),"
+            f" (SELECT MAX(history_id) FROM {outfall_history}), (SELECT MAX(id) FROM {links}),"
+            f" (SELECT MAX(history_id) FROM {link_history})"
         )
         return [str(value) for value in cursor.fetchone()]
 

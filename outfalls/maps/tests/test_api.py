@@ -255,6 +255,34 @@ def test_cached_aggregates_follow_every_write(client_for):
     assert get_json(client_for("bureau"), OUTFALLS, params)["total"] == Outfall.objects.count()
 
 
+def test_data_version_follows_deletes_without_counting():
+    from outfalls.maps.overview import data_version
+
+    def copy_outfall():
+        copy = Outfall.objects.filter(county__code="140213").order_by("id").first()
+        copy.pk = copy.id = copy.source_key = copy.national_code = None
+        copy.code = ""
+        copy.save()
+        return copy
+
+    with CaptureQueriesContext(connection) as ctx:
+        before = data_version()
+    assert len(ctx.captured_queries) == 1
+    assert "COUNT" not in ctx.captured_queries[0]["sql"].upper()  # a scan: its cost grows with the ledger
+    assert data_version() == before
+    older, newer = copy_outfall(), copy_outfall()
+    units = list(DischargeUnit.objects.order_by("id")[:2])
+    first = OutfallUnitLink.objects.create(outfall=newer, unit=units[0])
+    OutfallUnitLink.objects.create(outfall=newer, unit=units[1])
+    # Neither the newest row nor the latest update: only the history shows these deletions.
+    version = data_version()
+    first.delete()
+    assert data_version() != version
+    version = data_version()
+    older.delete()
+    assert data_version() != version
+
+
 # Reference layers ------------------------------------------------------------------------------------
 def test_boundaries_follow_the_jurisdiction_scope_and_simplify(client_for, demo_user):
     city = get_json(client_for("bureau"), reverse("maps:api_boundaries"), {"zoom": 8})
