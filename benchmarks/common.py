@@ -248,6 +248,23 @@ def run_child(module, step, args=(), *, env, result_path):
     return json.loads(result_path.read_text(encoding="utf-8"))
 
 
+def child_cli(module, description, steps, child_main, run, argv=None):
+    """The command line of a benchmark whose steps run in children (run_child): `--step NAME --result PATH
+    args...` runs child_main(step, result path, args) in this process; no --step runs the whole benchmark."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog=f"python -m {module}", description=description)
+    parser.add_argument("--step", choices=sorted(steps), help=argparse.SUPPRESS)
+    parser.add_argument("--result", help=argparse.SUPPRESS)
+    parser.add_argument("arguments", nargs="*", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.step:
+        child_main(args.step, args.result, args.arguments)
+    else:
+        run()
+    return 0
+
+
 def load_average():
     """The 1-, 5- and 15-minute load averages (what else the shared machine was doing)."""
     try:

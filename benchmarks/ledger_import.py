@@ -32,7 +32,6 @@ BENCH_PROFILE_ROWS (10000) for their file.
 Writes bench-results/ledger_import.json.
 """
 
-import argparse
 import datetime
 import json
 import math
@@ -43,7 +42,7 @@ import sys
 import time
 from pathlib import Path
 
-from .common import BASE_DIR, env_int, format_table, log, peak_mib, rss_mib, run_child, write_json
+from .common import BASE_DIR, child_cli, env_int, format_table, log, peak_mib, rss_mib, run_child, write_json
 
 NAME = "ledger_import"
 DEFAULT_DATABASE_URL = "sqlite:///var/bench-import.sqlite3"
@@ -229,6 +228,31 @@ def _place_forms(name, suffixes):
     return forms
 
 
+def points_beside_rivers(random, lines, lengths, n, kx, ky):
+    """n points beside rivers, as outfalls lie: a line drawn by length (lines in metres, x = lon * kx,
+    y = lat * ky), a place along it, then 10-450 m to either side (FAR_SHARE of them 500-1,500 m, which the
+    spatial checks flag). random: a numpy Generator. Returns (line index, lon, lat) arrays, 6 decimals."""
+    import numpy as np
+    import shapely
+
+    which = random.choice(len(lines), size=n, p=lengths / lengths.sum())
+    along = random.random(n) * lengths[which]
+    geoms = np.array([lines[i] for i in which], dtype=object)
+    at = shapely.line_interpolate_point(geoms, along)
+    ahead = shapely.line_interpolate_point(geoms, np.minimum(along + 5.0, lengths[which]))
+    behind = shapely.line_interpolate_point(geoms, np.maximum(along - 5.0, 0.0))
+    dx = shapely.get_x(ahead) - shapely.get_x(behind)
+    dy = shapely.get_y(ahead) - shapely.get_y(behind)
+    norm = np.hypot(dx, dy)
+    norm[norm == 0] = 1.0
+    far = random.random(n) < FAR_SHARE
+    offset = np.where(far, random.uniform(500, 1500, n), random.uniform(10, 450, n))
+    offset *= np.where(random.random(n) < 0.5, -1.0, 1.0)
+    lon = np.round((shapely.get_x(at) - dy / norm * offset) / kx, 6)
+    lat = np.round((shapely.get_y(at) + dx / norm * offset) / ky, 6)
+    return which, lon, lat
+
+
 class RowMaker:
     """Deterministic attachment-1 rows that resolve against the demo data and are all new outfalls."""
 
@@ -351,21 +375,7 @@ class RowMaker:
         points = []
         while len(points) < self.count:
             n = max(1000, (self.count - len(points)) * 2)
-            which = random.choice(len(lines), size=n, p=lengths / lengths.sum())
-            along = random.random(n) * lengths[which]
-            geoms = np.array([lines[i][1] for i in which], dtype=object)
-            at = shapely.line_interpolate_point(geoms, along)
-            ahead = shapely.line_interpolate_point(geoms, np.minimum(along + 5.0, lengths[which]))
-            behind = shapely.line_interpolate_point(geoms, np.maximum(along - 5.0, 0.0))
-            dx = shapely.get_x(ahead) - shapely.get_x(behind)
-            dy = shapely.get_y(ahead) - shapely.get_y(behind)
-            norm = np.hypot(dx, dy)
-            norm[norm == 0] = 1.0
-            far = random.random(n) < FAR_SHARE
-            offset = np.where(far, random.uniform(500, 1500, n), random.uniform(10, 450, n))
-            offset *= np.where(random.random(n) < 0.5, -1.0, 1.0)
-            lon = np.round((shapely.get_x(at) - dy / norm * offset) / kx, 6)
-            lat = np.round((shapely.get_y(at) + dx / norm * offset) / ky, 6)
+            which, lon, lat = points_beside_rivers(random, [line for _, line in lines], lengths, n, kx, ky)
             owner = np.full(n, -1)
             for k, (_, polygon) in enumerate(areas):
                 owner[shapely.contains_xy(polygon, lon, lat) & (owner < 0)] = k
@@ -837,18 +847,7 @@ def run(out=None):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(
-        prog="python -m benchmarks.ledger_import", description=__doc__.split("\n")[0]
-    )
-    parser.add_argument("--step", choices=sorted(STEPS), help=argparse.SUPPRESS)
-    parser.add_argument("--result", help=argparse.SUPPRESS)
-    parser.add_argument("arguments", nargs="*", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if args.step:
-        child_main(args.step, args.result, args.arguments)
-    else:
-        run()
-    return 0
+    return child_cli("benchmarks.ledger_import", __doc__.split("\n")[0], STEPS, child_main, run, argv)
 
 
 if __name__ == "__main__":

@@ -46,7 +46,6 @@ BENCH_SCALE_IMPORT_ROWS (100000), BENCH_SCALE_STEPS (build,ledger,map,spatial,ex
 Writes bench-results/scale.json (bench-results/scale-<count>.json for another count).
 """
 
-import argparse
 import csv
 import enum
 import io
@@ -63,6 +62,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from .common import (
     BASE_DIR,
+    child_cli,
     env_int,
     format_table,
     load_average,
@@ -83,7 +83,6 @@ MIN_CELL_SHARE = 0.3  # a cell left smaller than this by Datong's counties joins
 TOWNS = ("城关镇", "东关镇", "西关镇", "南关镇", "北关镇")
 RIVER_SPACING = 0.05  # degrees of latitude between generated rivers
 RIVER_AMPLITUDE = 0.015
-FAR_SHARE = 0.03
 BATCH = 50_000
 PROVINCE_ZOOM = 7
 CITY_ZOOM = 9
@@ -395,6 +394,8 @@ def river_points(count, out):
     from outfalls.geo import shapes
     from outfalls.registry.models import WaterBody
 
+    from .ledger_import import points_beside_rivers
+
     mid = (EXTENT[1] + EXTENT[3]) / 2
     kx, ky = shapes.metres_per_degree(mid)
     scale = np.array([kx, ky])
@@ -412,21 +413,7 @@ def river_points(count, out):
     points = []
     while len(points) < count:
         n = int((count - len(points)) * 1.2) + 1000
-        which = random.choice(len(lines), size=n, p=lengths / lengths.sum())
-        along = random.random(n) * lengths[which]
-        geoms = np.array([lines[i][1] for i in which], dtype=object)
-        at = shapely.line_interpolate_point(geoms, along)
-        ahead = shapely.line_interpolate_point(geoms, np.minimum(along + 5.0, lengths[which]))
-        behind = shapely.line_interpolate_point(geoms, np.maximum(along - 5.0, 0.0))
-        dx = shapely.get_x(ahead) - shapely.get_x(behind)
-        dy = shapely.get_y(ahead) - shapely.get_y(behind)
-        norm = np.hypot(dx, dy)
-        norm[norm == 0] = 1.0
-        far = random.random(n) < FAR_SHARE
-        offset = np.where(far, random.uniform(500, 1500, n), random.uniform(10, 450, n))
-        offset *= np.where(random.random(n) < 0.5, -1.0, 1.0)
-        lon = np.round((shapely.get_x(at) - dy / norm * offset) / kx, 6)
-        lat = np.round((shapely.get_y(at) + dx / norm * offset) / ky, 6)
+        which, lon, lat = points_beside_rivers(random, [line for _, line in lines], lengths, n, kx, ky)
         hits = tree.query(shapely.points(lon, lat), predicate="within")
         owner = np.full(n, -1)
         np.maximum.at(owner, hits[0], hits[1])  # the later code wins: the economic zone inside 平城区
@@ -1072,16 +1059,7 @@ def summary(report):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.scale", description=__doc__.split("\n")[0])
-    parser.add_argument("--step", choices=sorted(CHILD_STEPS), help=argparse.SUPPRESS)
-    parser.add_argument("--result", help=argparse.SUPPRESS)
-    parser.add_argument("arguments", nargs="*", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if args.step:
-        child_main(args.step, args.result, args.arguments)
-    else:
-        run()
-    return 0
+    return child_cli("benchmarks.scale", __doc__.split("\n")[0], CHILD_STEPS, child_main, run, argv)
 
 
 if __name__ == "__main__":
