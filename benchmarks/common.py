@@ -10,6 +10,7 @@ import json
 import os
 import platform
 import pstats
+import resource
 import subprocess
 import sys
 import time
@@ -212,6 +213,64 @@ def profile_calls(fn, *, repeat=10, sort="cumulative", limit=30):
 
 def ms(seconds):
     return seconds * 1000
+
+
+# Memory and child processes ------------------------------------------------------------------------------
+MIB = 1024 * 1024
+
+
+def peak_mib():
+    """This process's peak resident set size (ru_maxrss) in MiB."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux, bytes on macOS
+    return peak / (MIB if sys.platform == "darwin" else 1024)
+
+
+def rss_mib():
+    """This process's current resident set size in MiB (Linux /proc; the peak elsewhere)."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / MIB
+    except OSError:
+        return peak_mib()
+
+
+def run_child(module, step, args=(), *, env, result_path):
+    """Run `python -m module --step step --result result_path args...` in a fresh interpreter (so its
+    ru_maxrss is its own) and return the JSON it wrote. Its log lines go to stderr."""
+    result_path = Path(result_path)
+    result_path.unlink(missing_ok=True)
+    env = dict(env)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(BASE_DIR), env.get("PYTHONPATH")]))
+    command = [sys.executable, "-m", module, "--step", step, "--result", str(result_path), *map(str, args)]
+    completed = subprocess.run(command, cwd=BASE_DIR, env=env, check=False)
+    if completed.returncode != 0:
+        raise RuntimeError(f"benchmark step {module} {step!r} failed (exit {completed.returncode})")
+    return json.loads(result_path.read_text(encoding="utf-8"))
+
+
+def child_cli(module, description, steps, child_main, run, argv=None):
+    """The command line of a benchmark whose steps run in children (run_child): `--step NAME --result PATH
+    args...` runs child_main(step, result path, args) in this process; no --step runs the whole benchmark."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog=f"python -m {module}", description=description)
+    parser.add_argument("--step", choices=sorted(steps), help=argparse.SUPPRESS)
+    parser.add_argument("--result", help=argparse.SUPPRESS)
+    parser.add_argument("arguments", nargs="*", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.step:
+        child_main(args.step, args.result, args.arguments)
+    else:
+        run()
+    return 0
+
+
+def load_average():
+    """The 1-, 5- and 15-minute load averages (what else the shared machine was doing)."""
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return None
 
 
 # Reports ---------------------------------------------------------------------------------------------

@@ -252,6 +252,10 @@ RECTIFICATION = {
 }
 
 
+# Choices' .values builds a new list on every access: read once (a third of the generator's time otherwise).
+ENTRY_MODES, OUTLET_POSITIONS, CONVEYANCES = EntryMode.values, OutletPosition.values, Conveyance.values
+
+
 def weighted(rng, weights):
     return rng.choices(list(weights), weights=list(weights.values()))[0]
 
@@ -312,6 +316,18 @@ class Generator:
 
     # Units ---------------------------------------------------------------------------------------------
     def create_units(self, count):
+        units = self.make_units(count)
+        with explicit_timestamps(DischargeUnit), transaction.atomic():
+            DischargeUnit.objects.bulk_create(units, batch_size=BATCH)
+        self.add_units(units)
+
+    def add_units(self, units):
+        """Make saved units available as responsible entities of later outfalls."""
+        for unit in units:
+            self.units.setdefault(unit.county_id, []).append((unit.pk, unit.name))
+
+    def make_units(self, count):
+        """count unsaved DischargeUnits around the counties' centres (weighted by county)."""
         rng, units = self.rng, []
         for _ in range(count):
             county = rng.choices(self.counties, weights=self.county_weights)[0]
@@ -332,10 +348,7 @@ class Generator:
                     updated_at=created + timedelta(days=rng.uniform(0, 300)),
                 )
             )
-        with explicit_timestamps(DischargeUnit), transaction.atomic():
-            DischargeUnit.objects.bulk_create(units, batch_size=BATCH)
-        for unit in units:
-            self.units.setdefault(unit.county_id, []).append((unit.pk, unit.name))
+        return units
 
     # Outfalls ------------------------------------------------------------------------------------------
     def code_for(self, water, county, town, village, type_code):
@@ -352,9 +365,14 @@ class Generator:
         self.codes.add(code)
         return code
 
-    def outfall(self):
+    def outfall(self, place=None):
+        """An unsaved Outfall. place: (county, water body, lon, lat) to put it there; by default a county
+        drawn by weight, one of its waters, and a point scattered around the county's centre."""
         rng = self.rng
-        county = rng.choices(self.counties, weights=self.county_weights)[0]
+        if place is None:
+            county = rng.choices(self.counties, weights=self.county_weights)[0]
+        else:
+            county = place[0]
         towns = self.towns.get(county.pk, [])
         town = rng.choice(towns) if towns and rng.random() < 0.85 else None
         villages = self.villages.get(town.pk, []) if town else []
@@ -387,8 +405,10 @@ class Generator:
             if status in (LifecycleStatus.KEPT, LifecycleStatus.RECTIFYING) and rng.random() < 0.5:
                 basis, note = ResponsibilityBasis.GOVERNMENT_FALLBACK, f"{county.name}人民政府"
         number = str(rng.randint(1, 9)) if rng.random() < 0.3 else ""
-        for _ in range(20):
-            water = rng.choice(self.county_waters[county.pk])
+        for attempt in range(20):
+            water = (
+                place[1] if place is not None and attempt == 0 else rng.choice(self.county_waters[county.pk])
+            )
             try:
                 code = self.code_for(water, county, town, village, type_code)
                 break
@@ -404,7 +424,11 @@ class Generator:
             self.national_codes.add(national_code)
         registered = status in (LifecycleStatus.KEPT, LifecycleStatus.CLOSED) and rng.random() < 0.7
         created = DATA_EPOCH - timedelta(seconds=rng.uniform(0, 3 * 365 * 86400))
-        lon, lat = self.centres[county.pk]
+        if place is None:
+            lon, lat = self.centres[county.pk]
+            lon, lat = round(lon + rng.gauss(0, 0.08), 6), round(lat + rng.gauss(0, 0.06), 6)
+        else:
+            lon, lat = place[2], place[3]
         return Outfall(
             code=code,
             national_code=national_code,
@@ -427,12 +451,12 @@ class Generator:
             county=county,
             town=town,
             village=village,
-            lon=round(lon + rng.gauss(0, 0.08), 6),
-            lat=round(lat + rng.gauss(0, 0.06), 6),
+            lon=lon,
+            lat=lat,
             water_body=water,
-            entry_mode=rng.choice(EntryMode.values),
-            outlet_position=rng.choice(OutletPosition.values),
-            conveyance=rng.choice(Conveyance.values) if entity else "",
+            entry_mode=rng.choice(ENTRY_MODES),
+            outlet_position=rng.choice(OUTLET_POSITIONS),
+            conveyance=rng.choice(CONVEYANCES) if entity else "",
             responsible_entity_id=entity[0] if entity else None,
             responsibility_basis=basis,
             responsibility_note=note,
@@ -580,6 +604,20 @@ def _like_pattern(value):
     return f"%{escaped}%"
 
 
+def scope_where(user, alias="o"):
+    """The user's scope over the outfall table as hand-written SQL: ([conditions], [params])."""
+    scope = scope_of(user)
+    if scope.citywide:
+        return [], []
+    if {g.role for g in scope.grants} != {Role.COUNTY}:
+        raise NotImplementedError("raw baseline: only citywide and county scopes are written out")
+    county_ids = sorted(scope.county_ids)
+    if len(county_ids) == 1:
+        return [f"{alias}.county_id = %s"], county_ids
+    placeholders = ", ".join(["%s"] * len(county_ids))
+    return [f"{alias}.county_id IN ({placeholders})"], county_ids
+
+
 def raw_statements(scenario, user, page, page_size):
     """Hand-written SQL for the page's rows and for its COUNT(*): (page_sql, page_params, count_sql, count_params).
 
@@ -597,20 +635,8 @@ def raw_statements(scenario, user, page, page_size):
         "w": f"INNER JOIN {water} w ON w.id = o.water_body_id",
         "r": f"LEFT OUTER JOIN {unit} r ON r.id = o.responsible_entity_id",
     }
-    where, params = [], []
+    where, params = scope_where(user)
     count_joins = []
-
-    scope = scope_of(user)
-    if not scope.citywide:
-        if {g.role for g in scope.grants} != {Role.COUNTY}:
-            raise NotImplementedError("raw baseline: only citywide and county scopes are written out")
-        county_ids = sorted(scope.county_ids)
-        if len(county_ids) == 1:
-            where.append("o.county_id = %s")
-        else:
-            placeholders = ", ".join(["%s"] * len(county_ids))
-            where.append(f"o.county_id IN ({placeholders})")
-        params.extend(county_ids)
     p = scenario.params
     if "county" in p:
         where.append("c.code = %s")

@@ -32,20 +32,17 @@ BENCH_PROFILE_ROWS (10000) for their file.
 Writes bench-results/ledger_import.json.
 """
 
-import argparse
 import datetime
 import json
 import math
 import os
 import random
-import resource
 import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-from .common import BASE_DIR, env_int, format_table, log, write_json
+from .common import BASE_DIR, child_cli, env_int, format_table, log, peak_mib, rss_mib, run_child, write_json
 
 NAME = "ledger_import"
 DEFAULT_DATABASE_URL = "sqlite:///var/bench-import.sqlite3"
@@ -78,27 +75,12 @@ def _child_env():
 
 def _run_step(step, *args):
     """Run one step in a fresh interpreter; returns the dict it wrote. Its log lines go to stderr."""
-    result_path = WORK_DIR / f"{step}.json"
-    result_path.unlink(missing_ok=True)
-    command = [sys.executable, "-m", "benchmarks.ledger_import", "--step", step, "--result", str(result_path)]
-    completed = subprocess.run([*command, *map(str, args)], cwd=BASE_DIR, env=_child_env(), check=False)
-    if completed.returncode != 0:
-        raise RuntimeError(f"benchmark step {step!r} failed (exit {completed.returncode})")
-    return json.loads(result_path.read_text(encoding="utf-8"))
+    return run_child(
+        "benchmarks.ledger_import", step, args, env=_child_env(), result_path=WORK_DIR / f"{step}.json"
+    )
 
 
-def _rss_mib():
-    """The current resident set size of this process, in MiB (Linux /proc; ru_maxrss elsewhere)."""
-    try:
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / MIB
-    except OSError:
-        return _peak_mib()
-
-
-def _peak_mib():
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux, bytes on macOS
-    return peak / (MIB if sys.platform == "darwin" else 1024)
+_rss_mib, _peak_mib = rss_mib, peak_mib
 
 
 class _Timed:
@@ -247,6 +229,31 @@ def _place_forms(name, suffixes):
     return forms
 
 
+def points_beside_rivers(random, lines, lengths, n, kx, ky):
+    """n points beside rivers, as outfalls lie: a line drawn by length (lines in metres, x = lon * kx,
+    y = lat * ky), a place along it, then 10-450 m to either side (FAR_SHARE of them 500-1,500 m, which the
+    spatial checks flag). random: a numpy Generator. Returns (line index, lon, lat) arrays, 6 decimals."""
+    import numpy as np
+    import shapely
+
+    which = random.choice(len(lines), size=n, p=lengths / lengths.sum())
+    along = random.random(n) * lengths[which]
+    geoms = np.array([lines[i] for i in which], dtype=object)
+    at = shapely.line_interpolate_point(geoms, along)
+    ahead = shapely.line_interpolate_point(geoms, np.minimum(along + 5.0, lengths[which]))
+    behind = shapely.line_interpolate_point(geoms, np.maximum(along - 5.0, 0.0))
+    dx = shapely.get_x(ahead) - shapely.get_x(behind)
+    dy = shapely.get_y(ahead) - shapely.get_y(behind)
+    norm = np.hypot(dx, dy)
+    norm[norm == 0] = 1.0
+    far = random.random(n) < FAR_SHARE
+    offset = np.where(far, random.uniform(500, 1500, n), random.uniform(10, 450, n))
+    offset *= np.where(random.random(n) < 0.5, -1.0, 1.0)
+    lon = np.round((shapely.get_x(at) - dy / norm * offset) / kx, 6)
+    lat = np.round((shapely.get_y(at) + dx / norm * offset) / ky, 6)
+    return which, lon, lat
+
+
 class RowMaker:
     """Deterministic attachment-1 rows that resolve against the demo data and are all new outfalls."""
 
@@ -369,21 +376,7 @@ class RowMaker:
         points = []
         while len(points) < self.count:
             n = max(1000, (self.count - len(points)) * 2)
-            which = random.choice(len(lines), size=n, p=lengths / lengths.sum())
-            along = random.random(n) * lengths[which]
-            geoms = np.array([lines[i][1] for i in which], dtype=object)
-            at = shapely.line_interpolate_point(geoms, along)
-            ahead = shapely.line_interpolate_point(geoms, np.minimum(along + 5.0, lengths[which]))
-            behind = shapely.line_interpolate_point(geoms, np.maximum(along - 5.0, 0.0))
-            dx = shapely.get_x(ahead) - shapely.get_x(behind)
-            dy = shapely.get_y(ahead) - shapely.get_y(behind)
-            norm = np.hypot(dx, dy)
-            norm[norm == 0] = 1.0
-            far = random.random(n) < FAR_SHARE
-            offset = np.where(far, random.uniform(500, 1500, n), random.uniform(10, 450, n))
-            offset *= np.where(random.random(n) < 0.5, -1.0, 1.0)
-            lon = np.round((shapely.get_x(at) - dy / norm * offset) / kx, 6)
-            lat = np.round((shapely.get_y(at) + dx / norm * offset) / ky, 6)
+            which, lon, lat = points_beside_rivers(random, [line for _, line in lines], lengths, n, kx, ky)
             owner = np.full(n, -1)
             for k, (_, polygon) in enumerate(areas):
                 owner[shapely.contains_xy(polygon, lon, lat) & (owner < 0)] = k
@@ -446,17 +439,23 @@ class RowMaker:
 
 
 def step_prepare(rows, profile_rows):
+    start = time.perf_counter()
+    _recreate_database(sys.stderr)
+    result = write_file(int(rows), int(profile_rows), WORK_DIR)
+    result["prepare_seconds"] = round(time.perf_counter() - start, 2)
+    return result
+
+
+def write_file(rows, profile_rows, work_dir, out=sys.stderr):
+    """Write the attachment-1 file of `rows` rows (and the profiles' file of the first `profile_rows`) into
+    work_dir, against the database as it is (its counties and rivers; points clear of its outfalls)."""
     from outfalls.registry.tests.ledger_files import make_large_xlsx
 
     from .common import environment
 
-    rows, profile_rows = int(rows), int(profile_rows)
-    out = sys.stderr
-    start = time.perf_counter()
-    _recreate_database(out)
     generating = time.perf_counter()
     maker = RowMaker(random.Random(SEED), rows)
-    path = WORK_DIR / FILE_NAME
+    path = work_dir / FILE_NAME
     first = []  # the first rows again, for the profiles' smaller file
 
     def keep_first(source):
@@ -469,7 +468,7 @@ def step_prepare(rows, profile_rows):
     seconds = time.perf_counter() - generating
     profile_path = None
     if first:
-        profile_path = WORK_DIR / f"profile-{len(first)}.xlsx"
+        profile_path = work_dir / f"profile-{len(first)}.xlsx"
         make_large_xlsx(profile_path, first, fast=True, merges=True)
     log(
         f"  wrote {len(built.row_numbers):,} rows ({path.stat().st_size / MIB:.1f} MiB) in {seconds:.1f} s",
@@ -488,7 +487,6 @@ def step_prepare(rows, profile_rows):
         "demo_outfalls": Outfall.objects.count(),
         "demo_units": DischargeUnit.objects.count(),
         "generate_seconds": round(seconds, 2),
-        "prepare_seconds": round(time.perf_counter() - start, 2),
     }
 
 
@@ -854,18 +852,7 @@ def run(out=None):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(
-        prog="python -m benchmarks.ledger_import", description=__doc__.split("\n")[0]
-    )
-    parser.add_argument("--step", choices=sorted(STEPS), help=argparse.SUPPRESS)
-    parser.add_argument("--result", help=argparse.SUPPRESS)
-    parser.add_argument("arguments", nargs="*", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if args.step:
-        child_main(args.step, args.result, args.arguments)
-    else:
-        run()
-    return 0
+    return child_cli("benchmarks.ledger_import", __doc__.split("\n")[0], STEPS, child_main, run, argv)
 
 
 if __name__ == "__main__":

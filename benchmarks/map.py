@@ -38,7 +38,7 @@ from .common import (
     time_calls,
     write_json,
 )
-from .ledger import logged_in, prepare_ledger
+from .ledger import logged_in, prepare_ledger, run_sql, scope_where
 
 CITY_ZOOM = 9  # Datong (about 2° × 1.2°) fills a 1,400 × 900 px map at zoom 8.5–9
 STREET_ZOOM = 16
@@ -71,19 +71,20 @@ def street_box():
     return BBox(lon - half_lon, lat - half_lat, lon + half_lon, lat + half_lat)
 
 
-def scenarios():
-    city, street = city_box(), street_box()
+def scenarios(city=None, city_zoom=CITY_ZOOM):
+    """The city (default: the extent of all outfalls) and street scenarios."""
+    city, street = city or city_box(), street_box()
     return [
-        Scenario("city", f"city-wide box, zoom {CITY_ZOOM}, cache cold", "bureau", city, CITY_ZOOM),
+        Scenario("city", f"city-wide box, zoom {city_zoom}, cache cold", "bureau", city, city_zoom),
         Scenario(
-            "city-cached", f"city-wide box, zoom {CITY_ZOOM}, cache warm", "bureau", city, CITY_ZOOM, False
+            "city-cached", f"city-wide box, zoom {city_zoom}, cache warm", "bureau", city, city_zoom, False
         ),
         Scenario(
             "city-county",
-            f"city-wide box, zoom {CITY_ZOOM}, county user, cache cold",
+            f"city-wide box, zoom {city_zoom}, county user, cache cold",
             "pingcheng",
             city,
-            CITY_ZOOM,
+            city_zoom,
         ),
         Scenario("street", f"~{STREET_KM:g} km box, zoom {STREET_ZOOM}", "bureau", street, STREET_ZOOM),
         Scenario(
@@ -146,6 +147,16 @@ def same_answer(response, baseline, bbox, zoom):
     return cells == baseline["cells"]
 
 
+def bare_statement(user, bbox, points):
+    """Plain SQL for the least the box needs: its rows' columns (points) or their count (clusters), within
+    the user's scope (a county officer's county); no widening to cells, no grouping, no JSON."""
+    where, params = scope_where(user)
+    where = ["o.lon BETWEEN %s AND %s", "o.lat BETWEEN %s AND %s", *where]
+    params = [bbox.min_lon, bbox.max_lon, bbox.min_lat, bbox.max_lat, *params]
+    columns = "o.id, o.lon, o.lat, o.type_code, o.name" if points else "COUNT(*)"
+    return f"SELECT {columns} FROM {Outfall._meta.db_table} o WHERE {' AND '.join(where)}", params
+
+
 # Measuring ---------------------------------------------------------------------------------------------
 def plan_summary(queryset):
     """How the database reads the outfall table for this queryset: an index it searches, or a scan.
@@ -166,7 +177,8 @@ def plan_summary(queryset):
     return text.strip().splitlines()[-1][:40]
 
 
-def measure(scenario, client, user, repeat, warmup):
+def measure(scenario, client, user, repeat, warmup, brute_repeat=None):
+    """brute_repeat: timed runs of the brute force (default: repeat; it reads every visible outfall)."""
     url = reverse("maps:api_outfalls")
     params = {"bbox": ",".join(f"{v:.6f}" for v in scenario.bbox.as_tuple()), "zoom": scenario.zoom}
     # The endpoint parses the rounded text: the baseline and the direct call use the same box.
@@ -198,9 +210,12 @@ def measure(scenario, client, user, repeat, warmup):
 
     matches = same_answer(answer, baseline(), bbox, scenario.zoom)
     plan = plan_summary(in_box(visible, bbox).values("id", "lon", "lat", "type_code", "name"))
+    bare_sql, bare_params = bare_statement(user, bbox, answer["mode"] == "points")
     timing = time_calls(request, repeat=repeat, warmup=warmup, track_db=True)
     direct_timing = time_calls(direct, repeat=repeat, warmup=warmup)
-    brute_timing = time_calls(baseline, repeat=repeat, warmup=warmup)
+    bare_timing = time_calls(lambda: run_sql(bare_sql, bare_params), repeat=repeat, warmup=warmup)
+    brute_repeat = repeat if brute_repeat is None else brute_repeat
+    brute_timing = time_calls(baseline, repeat=brute_repeat, warmup=min(warmup, brute_repeat))
     return {
         "scenario": scenario.key,
         "label": scenario.label,
@@ -216,6 +231,8 @@ def measure(scenario, client, user, repeat, warmup):
         "queries": len(queries),
         "sql_p50_ms": round(ms(timing.db_p50), 3),
         "box_query": direct_timing.summary_ms(),
+        "bare_sql": {"sql": bare_sql, **bare_timing.summary_ms()},
+        "ratio_bare": round(timing.p95 / bare_timing.p95, 1),
         "brute_force": brute_timing.summary_ms(),
         "speedup_request": round(brute_timing.p50 / timing.p50, 1),
         "speedup_box_query": round(brute_timing.p50 / direct_timing.p50, 1),
@@ -237,6 +254,8 @@ def report_table(results):
         "queries",
         "SQL ms",
         "box query ms",
+        "bare SQL p95 ms",
+        "x bare (p95)",
         "brute p50 ms",
         "brute p95 ms",
         "x faster (req)",
@@ -254,6 +273,8 @@ def report_table(results):
             r["queries"],
             f"{r['sql_p50_ms']:.1f}",
             f"{r['box_query']['p50_ms']:.1f}",
+            f"{r['bare_sql']['p95_ms']:.1f}",
+            f"{r['ratio_bare']:.1f}",
             f"{r['brute_force']['p50_ms']:.1f}",
             f"{r['brute_force']['p95_ms']:.1f}",
             f"{r['speedup_request']:.1f}",
@@ -292,7 +313,8 @@ def run(out=None):
         "(session, auth, scope, filter, query, JSON); cache cold: the low-zoom aggregates' cache cleared before\n"
         "each request; warm: answered from it. SQL ms: p50 time per request inside SQL statements (SQLite reads\n"
         "rows after execute, so a scan shows partly outside it). box query ms: p50 of maps.grid.box_query alone\n"
-        "(always in SQL, no cache). brute p50/p95: every visible outfall loaded into\n"
+        "(always in SQL, no cache). bare SQL: plain SELECT of the rows in the box (points) or COUNT(*) of them\n"
+        "(clusters), in the user's scope; x bare = req p95 / bare p95. brute p50/p95: every visible outfall loaded into\n"
         "Python, filtered to the box and aggregated there. x faster (req) = brute p50 / request p50.\n"
         "same answer: the baseline found the same total and the same cells (or ids) as the endpoint.\n"
         "outfall table read by: the index the database walks for the box (its query plan), or a full scan.",
