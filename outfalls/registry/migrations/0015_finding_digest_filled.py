@@ -3,15 +3,18 @@
 # column the next check reads without decoding JSON.
 
 from django.db import migrations, models
+from django.db.models import Value
 from django.db.models.fields.json import KT
+from django.db.models.functions import Coalesce
 
 
 def copy_filled(apps, schema_editor):
     """The check's own earlier values, so the first check after the upgrade still recognises them."""
     SpatialFinding = apps.get_model("registry", "SpatialFinding")
-    SpatialFinding.objects.filter(kind="section_interval", data__filled__isnull=False).update(
-        filled=KT("data__filled")
-    )
+    # data["filled"] is null where the check filled nothing: those rows keep "".
+    SpatialFinding.objects.filter(kind="section_interval", data__filled__isnull=False).exclude(
+        data__filled=None
+    ).update(filled=Coalesce(KT("data__filled"), Value("")))
 
 
 class Migration(migrations.Migration):
