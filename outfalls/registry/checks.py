@@ -42,6 +42,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
+from outfalls.core import bulk
 from outfalls.core.choices import COUNTY_LEVELS, JurisdictionLevel
 from outfalls.core.models import Jurisdiction
 from outfalls.geo import coords, shapes
@@ -831,9 +832,9 @@ def _fill_intervals(intervals, user, unrecorded=frozenset()):
         )
 
 
-# Findings as plain rows: model instances and the ORM's per-value preparation cost about four times the
-# statement itself at 100,000 outfalls (benchmarks/spatial.py). Values go through what the fields' own
-# get_db_prep_save does, so JSON and timestamps are stored exactly as the ORM would store them.
+# Findings as plain rows through core.bulk: model instances and the ORM's per-value preparation cost about
+# four times the statement itself at 100,000 outfalls (benchmarks/spatial.py). JSON and timestamps go through
+# the fields' own get_db_prep_save there, so they are stored exactly as the ORM would store them.
 FINDING_COLUMNS = (
     "outfall",
     "kind",
@@ -846,6 +847,24 @@ FINDING_COLUMNS = (
     "digest",
     "checked_at",
 )
+
+
+def _finding_rows(computation, found, checked_at):
+    """The FINDING_COLUMNS values of rows of computation.found, messages and data built here."""
+    for row in found:
+        message, data = computation.build(row)
+        yield (
+            row[0],
+            row[1],
+            str(SEVERITY[row[1]]),
+            message[:300],
+            data,
+            row[2],
+            row[3],
+            row[6],
+            row[5],
+            checked_at,
+        )
 
 
 def _stored_findings(ids):
@@ -888,15 +907,10 @@ def _store_findings(computation):
     stale += stored.values()
     timings["write: compare"] = time.perf_counter() - clock - timings["write: read stored findings"]
 
-    connection = connections[SpatialFinding.objects.db]  # resolved once, not per value
-    meta = SpatialFinding._meta
+    connection = connections[SpatialFinding.objects.db]
     quote = connection.ops.quote_name
-    table = quote(meta.db_table)
-    # What JSONField.get_db_prep_save calls for a dict, without its two layers per value.
-    adapt_json, encoder = connection.ops.adapt_json_value, meta.get_field("data").encoder
-    checked_at = meta.get_field("checked_at").get_db_prep_save(timezone.now(), connection)
-    names = ", ".join(quote(meta.get_field(name).column) for name in FINDING_COLUMNS)
-    insert = f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(FINDING_COLUMNS))})"
+    table = quote(SpatialFinding._meta.db_table)
+    checked_at = timezone.now()
     with connection.cursor() as cursor:
         clock = time.perf_counter()
         if computation.target_ids is None and len(inserts) == len(computation.found):
@@ -908,27 +922,10 @@ def _store_findings(computation):
             cursor.execute(
                 f"DELETE FROM {table} WHERE {quote('id')} IN ({', '.join(['%s'] * len(chunk))})", chunk
             )
-        timings["write: delete"] = time.perf_counter() - clock
-        for chunk in _chunks(inserts):
-            values = []
-            for row in chunk:
-                message, data = computation.build(row)
-                values.append(
-                    (
-                        row[0],
-                        row[1],
-                        str(SEVERITY[row[1]]),
-                        message[:300],
-                        adapt_json(data, encoder),
-                        row[2],
-                        row[3],
-                        row[6],
-                        row[5],
-                        checked_at,
-                    )
-                )
-            cursor.executemany(insert, values)
-        timings["write: insert"] = time.perf_counter() - clock - timings["write: delete"]
+    timings["write: delete"] = time.perf_counter() - clock
+    # COPY on PostgreSQL (psycopg's INSERTs spent most of their time quoting parameters), executemany on SQLite.
+    bulk.insert_rows(SpatialFinding, FINDING_COLUMNS, _finding_rows(computation, inserts, checked_at))
+    timings["write: insert"] = time.perf_counter() - clock - timings["write: delete"]
     kept = len(computation.found) - len(inserts)
     return {"inserted": len(inserts), "deleted": stored_count - kept, "kept": kept}
 
