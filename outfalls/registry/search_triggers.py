@@ -11,7 +11,14 @@ docs/search.md has the design; registry/search.py the queries.
 Migration 0014 installs them; `ensure()` runs after every migrate and puts back what a later migration
 dropped (SQLite drops a table's triggers when Django rebuilds the table to alter it), then writes every text
 again. Change the SQL here only together with a migration that calls `install()` and `rebuild()` again.
+
+Bulk writes on SQLite (`refreshed_after`): SQLite's triggers run per row, and a new outfall with an owner link
+had its text written twice (once for the outfall, once again for the link, each time with the old words
+deleted from FTS5): about 0.25 ms an outfall and 0.8 ms a link. An import writes its rows with those two
+insert triggers set aside inside its transaction and then writes each new outfall's text once.
 """
+
+from contextlib import contextmanager
 
 OUTFALL = "registry_outfall"
 UNIT = "registry_dischargeunit"
@@ -246,6 +253,45 @@ _PG = [
 ]
 PG_TRIGGERS = [(name, (function, trigger)) for name, _table, function, trigger in _PG]
 PG_TRIGGER_TABLES = [(name, table) for name, table, _function, _trigger in _PG]
+
+
+# Bulk writes ----------------------------------------------------------------------------------------------
+# The insert triggers a bulk write on SQLite sets aside (refreshed_after).
+SQLITE_BULK_DEFERRED = (f"{OUTFALL}_search_ai", f"{LINK}_search_ai")
+REFRESH_CHUNK = 500
+
+
+@contextmanager
+def refreshed_after(connection):
+    """For a bulk insert of outfalls and links inside a transaction: yields a set for the caller to add the ids
+    of the outfalls it inserted or linked to; their texts are written once at the end, on SQLite with the
+    outfall and link insert triggers set aside meanwhile (dropped and created again in the same transaction,
+    which holds SQLite's write lock throughout, so no other write can pass without them; a rollback puts them
+    back too). On PostgreSQL the statement-level triggers already write once per statement: nothing changes.
+    Updates and deletes inside keep their triggers."""
+    touched = set()
+    if connection.vendor != "sqlite" or SEARCH not in connection.introspection.table_names():
+        yield touched
+        return
+    if not connection.in_atomic_block:
+        raise RuntimeError("refreshed_after needs a transaction: the triggers must come back with it")
+    triggers = dict(SQLITE_TRIGGERS)
+    with connection.cursor() as cursor:
+        for name in SQLITE_BULK_DEFERRED:
+            cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
+    try:
+        yield touched
+    finally:
+        with connection.cursor() as cursor:
+            for name in SQLITE_BULK_DEFERRED:
+                cursor.execute(triggers[name])
+    ids = sorted(touched)
+    with connection.cursor() as cursor:
+        for start in range(0, len(ids), REFRESH_CHUNK):
+            chunk = ids[start : start + REFRESH_CHUNK]
+            marks = ", ".join(["%s"] * len(chunk))
+            cursor.execute(f"DELETE FROM {SEARCH} WHERE outfall_id IN ({marks})", chunk)
+            cursor.execute(f"{SQLITE_FILL} WHERE o.id IN ({marks})", chunk)
 
 
 # Installing -------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from itertools import pairwise
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models.base import ModelState
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
@@ -27,7 +27,7 @@ from outfalls.core.models import Jurisdiction, StatusChange
 from outfalls.core.scopes import scope_of
 from outfalls.core.services import record_status_change
 
-from . import checks, coding
+from . import checks, coding, search_triggers
 from .choices import (
     INITIAL,
     LIFECYCLE_TRANSITIONS,
@@ -751,16 +751,18 @@ def save_outfalls(
     result = BulkResult()
     allocator = coding.CodeAllocator(Outfall.codes_with_prefix)
     now = timezone.now()
-    for start in range(0, len(new), BATCH):
-        batch = new[start : start + BATCH]
-        for outfall in batch:
-            prepare_new_outfall(outfall)
-            outfall.code = outfall.code or allocator.code(outfall.code_prefix())
-            outfall.created_at = outfall.updated_at = now
-        _insert_outfalls(batch, owners or {}, user=user, reason=reason, now=now)
-        result.created += batch
-        if progress is not None:
-            progress(len(result.created), len(new) + len(updates))
+    with search_triggers.refreshed_after(connections[Outfall.objects.db]) as searched:
+        for start in range(0, len(new), BATCH):
+            batch = new[start : start + BATCH]
+            for outfall in batch:
+                prepare_new_outfall(outfall)
+                outfall.code = outfall.code or allocator.code(outfall.code_prefix())
+                outfall.created_at = outfall.updated_at = now
+            _insert_outfalls(batch, owners or {}, user=user, reason=reason, now=now)
+            searched.update(o.pk for o in batch)
+            result.created += batch
+            if progress is not None:
+                progress(len(result.created), len(new) + len(updates))
     if updates:
         changed = [o for o, _ in updates]
         for outfall in changed:

@@ -201,6 +201,49 @@ def test_the_text_follows_every_write(special_outfall):
         assert indexed(term) == plain(term), term
 
 
+def test_a_bulk_save_writes_each_text_once_and_keeps_every_trigger(demo_user, monkeypatch):
+    """services.save_outfalls (imports) sets the SQLite insert triggers aside and writes the texts once at the
+    end: the texts and the index are as the triggers would have left them, and the triggers are back, also
+    after a bulk save that fails and rolls back."""
+    from django.db import transaction
+
+    from outfalls.registry import services
+
+    bureau = demo_user("bureau")
+    first = Outfall.objects.order_by("id").first()
+    unit = DischargeUnit.objects.create(name="批量单位未申酉", county=first.county)
+    new, owners = [], {}
+    for i in range(3):
+        outfall = copy_as_new(first)
+        outfall.name_auto, outfall.name = False, f"批量保存午未{i}"
+        outfall.lon += 0.01 * (i + 1)
+        new.append(outfall)
+    owners[id(new[0])] = unit
+    written = services.save_outfalls(new, user=bureau, reason="测试批量保存", owners=owners)
+    ids = {o.pk for o in written.created}
+    assert indexed("午未") == ids == plain("午未")
+    assert indexed("未申酉") == {new[0].pk}
+    assert search_triggers.missing_triggers(connection) == []
+    assert_texts_as_rebuilt()
+    # A failure inside the bulk write: nothing stays, and the triggers are there for the next write.
+    broken = copy_as_new(first)
+    broken.name_auto, broken.name = False, "回滚戌亥"
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("failed while writing")
+
+    monkeypatch.setattr(services, "_insert_outfalls", fail)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.save_outfalls([broken], user=bureau, reason="测试回滚")
+    monkeypatch.undo()
+    assert search_triggers.missing_triggers(connection) == []
+    later = copy_as_new(first)
+    later.name_auto, later.name = False, "后来保存戌亥"
+    later.save()
+    assert indexed("戌亥") == {later.pk}
+    assert_texts_as_rebuilt()
+
+
 def test_a_missing_trigger_is_put_back_after_migrate():
     name = search_triggers.expected_triggers(connection.vendor)[-1]
     table = search_triggers.PG_TRIGGER_TABLES[-1][1] if connection.vendor == "postgresql" else ""
