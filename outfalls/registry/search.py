@@ -34,6 +34,10 @@ DENSE_CANDIDATES = 5_000
 # scope) are at most this many; above, it is estimated from a sample of about SAMPLE of them (by id).
 ESTIMATE_ABOVE = 5_000
 SAMPLE = 1_000
+# PostgreSQL: the rows to count are taken from the planner only when it puts them above this many. Below, they
+# are counted (a county's rows through the scope index, a few milliseconds): the planner's figure is as old as
+# the last ANALYZE, and an estimate above the rows a county officer holds would be plainly wrong.
+PLANNER_TOTAL_ABOVE = 50_000
 
 VENDORS = ("sqlite", "postgresql")
 GRAM = 3  # the longest gram indexed (search_triggers)
@@ -183,12 +187,13 @@ def count_or_estimate(queryset):
     )
     if not sample["rows"]:
         return queryset.count(), False
-    return round_estimate(total * sample["hits"] / sample["rows"]), True
+    return min(round_estimate(total * sample["hits"] / sample["rows"]), total), True
 
 
 def rows_before_search(queryset):
-    """How many rows the search narrows: on PostgreSQL the planner's estimate (EXPLAIN, about a millisecond; a
-    count reads every row in scope), on SQLite the count (through a covering index, a few milliseconds)."""
+    """How many rows the search narrows: on PostgreSQL the planner's estimate where it is above
+    PLANNER_TOTAL_ABOVE (EXPLAIN, about a millisecond; a count reads every row in scope), else the count; on
+    SQLite the count (through a covering index, a few milliseconds)."""
     if connection.vendor != "postgresql":
         return queryset.count()
     sql, params = queryset.order_by().values("id").query.sql_with_params()
@@ -197,7 +202,8 @@ def rows_before_search(queryset):
         plan = cursor.fetchone()[0]
     if isinstance(plan, str):
         plan = json.loads(plan)
-    return int(plan[0]["Plan"]["Plan Rows"])
+    planned = int(plan[0]["Plan"]["Plan Rows"])
+    return planned if planned > PLANNER_TOTAL_ABOVE else queryset.count()
 
 
 def round_estimate(number):
