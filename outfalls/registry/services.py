@@ -524,29 +524,36 @@ def _state_errors(outfall, old, errors):
             errors[name] = STATE_FIELD_SOURCE[name] + "，不能在此修改。"
 
 
+# Distinct values of one field an import's memo remembers: beyond it (names, coordinates: a new value on every
+# row) each value is checked without being kept, so the memo stays small.
+MEMO_VALUES = 2048
+
+
 def _clean_fields(outfall, checked, memo):
     """Model.clean_fields over the `checked` fields, each field's check remembered per value (memo: a dict the
-    caller keeps over many outfalls; an import's columns repeat a few dozen values). The checks are the fields' own clean();
-    relations are never in this (RELATIONS are excluded), so a field's verdict depends on its value alone."""
+    caller keeps over many outfalls; an import's columns repeat a few dozen values). The checks are the fields'
+    own clean(); relations are never in this (RELATIONS are excluded), so a field's verdict depends on its value
+    alone."""
     errors = {}
     for model_field in checked:
         raw = getattr(outfall, model_field.attname)
         if model_field.blank and raw in model_field.empty_values:
             continue
-        key = (model_field.attname, raw)
+        seen = memo.get(("field", model_field.attname))
+        if seen is None:
+            seen = memo["field", model_field.attname] = {}
         try:
-            cleaned, messages = memo[key]
-        except KeyError:
+            cleaned, messages = seen[raw]
+        except (KeyError, TypeError):  # not seen, or an unhashable value
             try:
                 cleaned, messages = model_field.clean(raw, outfall), None
             except ValidationError as error:
                 cleaned, messages = raw, error.error_list
-            memo[key] = (cleaned, messages)
-        except TypeError:  # an unhashable value: no memo
-            try:
-                cleaned, messages = model_field.clean(raw, outfall), None
-            except ValidationError as error:
-                cleaned, messages = raw, error.error_list
+            if len(seen) < MEMO_VALUES:
+                try:
+                    seen[raw] = (cleaned, messages)
+                except TypeError:
+                    pass
         if messages:
             errors[model_field.name] = messages
         else:
