@@ -70,7 +70,7 @@ def contains(geom, lon, lat):
 def metres_per_degree(lat):
     """(metres per degree of longitude, metres per degree of latitude) at latitude lat (a number or a numpy
     array of them)."""
-    if np.ndim(lat) == 0:
+    if isinstance(lat, float | int) or np.ndim(lat) == 0:  # a number (np.ndim alone costs a microsecond)
         phi = math.radians(lat)
         cos = math.cos
     else:
@@ -85,7 +85,7 @@ def distance_m(lon1, lat1, lon2, lat2):
     """Metres between nearby points (numbers or numpy arrays), with the scale at their middle latitude: the
     one distance every part of the platform uses (imports, spatial checks, survey decisions)."""
     per_lon, per_lat = metres_per_degree((lat1 + lat2) / 2)
-    if np.ndim(per_lat) == 0:
+    if isinstance(per_lat, float):
         return math.hypot((lon2 - lon1) * per_lon, (lat2 - lat1) * per_lat)
     return np.hypot((lon2 - lon1) * per_lon, (lat2 - lat1) * per_lat)
 

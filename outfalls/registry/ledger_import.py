@@ -17,7 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from outfalls.core import params
+from outfalls.core import bulk, params
 from outfalls.geo import coords
 
 from . import ledger_verdicts, services
@@ -37,7 +37,7 @@ from .ledger_rows import (  # noqa: F401  (re-exported: Action, DECISIONS, Ledge
     check_can_import,
     reported_notes,
 )
-from .models import DischargeUnit, LedgerImport, Outfall
+from .models import DischargeUnit, LedgerImport, LedgerImportRow, Outfall
 
 PROGRESS_EVERY = 500
 BATCH = 2000
@@ -167,9 +167,21 @@ def _check_national_codes(reader, results):
             )
 
 
-def report_rows(results):
-    """What the import page lists: every row but those unchanged without a note."""
-    return [r.as_json() for r in results if r.action != Action.UNCHANGED or r.notes]
+REPORT_BATCH = 2000  # report rows built and written at a time
+
+
+def store_report(record, results):
+    """Keep what the import page lists (LedgerImportRow): every row but those unchanged without a note,
+    replacing what an earlier run stored. Written a batch at a time, so a large file's report never stands
+    in memory whole."""
+    record.rows.all().delete()
+    listed = [r for r in results if r.action != Action.UNCHANGED or r.notes]
+    for start in range(0, len(listed), REPORT_BATCH):
+        bulk.insert_rows(
+            LedgerImportRow,
+            ("ledger_import", "row", "action", "data"),
+            [(record.pk, r.number, r.action, r.as_json()) for r in listed[start : start + REPORT_BATCH]],
+        )
 
 
 def _save_progress(record):
@@ -201,8 +213,8 @@ def run_preview(record, *, user=None, progress=None):
     record.status = LedgerImport.Status.PREVIEWED
     record.rows_total = record.rows_done = len(preview.results)
     record.counts = preview.counts
-    record.report = report_rows(preview.results)
     record.error = ""
+    store_report(record, preview.results)
     ledger_verdicts.save(record, preview, user)
     record.save(
         update_fields=[
@@ -210,7 +222,6 @@ def run_preview(record, *, user=None, progress=None):
             "rows_total",
             "rows_done",
             "counts",
-            "report",
             "error",
             "verdicts",
             "verdicts_key",
@@ -250,7 +261,8 @@ def start_commit(record, user, decisions=None):
     if record.status != LedgerImport.Status.PREVIEWED:
         raise LedgerImportError(f"该导入当前状态为“{record.get_status_display()}”，不能确认。")
     decisions = normalise_decisions(decisions)
-    check_decisions([r["row"] for r in record.report if r["action"] == Action.DUPLICATE], decisions)
+    duplicates = record.rows.filter(action=Action.DUPLICATE).order_by("row").values_list("row", flat=True)
+    check_decisions(list(duplicates), decisions)
     updated = LedgerImport.objects.filter(pk=record.pk, status=LedgerImport.Status.PREVIEWED).update(
         status=LedgerImport.Status.COMMITTING, rows_done=0
     )
@@ -363,7 +375,7 @@ def _apply(record, user, preview, progress=None):
         counts[result.action] += 1
     counts["rows"] = len(preview.results)
     record.counts = counts
-    record.report = report_rows(preview.results)
+    store_report(record, preview.results)
     record.save()
 
 

@@ -10,7 +10,7 @@ from outfalls.core.choices import COUNTY_LEVELS, JurisdictionLevel
 from outfalls.core.models import Jurisdiction
 from outfalls.core.scopes import scope_of
 from outfalls.geo import coords
-from outfalls.geo.shapes import distance_m
+from outfalls.geo.shapes import distance_m, metres_per_degree
 
 from . import checks, ledger_values
 from .choices import UnitKind
@@ -82,14 +82,17 @@ VILLAGE_SUFFIXES = ("村民委员会", "居民委员会", "村委会", "居委�
 
 
 class ProximityIndex:
-    """Outfalls on a grid of ~100 m cells, to find those within SPATIAL_DUPLICATE_M (at most a cell) of a point."""
+    """Outfalls on a grid of cells at least SPATIAL_DUPLICATE_M wide, to find those within that distance of a
+    point in the 3 x 3 cells around it."""
 
-    CELL = 0.001
+    MIN_CELL = 0.0001  # degrees (about 10 m): the grid stays coarse enough for a tiny distance setting
 
     def __init__(self):
         self.cells = {}
         self.metres = checks.duplicate_m()  # read once per import
-        self.cell = max(self.CELL, self.metres / 60_000)  # a cell is never narrower than the distance
+        # 60 km a degree: a degree of longitude is longer up to latitude 57 degrees, so a cell is never
+        # narrower than the distance. (Cells of 0.001 degrees held four times the points to measure.)
+        self.cell = max(self.MIN_CELL, self.metres / 60_000)
 
     def _key(self, lon, lat):
         return (int(lon // self.cell), int(lat // self.cell))
@@ -97,16 +100,22 @@ class ProximityIndex:
     def add(self, item, lon, lat):
         self.cells.setdefault(self._key(lon, lat), []).append((item, lon, lat))
 
-    def near(self, lon, lat, metres=None):
-        metres = self.metres if metres is None else metres
+    def near(self, lon, lat):
+        """[(metres, item)] within the distance, nearest first; measured with shapes.distance_m (the
+        platform's one distance) after a cheap bound with the scale at the point's own latitude."""
+        metres = self.metres
         kx, ky = self._key(lon, lat)
+        per_lon, per_lat = metres_per_degree(lat)
+        bound = (metres * 1.01) ** 2  # the scales at lat and at the middle latitude differ by about 1e-5
         found = []
         for dx in (-1, 0, 1):
             for dy in (-1, 0, 1):
                 for item, x, y in self.cells.get((kx + dx, ky + dy), ()):
-                    d = distance_m(lon, lat, x, y)
-                    if d <= metres:
-                        found.append((d, item))
+                    east, north = (x - lon) * per_lon, (y - lat) * per_lat
+                    if east * east + north * north <= bound:
+                        d = distance_m(lon, lat, x, y)
+                        if d <= metres:
+                            found.append((d, item))
         found.sort(key=lambda pair: pair[0])
         return found
 

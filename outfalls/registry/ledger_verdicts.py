@@ -2,8 +2,9 @@
 
 A preview (ledger_import.run_preview) judges every row; the person then confirms, minutes or days later, and
 the commit needs the same verdicts. Judging 100,000 rows again costs as much as the dry run itself. So the
-preview stores its verdicts beside the uploaded file (gzip'd JSON: values, with the places, rivers and units as
-keys) together with the state of what it judged against: the ledger, the units, the places and rivers, the
+preview stores its verdicts beside the uploaded file (gzip'd JSON lines, a header and then one line a row:
+values, with the places, rivers and units as keys; written and read a row at a time, so that 100,000 rows
+never stand in memory as one JSON text) together with the state of what it judged against: the ledger, the units, the places and rivers, the
 user's scope and the duplicate distance (``state_key``). The commit takes the stored verdicts only while that
 state has not moved; otherwise, or when there are none (a preview with errors stores none), it judges the
 file again. Either way ``services.save_outfalls`` applies every rule once more before it writes.
@@ -14,8 +15,9 @@ import datetime
 import gzip
 import hashlib
 import json
+import tempfile
 
-from django.core.files.base import ContentFile
+from django.core.files import File
 from django.db.models import Count, Max
 
 from outfalls.core.models import Jurisdiction
@@ -25,10 +27,11 @@ from . import checks
 from .ledger_rows import Action, Existing, Preview, RowResult
 from .models import DischargeUnit, Outfall, WaterBody
 
-FORMAT = 1
+FORMAT = 2  # 1: one JSON document (judged again: load() returns None)
 RELATIONS = {"county": Jurisdiction, "town": Jurisdiction, "village": Jurisdiction, "water_body": WaterBody,
              "responsible_entity": DischargeUnit}  # fmt: skip
 DATE_FIELDS = ("approval_date",)
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def state_key(user):
@@ -81,21 +84,48 @@ def save(record, preview, user):
     if preview.errors:
         record.verdicts, record.verdicts_key = None, ""
         return
-    payload = {"format": FORMAT, "counts": preview.counts, "rows": [_row(r) for r in preview.results]}
-    data = gzip.compress(json.dumps(payload, ensure_ascii=False).encode(), compresslevel=1)
-    record.verdicts.save(f"{record.pk}-verdicts.json.gz", ContentFile(data), save=False)
+    with tempfile.TemporaryFile() as spool:
+        with gzip.GzipFile(fileobj=spool, mode="wb", compresslevel=1) as out:
+            out.write(_encode({"format": FORMAT, "counts": preview.counts}).encode() + b"\n")
+            for result in preview.results:
+                out.write(_encode(_row(result)).encode() + b"\n")
+        spool.seek(0)
+        record.verdicts.save(f"{record.pk}-verdicts.json.gz", File(spool), save=False)
     record.verdicts_key = state_key(user)
+
+
+def _rows(record):
+    """The header and a generator of the stored rows, read a line at a time."""
+    handle = record.verdicts.open("rb")
+    lines = gzip.GzipFile(fileobj=handle, mode="rb")
+    try:
+        header = json.loads(lines.readline() or "null")
+    except (ValueError, OSError, EOFError):  # not JSON, not gzip, cut short
+        header = None
+
+    def rows():
+        try:
+            for line in lines:
+                yield json.loads(line)
+        finally:
+            lines.close()
+            handle.close()
+
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        lines.close()
+        handle.close()
+        return None, iter(())
+    return header, rows()
 
 
 def load(record, user):
     """The stored verdicts as a Preview, or None when there are none or the state moved since."""
     if not record.verdicts or not record.verdicts_key or record.verdicts_key != state_key(user):
         return None
-    with record.verdicts.open("rb") as handle:
-        payload = json.loads(gzip.decompress(handle.read()))
-    if payload.get("format") != FORMAT:
+    header, rows = _rows(record)
+    if header is None:
         return None
-    rows = payload["rows"]
+    # First pass: the places, rivers and units the rows name, read once each.
     wanted = {model: set() for model in set(RELATIONS.values())}
     for row in rows:
         for name, model in RELATIONS.items():
@@ -105,7 +135,9 @@ def load(record, user):
     if any(len(found[model]) != len(ids) for model, ids in wanted.items()):
         return None  # something judged against is gone (the state key should have said so)
     results = []
-    for row in rows:
+    for row in _rows(record)[1]:
+        if row["a"] == Action.ERROR:
+            return None
         values = {}
         for name, value in row["v"].items():
             if name in RELATIONS:
@@ -131,6 +163,4 @@ def load(record, user):
                 notes=row["notes"],
             )
         )
-    if any(r.action == Action.ERROR for r in results):
-        return None
-    return Preview(results, payload["counts"], None)
+    return Preview(results, header["counts"], None)

@@ -73,9 +73,8 @@ def import_detail(request, pk):
     if job is not None and job.status != JobStatus.SUCCEEDED:
         record.refresh_from_db()  # a dead worker's job has just put the import back
     shown = request.GET.get("action", "")
-    rows = [r for r in record.report if not shown or r["action"] == shown]
-    page = Paginator(rows, 100).get_page(request.GET.get("page"))
-    duplicates = [r for r in record.report if r["action"] == "duplicate"]
+    page = Paginator(record.report(shown), 100).get_page(request.GET.get("page"))
+    has_duplicates = record.rows.filter(action=ledger_import.Action.DUPLICATE).exists()
     job_failed = job is not None and job.status == JobStatus.FAILED
     context = {
         "record": record,
@@ -85,7 +84,7 @@ def import_detail(request, pk):
         "action_labels": ledger_import.Action.LABELS,
         "filters": [(a, ledger_import.Action.LABELS[a], record.counts.get(a, 0)) for a in ACTION_FILTERS],
         "decisions": ledger_import.DECISIONS,
-        "duplicates": duplicates,
+        "duplicates": has_duplicates,
         "duplicate_m": checks.duplicate_m(),
         "can_commit": record.status == LedgerImport.Status.PREVIEWED and not record.counts.get("error"),
         "busy": job is not None and job.busy,

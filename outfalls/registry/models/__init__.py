@@ -1,6 +1,6 @@
 """Registry models, one module per concern, all importable from here."""
 
-from .imports import LedgerImport, LedgerImportQuerySet
+from .imports import LedgerImport, LedgerImportQuerySet, LedgerImportRow
 from .ledger import (
     DischargeUnit,
     DischargeUnitQuerySet,
@@ -24,6 +24,7 @@ __all__ = [
     "DischargeUnitQuerySet",
     "LedgerImport",
     "LedgerImportQuerySet",
+    "LedgerImportRow",
     "Outfall",
     "OutfallQuerySet",
     "OutfallSearch",

@@ -38,7 +38,6 @@ class LedgerImport(models.Model):
     rows_total = models.PositiveIntegerField("数据行数", default=0)
     rows_done = models.PositiveIntegerField("已处理行数", default=0)
     counts = models.JSONField("各类行数", default=dict, blank=True)
-    report = models.JSONField("逐行结果", default=list, blank=True)
     error = models.TextField("错误", blank=True)
     created_ids = models.JSONField("新建的排口", default=list, blank=True)
     updated_ids = models.JSONField("修改的排口", default=list, blank=True)
@@ -58,6 +57,14 @@ class LedgerImport(models.Model):
     def __str__(self):
         return f"台账导入 #{self.pk} {self.filename}"
 
+    def report(self, action=""):
+        """The per-row report (LedgerImportRow.data) in row order, of one action or of all: a query the
+        import page pages through, never the whole report in memory."""
+        rows = self.rows.order_by("row")
+        if action:
+            rows = rows.filter(action=action)
+        return rows.values_list("data", flat=True)
+
     @property
     def crs_label(self):
         """The coordinate system as the import form named it (CGCS2000, GCJ-02（高德/腾讯）, ...)."""
@@ -67,3 +74,24 @@ class LedgerImport(models.Model):
     def history_reason(self):
         """The reason written on every history row the commit creates, so the outfall file links back."""
         return f"台账导入 #{self.pk}（{self.filename}）"
+
+
+class LedgerImportRow(models.Model):
+    """One row of an import's report: what the import page lists for it (ledger_rows.RowResult.as_json).
+    Every row but those unchanged without a note; written in batches by ledger_import.store_report."""
+
+    ledger_import = models.ForeignKey(LedgerImport, on_delete=models.CASCADE, related_name="rows")
+    row = models.PositiveIntegerField("行号")
+    action = models.CharField("结果", max_length=12)
+    data = models.JSONField("内容")
+
+    class Meta:
+        verbose_name = "台账导入逐行结果"
+        verbose_name_plural = "台账导入逐行结果"
+        constraints = [
+            models.UniqueConstraint(fields=["ledger_import", "row"], name="ledger_import_row_once")
+        ]
+        indexes = [models.Index(fields=["ledger_import", "action", "row"], name="ledger_import_row_action")]
+
+    def __str__(self):
+        return f"第 {self.row} 行"

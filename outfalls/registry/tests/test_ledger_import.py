@@ -1,6 +1,7 @@
 """The ledger import: messy files in, row-level verdicts, scope, duplicates, atomic commit, round trip."""
 
 import datetime
+import gzip
 
 import pytest
 from django.core.exceptions import PermissionDenied
@@ -260,7 +261,7 @@ def test_web_confirm_needs_a_decision_for_each_duplicate(tmp_path, client_for):
     with path.open("rb") as handle:
         client.post(reverse("registry:import_list"), {"file": handle, "crs": "cgcs2000"})
     record = LedgerImport.objects.latest("id")
-    (row,) = [r["row"] for r in record.report if r["action"] == "duplicate"]
+    (row,) = [r["row"] for r in record.report("duplicate")]
     page = client.post(reverse("registry:import_commit", args=[record.pk]), follow=True).content.decode()
     assert f"第 {row} 行是疑似重复排口" in page
     assert not Outfall.objects.filter(name="网页上的疑似重复排口").exists()
@@ -469,3 +470,56 @@ def test_a_dry_run_with_errors_keeps_no_verdicts(tmp_path, demo_user):
     ledger_import.run_preview(record)
     record.refresh_from_db()
     assert not record.verdicts and ledger_verdicts.load(record, user) is None
+
+
+@pytest.mark.parametrize("metres", [30.0, 0.5, 200.0])
+def test_the_proximity_grid_finds_what_measuring_every_pair_finds(settings, metres):
+    """The import's duplicate search (a grid and a cheap bound before shapes.distance_m) against measuring
+    every pair: points scattered around Datong, many of them just inside or outside the distance."""
+    import random
+
+    from outfalls.geo.shapes import distance_m
+    from outfalls.registry.ledger_rows import ProximityIndex
+
+    settings.SPATIAL_DUPLICATE_M = metres
+    rng = random.Random(17)
+    span = metres / 20_000  # a few distances across, so that most pairs are near the edge
+    points = [(113.3 + rng.uniform(-span, span), 40.08 + rng.uniform(-span, span)) for _ in range(400)]
+    index = ProximityIndex()
+    for number, (lon, lat) in enumerate(points):
+        index.add(number, lon, lat)
+    inside = 0
+    for lon, lat in points[:100]:
+        found = index.near(lon, lat)
+        expected = sorted(
+            (distance_m(lon, lat, x, y), number)
+            for number, (x, y) in enumerate(points)
+            if distance_m(lon, lat, x, y) <= metres
+        )
+        assert sorted(found) == expected
+        inside += len(found)
+    assert 100 < inside < 100 * 400  # neither only the point itself nor everything
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        b"",
+        b"not gzip at all",
+        # The first format: one JSON document, written before the verdicts were kept a line a row.
+        gzip.compress(b'{"format": 1, "counts": {}, "rows": []}'),
+    ],
+)
+def test_verdicts_of_another_format_or_unreadable_are_judged_again(tmp_path, demo_user, stored):
+    user = demo_user("pingcheng")
+    record = make_record(user, ledger_files.messy_xlsx(tmp_path, [new_row(1), new_row(2)]))
+    ledger_import.run_preview(record)
+    record.refresh_from_db()
+    with record.verdicts.open("rb") as handle:
+        lines = gzip.decompress(handle.read()).splitlines()
+    assert len(lines) == 3  # a header and a line for each row
+    record.verdicts.save("other.json.gz", ContentFile(stored), save=True)
+    assert ledger_verdicts.load(record, user) is None
+    ledger_import.commit(record, user)
+    record.refresh_from_db()
+    assert record.status == "committed" and len(record.created_ids) == 2

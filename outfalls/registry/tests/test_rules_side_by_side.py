@@ -125,7 +125,7 @@ def test_a_rule_refused_in_the_form_is_refused_in_the_import(client_for, demo_us
         assert word in " ".join(form_errors[field]), (name, form_errors)
 
     record = preview(tmp_path, demo_user("bureau"), [import_row(outfall, cells)])
-    (row,) = record.report
+    (row,) = record.report()
     assert row["action"] == "error", (name, row)
     text = " ".join(row["messages"])
     assert column in text, (name, text)
@@ -150,7 +150,7 @@ def test_what_workflows_and_the_city_write_is_left_alone_by_both(client_for, dem
 
     cells = {"rectification": "已完成", "registered": "是", "approval_date": "2024-01-02"}
     record = preview(tmp_path, demo_user("pingcheng"), [import_row(outfall, cells)])
-    (row,) = record.report
+    (row,) = record.report()
     assert row["action"] in ("unchanged", "update"), row
     notes = " ".join(row["notes"])
     assert "整治进展由一口一策方案和销号审核产生" in notes and "“已完成”不导入" in notes
