@@ -15,6 +15,8 @@ Callers are the registry's services (``services.save_outfalls``); they keep ever
 codes) and only hand over rows that passed.
 """
 
+import itertools
+
 from django.db import connections, router
 
 CHUNK = 2000
@@ -38,9 +40,11 @@ PLAIN_TYPES = {
 }
 
 
-def _chunks(items, size=CHUNK):
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+def chunks(items, size=CHUNK):
+    """Lists of up to `size` items of any iterable, taken as they come (a generator is never held whole)."""
+    iterator = iter(items)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
 
 
 def _preparer(field, connection):
@@ -75,16 +79,19 @@ def _prepared_rows(rows, preparers):
 
 
 def insert_rows(model, fields, rows, *, returning=False):
-    """INSERT rows (sequences of Python values in the order of `fields`, field names) into the model's table.
+    """INSERT rows (sequences of Python values in the order of `fields`, field names; any iterable, taken a
+    chunk at a time, so a generator of 200,000 rows is never held whole) into the model's table.
 
     No model instances, no signals, no auto_now: the caller gives every value, including timestamps and
     primary keys when it wants them. PostgreSQL gets them through COPY, SQLite through executemany. With
     `returning`, multi-row INSERT … RETURNING instead, and the new primary keys come back in the rows' order
     (as the ORM's bulk_create takes them on both databases).
     """
-    rows = list(rows)
-    if not rows:
+    batches = chunks(rows, CHUNK)
+    first = next(batches, None)
+    if first is None:
         return [] if returning else None
+    batches = itertools.chain([first], batches)
     connection = connections[router.db_for_write(model)]
     meta = model._meta
     model_fields = [meta.get_field(name) for name in fields]
@@ -94,15 +101,17 @@ def insert_rows(model, fields, rows, *, returning=False):
     preparers = [_preparer(f, connection) for f in model_fields]
     with connection.cursor() as cursor:
         if returning:
+            rows = [row for batch in batches for row in batch]
             return _insert_returning(cursor, connection, meta, table, columns, rows, preparers)
         if connection.vendor == "postgresql":
             with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                for row in _prepared_rows(rows, preparers):
-                    copy.write_row(row)
+                for batch in batches:
+                    for row in _prepared_rows(batch, preparers):
+                        copy.write_row(row)
             return
         sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(model_fields))})"
-        for chunk in _chunks(rows):
-            cursor.executemany(sql, _prepared_rows(chunk, preparers))
+        for batch in batches:
+            cursor.executemany(sql, _prepared_rows(batch, preparers))
 
 
 def _insert_returning(cursor, connection, meta, table, columns, rows, preparers):
@@ -112,7 +121,7 @@ def _insert_returning(cursor, connection, meta, table, columns, rows, preparers)
     one = f"({', '.join(['%s'] * width)})"
     pk = connection.ops.quote_name(meta.pk.column)
     keys = []
-    for chunk in _chunks(rows, size):
+    for chunk in chunks(rows, size):
         params = [value for row in _prepared_rows(chunk, preparers) for value in row]
         cursor.execute(
             f"INSERT INTO {table} ({columns}) VALUES {', '.join([one] * len(chunk))} RETURNING {pk}", params
@@ -140,7 +149,7 @@ def copy_history(model, ids, *, user, reason, date, history_type="+"):
         f" FROM {quote(model._meta.db_table)} WHERE {quote(model._meta.pk.column)} IN ({{marks}})"
     )
     with connection.cursor() as cursor:
-        for chunk in _chunks(sorted(ids)):
+        for chunk in chunks(sorted(ids)):
             cursor.execute(
                 sql.format(marks=", ".join(["%s"] * len(chunk))),
                 [date_value, user_id, reason, history_type, *chunk],

@@ -145,11 +145,6 @@ def distance_text(metres):
     return f"{metres / 1000:.1f} 公里"
 
 
-def _chunks(items, size=CHUNK):
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 def _ref(obj_id, name, **extra):
     return {"id": int(obj_id), "name": name, **extra}
 
@@ -352,7 +347,7 @@ def _load_targets(ids):
     if ids is None:
         return Targets.from_rows(_rows(rows))
     found = []
-    for chunk in _chunks(ids):  # ids are sorted: the chunks' rows follow each other in order
+    for chunk in bulk.chunks(ids, CHUNK):  # ids are sorted: the chunks' rows follow each other in order
         found += _rows(rows.filter(id__in=chunk))
     return Targets.from_rows(found)
 
@@ -365,7 +360,7 @@ def _load_pool(targets, everything, frame, reach_m):
         dlon, dlat = reach_m * 1.5 / frame.per_lon, reach_m * 1.5 / frame.per_lat
         rows = []
         pairs = list(zip(targets.lon.tolist(), targets.lat.tolist(), strict=True))
-        for chunk in _chunks(pairs, 100):
+        for chunk in bulk.chunks(pairs, 100):
             q = Q(pk__in=[])
             for lon, lat in chunk:
                 q |= Q(lon__range=(lon - dlon, lon + dlon), lat__range=(lat - dlat, lat + dlat))
@@ -551,7 +546,7 @@ def _old_filled(ids):
     if ids is None:
         return dict(_rows(rows))
     filled = {}
-    for chunk in _chunks(ids):
+    for chunk in bulk.chunks(ids, CHUNK):
         filled.update(_rows(rows.filter(outfall_id__in=chunk)))
     return filled
 
@@ -814,13 +809,13 @@ def _fill_intervals(intervals, user, unrecorded=frozenset()):
         by_value.setdefault(value, []).append(pk)
     for value, pks in by_value.items():
         fresh = sorted(pk for pk in pks if pk in unrecorded)
-        for chunk in _chunks(fresh):
+        for chunk in bulk.chunks(fresh, CHUNK):
             Outfall.objects.filter(id__in=chunk).update(section_interval=value)
-        for chunk in _chunks(sorted(pk for pk in pks if pk not in unrecorded)):
+        for chunk in bulk.chunks(sorted(pk for pk in pks if pk not in unrecorded), CHUNK):
             Outfall.objects.filter(id__in=chunk).update(
                 section_interval=value, updated_at=now, version=F("version") + 1
             )
-    for chunk in _chunks(sorted(pk for pk in intervals if pk not in unrecorded)):
+    for chunk in bulk.chunks(sorted(pk for pk in intervals if pk not in unrecorded), CHUNK):
         bulk_update_with_history(
             list(Outfall.objects.filter(id__in=chunk)),
             Outfall,
@@ -876,7 +871,7 @@ def _stored_findings(ids):
         found = _rows(rows)
     else:
         found = []
-        for chunk in _chunks(ids):
+        for chunk in bulk.chunks(ids, CHUNK):
             scope = Q(outfall_id__in=chunk) | Q(kind=FindingKind.DUPLICATE, other_outfall_id__in=chunk)
             found += _rows(rows.filter(scope))
     stored = dict(found)
@@ -918,7 +913,7 @@ def _store_findings(computation):
             # statement (on SQLite, without visiting the rows).
             cursor.execute(f"DELETE FROM {table}")
             stale = ()
-        for chunk in _chunks(stale):
+        for chunk in bulk.chunks(stale, CHUNK):
             cursor.execute(
                 f"DELETE FROM {table} WHERE {quote('id')} IN ({', '.join(['%s'] * len(chunk))})", chunk
             )

@@ -167,21 +167,20 @@ def _check_national_codes(reader, results):
             )
 
 
-REPORT_BATCH = 2000  # report rows built and written at a time
-
-
 def store_report(record, results):
     """Keep what the import page lists (LedgerImportRow): every row but those unchanged without a note,
-    replacing what an earlier run stored. Written a batch at a time, so a large file's report never stands
-    in memory whole."""
+    replacing what an earlier run stored. Built and written a chunk at a time (bulk.insert_rows takes the
+    generator so), so a large file's report never stands in memory whole."""
     record.rows.all().delete()
-    listed = [r for r in results if r.action != Action.UNCHANGED or r.notes]
-    for start in range(0, len(listed), REPORT_BATCH):
-        bulk.insert_rows(
-            LedgerImportRow,
-            ("ledger_import", "row", "action", "data"),
-            [(record.pk, r.number, r.action, r.as_json()) for r in listed[start : start + REPORT_BATCH]],
-        )
+    bulk.insert_rows(
+        LedgerImportRow,
+        ("ledger_import", "row", "action", "data"),
+        (
+            (record.pk, r.number, r.action, r.as_json())
+            for r in results
+            if r.action != Action.UNCHANGED or r.notes
+        ),
+    )
 
 
 def _save_progress(record):

@@ -31,6 +31,7 @@ FORMAT = 2  # 1: one JSON document (judged again: load() returns None)
 RELATIONS = {"county": Jurisdiction, "town": Jurisdiction, "village": Jurisdiction, "water_body": WaterBody,
              "responsible_entity": DischargeUnit}  # fmt: skip
 DATE_FIELDS = ("approval_date",)
+SHARED_LENGTH = 16  # text values up to this long (codes of choices) are kept once when loaded
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
@@ -134,6 +135,10 @@ def load(record, user):
     found = {model: model.objects.in_bulk(ids) for model, ids in wanted.items()}
     if any(len(found[model]) != len(ids) for model, ids in wanted.items()):
         return None  # something judged against is gone (the state key should have said so)
+    # Each line is decoded on its own, so its keys and repeated values (field names, actions, unit kinds)
+    # would be new strings on every row: one shared string each instead (about 1 KiB a row).
+    shared = {}
+    one = shared.setdefault
     results = []
     for row in _rows(record)[1]:
         if row["a"] == Action.ERROR:
@@ -144,18 +149,23 @@ def load(record, user):
                 value = found[RELATIONS[name]][value]
             elif name in DATE_FIELDS and value is not None:
                 value = datetime.date.fromisoformat(value)
-            values[name] = value
+            elif value.__class__ is str and len(value) <= SHARED_LENGTH:
+                value = one(value, value)
+            values[one(name, name)] = value
         reported = {
-            k: datetime.date.fromisoformat(v) if k in DATE_FIELDS and v is not None else v
+            one(k, k): datetime.date.fromisoformat(v) if k in DATE_FIELDS and v is not None else v
             for k, v in row["rep"].items()
         }
+        unit = row["unit"]
+        if unit is not None:
+            unit = {one(k, k): one(v, v) if k == "kind" else v for k, v in unit.items()}
         results.append(
             RowResult(
                 row["n"],
-                action=row["a"],
+                action=one(row["a"], row["a"]),
                 name=row["name"],
                 values=values,
-                unit=row["unit"],
+                unit=unit,
                 match=Existing(*row["match"]) if row["match"] is not None else None,
                 candidates=[(d, Existing(*c) if isinstance(c, list) else c) for d, c in row["cand"]],
                 changes=[tuple(change) for change in row["chg"]],

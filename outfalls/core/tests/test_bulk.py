@@ -93,3 +93,29 @@ def test_copy_history_cuts_the_reason_to_its_column():
     )
     limit = Outfall.history.model._meta.get_field("history_change_reason").max_length
     assert copied == {"history_change_reason": "长" * limit, "history_type": "~", "history_user": None}
+
+
+def test_insert_rows_takes_a_generator_a_chunk_at_a_time(monkeypatch):
+    """A generator of more rows than a chunk: every row stored, none lost at a chunk's edge, and no more than
+    a chunk prepared at once (the import's report and the spatial findings are generators of 100,000s)."""
+    from outfalls.registry.models import LedgerImport, LedgerImportRow
+
+    assert [list(c) for c in bulk.chunks(iter(range(5)), 2)] == [[0, 1], [2, 3], [4]]
+    record = LedgerImport.objects.create(filename="t.xlsx", file="t.xlsx")
+    seen = []
+    prepared = bulk._prepared_rows
+    monkeypatch.setattr(bulk, "_prepared_rows", lambda rows, p: seen.append(len(rows)) or prepared(rows, p))
+    total = 2 * bulk.CHUNK + 7
+    pulled = []
+
+    def rows():
+        for number in range(1, total + 1):
+            pulled.append(number)
+            yield (record.pk, number, "new", {"row": number, "name": f"第{number}行 <b>\t\\"})
+
+    bulk.insert_rows(LedgerImportRow, ("ledger_import", "row", "action", "data"), rows())
+    assert len(pulled) == total and max(seen) <= bulk.CHUNK and sum(seen) == total
+    stored = list(record.report())
+    assert [r["row"] for r in stored] == list(range(1, total + 1))
+    assert stored[-1]["name"] == f"第{total}行 <b>\t\\"
+    assert bulk.insert_rows(LedgerImportRow, ("ledger_import", "row", "action", "data"), iter(())) is None
