@@ -525,8 +525,9 @@ def _state_errors(outfall, old, errors):
 
 
 # Distinct values of one field an import's memo remembers: beyond it (names, coordinates: a new value on every
-# row) each value is checked without being kept, so the memo stays small.
-MEMO_VALUES = 2048
+# row) each value is checked without being kept, so the memo stays small (a few MiB). Above the permit
+# numbers of a province's units: at 2,048, a 100,000-row file with 5,000 units checked 52,000 numbers again.
+MEMO_VALUES = 8192
 
 
 def _clean_fields(outfall, checked, memo):
