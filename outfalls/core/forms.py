@@ -91,8 +91,9 @@ class NarrowedSelect(FastSelect):
     level-2 → level-3 type. static/js/narrow.js keeps the options whose parent is the value chosen there.
 
     by: the parent fields' names, nearest first (a village narrows by its town, or by its county while no
-    town is chosen). parents: {option value: {parent field name: parent value}}, sent beside the <select> as
-    a json_script block (id: the select's id + "-narrow"). Options not in `parents` (全部, 未填写) always stay.
+    town is chosen). parents: {option value: {parent field name: parent value}}, or a function returning it
+    when the page renders (read only then), sent beside the <select> as a json_script block (id: the
+    select's id + "-narrow"). Options not in `parents` (全部, 未填写) always stay.
     """
 
     def __init__(self, by, parents=None, attrs=None, choices=()):
@@ -104,7 +105,8 @@ class NarrowedSelect(FastSelect):
         attrs = {**(attrs or {}), "data-narrow-by": " ".join(self.by)}
         element_id = attrs.get("id") or self.attrs.get("id") or f"id_{name}"
         attrs["id"] = element_id
-        parents = {str(key): {k: str(v) for k, v in up.items()} for key, up in self.parents.items()}
+        given = self.parents() if callable(self.parents) else self.parents
+        parents = {str(key): {k: str(v) for k, v in up.items()} for key, up in given.items()}
         return super().render(name, value, attrs, renderer) + json_script(parents, f"{element_id}-narrow")
 
 

@@ -35,7 +35,11 @@ class ScopedFilterSet(django_filters.FilterSet):
     """Choices for jurisdictions come from what the requesting user can see (set on each form instance).
 
     The town list holds every town the user sees and narrows in the browser as a county is chosen
-    (core.forms.NarrowedSelect); a town outside the chosen county simply finds no rows."""
+    (core.forms.NarrowedSelect); a town outside the chosen county simply finds no rows.
+
+    The places are read only when something needs them: a page rendering its pick-lists, or a county or
+    town given in the request (checked against them). An API request without one reads none: a province has
+    about a thousand counties and towns, and reading them was half of an API list request's time."""
 
     @property
     def form(self):
@@ -49,23 +53,42 @@ class ScopedFilterSet(django_filters.FilterSet):
     def _set_place_choices(self, form, wanted):
         user = getattr(self.request, "user", None)
         levels = [*COUNTY_LEVELS, JurisdictionLevel.TOWN] if "town" in wanted else list(COUNTY_LEVELS)
-        places = list(
-            Jurisdiction.objects.visible_to(user)
-            .filter(level__in=levels)
-            .select_related("county")
-            .only("code", "name", "level", "county__code")
-        )
+        read = []
+
+        def places():
+            """(code, name, level, county code) of every county and town the user sees, read once."""
+            if not read:
+                read.append(
+                    list(
+                        Jurisdiction.objects.visible_to(user)
+                        .filter(level__in=levels)
+                        .order_by(*Jurisdiction._meta.ordering)
+                        .values_list("code", "name", "level", "county__code")
+                    )
+                )
+            return read[0]
+
         if "county" in wanted:
             field = form.fields["county"]
             field.empty_label = "全部县区"
-            field.choices = [(j.code, j.name) for j in places if j.level in COUNTY_LEVELS]
+            field.choices = lambda: [
+                (code, name) for code, name, level, _ in places() if level in COUNTY_LEVELS
+            ]
         if "town" in wanted:
-            towns = [j for j in places if j.level == JurisdictionLevel.TOWN]
             field = form.fields["town"]
             field.empty_label = "全部乡镇"
-            parents = {j.code: {"county": j.county.code} for j in towns if j.county}
+
+            def parents():
+                return {
+                    code: {"county": county}
+                    for code, _, level, county in places()
+                    if level == JurisdictionLevel.TOWN and county
+                }
+
             narrow(field, ("county",), parents)
-            field.choices = [(j.code, j.name) for j in towns]
+            field.choices = lambda: [
+                (code, name) for code, name, level, _ in places() if level == JurisdictionLevel.TOWN
+            ]
 
 
 OUTFALL_ORDERING = (
