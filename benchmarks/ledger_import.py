@@ -540,7 +540,7 @@ def step_dry_run(path):
         "statements": statements,
         "rows": len(preview.results),
         "counts": preview.counts,
-        "report_rows": len(record.report),
+        "report_rows": record.rows.count(),
         "reader": preview.table.reader,
         "duplicates": [r.number for r in preview.duplicates],
         "errors": [m for r in preview.errors[:10] for m in r.messages],
@@ -551,7 +551,7 @@ def step_dry_run(path):
 
 def _decisions(record):
     """ "new" for every possible duplicate the dry run reported (the generated rows should have none)."""
-    return {str(r["row"]): "new" for r in record.report if r["action"] == "duplicate"}
+    return {str(r["row"]): "new" for r in record.report("duplicate")}
 
 
 def _counts():

@@ -475,3 +475,46 @@ def test_duplicate_in_another_county_is_not_named_to_a_county_user(client_for):
     assert theirs.name in client_for("bureau").get(url).content.decode()
     listing = client_for("pingcheng").get(URL, {"kind": "duplicate"}).content.decode()
     assert "可能为重复排口" in listing and theirs.name not in listing
+
+
+# Parsed reference data --------------------------------------------------------------------------------
+def _shifted(geometry, dlon):
+    """A GeoJSON geometry moved dlon degrees east."""
+
+    def move(coords):
+        if coords and isinstance(coords[0], (int, float)):
+            return [coords[0] + dlon, *coords[1:]]
+        return [move(c) for c in coords]
+
+    return {**geometry, "coordinates": move(geometry["coordinates"])}
+
+
+def test_parsed_counties_and_rivers_are_kept_until_they_change():
+    """A save's check parses the county boundaries and the rivers once and keeps them (per thread) while
+    the reference version holds; a river or a boundary saved since is parsed again at the next check."""
+    checks.forget_reference()
+    outfall = place_at(outfall_in("140212", water="御河"), *point_on("御河", 0.3, offset_m=100))
+    assert (
+        kinds(outfall, FindingKind.FAR_FROM_RIVER) == [] and kinds(outfall, FindingKind.COUNTY_MISMATCH) == []
+    )
+    with CaptureQueriesContext(connection) as ctx:
+        checks.check_outfalls([outfall.pk])
+    reads = [q["sql"] for q in ctx.captured_queries if not q["sql"].startswith("SELECT (SELECT count(*)")]
+    assert not [
+        sql for sql in reads if "boundary" in sql or "registry_waterbody" in sql or "registry_section" in sql
+    ]
+
+    river = WaterBody.objects.get(name="御河")
+    river.geometry = _shifted(river.geometry, 0.2)  # about 17 km east
+    river.save()
+    checks.check_outfalls([outfall.pk])
+    (far,) = kinds(outfall, FindingKind.FAR_FROM_RIVER)
+    assert far.message.startswith("距所填受纳水体“御河”约 ")
+
+    xinrong = county("140212")
+    xinrong.boundary = _shifted(xinrong.boundary, 0.5)
+    xinrong.save()
+    checks.check_outfalls([outfall.pk])
+    (mismatch,) = kinds(outfall, FindingKind.COUNTY_MISMATCH)
+    assert "所填县区“新荣区”边界" in mismatch.message
+    assert len(checks.reference_version()) == 4 * len(checks.REFERENCE_MODELS)
