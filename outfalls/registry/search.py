@@ -8,7 +8,8 @@ unit's name contains a term, case-insensitively as the database's ``icontains``.
 triggers (search_triggers.py) and indexed by its grams (every run of one, two and three characters):
 
 - a term that few outfalls contain (fewer than DENSE_CANDIDATES by the gram index) is looked up in the
-  index; a term of four or more characters is then checked against the text (its grams may lie apart);
+  index once, and its ids serve the page, the count and the rows (`id IN (…)`); a term of four or more
+  characters is checked against the text (its grams may lie apart);
 - a term that many outfalls contain is checked row by row against the text as the list walks its ordering
   index: 50 rows are found after reading about 50 / share rows. Counting such a term exactly would read every
   row, so `count_or_estimate` estimates it when the rows to count are many (ESTIMATE_ABOVE): their number
@@ -20,7 +21,6 @@ from dataclasses import dataclass
 
 from django.db import connection
 from django.db.models import Count, Exists, F, OuterRef, Q, Value
-from django.db.models.expressions import RawSQL
 from django.db.models.functions import StrIndex, Upper
 
 from .models import DischargeUnit, OutfallSearch, OutfallUnitLink
@@ -65,6 +65,7 @@ class Search:
     q: Q  # the condition applied
     base: object  # the queryset before the search
     where: object  # the searched queryset's WHERE, to tell whether it was filtered further
+    ids: list | None = None  # what the index found (a term few outfalls hold), read once per search
 
 
 def fast_path_available(value):
@@ -80,11 +81,12 @@ def search_outfalls(queryset, value):
         return queryset
     if not fast_path_available(value):
         return queryset.filter(plain_q(value))
-    dense = candidate_count(value) >= DENSE_CANDIDATES
-    q = dense_q(value) if dense else indexed_q(value)
+    ids = found_ids(value)
+    dense = ids is None
+    q = dense_q(value) if dense else Q(id__in=ids)
     searched = queryset.filter(q)
     searched._search = Search(
-        value=value, dense=dense, q=q, base=queryset, where=searched.query.where.clone()
+        value=value, dense=dense, q=q, base=queryset, where=searched.query.where.clone(), ids=ids
     )
     return searched
 
@@ -113,20 +115,26 @@ def _folded_value(value):
 
 
 # Conditions -----------------------------------------------------------------------------------------------
-def candidate_count(value, cap=DENSE_CANDIDATES):
-    """How many outfalls hold the term's grams, counted in the index up to `cap`."""
+def found_ids(value, cap=None):
+    """The ids of the outfalls the term finds, read from the gram index once, or None when at least `cap`
+    outfalls hold its grams (a dense term: found row by row instead). The page, its count and its rows then
+    use the ids (`id IN (…)`) instead of reading the index again for each statement."""
+    cap = DENSE_CANDIDATES if cap is None else cap
     if connection.vendor == "sqlite":
-        sql = f"SELECT count(*) FROM (SELECT 1 FROM {FTS} WHERE {FTS} MATCH %s LIMIT %s)"
+        holding = f"SELECT rowid FROM {FTS} WHERE {FTS} MATCH %s LIMIT %s"
         params = [_sqlite_words(value), cap]
     else:
-        sql = (
-            f"SELECT count(*) FROM (SELECT 1 FROM {SEARCH}"
-            f" WHERE {SEARCH}_grams(text) @> {SEARCH}_term_grams(upper(%s)) LIMIT %s) candidates"
-        )
+        holding = f"SELECT outfall_id FROM {SEARCH} WHERE {SEARCH}_grams(text) @> {SEARCH}_term_grams(upper(%s)) LIMIT %s"
         params = [value, cap]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchone()[0]
+        cursor.execute(holding, params)
+        ids = [row[0] for row in cursor.fetchall()]
+        if len(ids) >= cap:
+            return None
+        if len(value) <= GRAM or not ids:  # up to three characters, holding the gram is containing the term
+            return sorted(ids)
+        cursor.execute(*indexed_ids(value))  # longer: the texts holding all its grams, checked for the term
+        return sorted(row[0] for row in cursor.fetchall())
 
 
 def indexed_ids(value):
@@ -145,10 +153,6 @@ def indexed_ids(value):
     if len(value) <= GRAM:
         return f"SELECT unnest(ARRAY({sql}))", [value]
     return f"SELECT unnest(ARRAY({sql} AND strpos(text, upper(%s)) > 0))", [value, value]
-
-
-def indexed_q(value):
-    return Q(id__in=RawSQL(*indexed_ids(value)))
 
 
 def dense_q(value):
@@ -170,11 +174,8 @@ def count_or_estimate(queryset):
     if not search.dense:
         if search.base.query.where:
             return queryset.count(), False
-        # Nothing but the search (the city bureau's whole ledger): the index alone counts, without the rows.
-        sql, params = indexed_ids(search.value)
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT count(*) FROM ({sql}) found", params)
-            return cursor.fetchone()[0], False
+        # Nothing but the search (the city bureau's whole ledger): the ids the index found are the count.
+        return len(search.ids), False
     total = rows_before_search(search.base)
     if total <= ESTIMATE_ABOVE:
         return queryset.count(), False
