@@ -48,9 +48,9 @@ def preview(job, progress):
 
 
 # Ledger import: the commit -------------------------------------------------------------------------------
-def start_commit(record, user, decisions):
+def start_commit(record, user, decisions, rest=""):
     """Check the confirmation (ledger_import.start_commit) and put the writing on the queue."""
-    decisions = ledger_import.start_commit(record, user, decisions)
+    decisions = ledger_import.start_commit(record, user, decisions, rest)
     return jobs.start(
         JobKind.LEDGER_COMMIT,
         owner=user,

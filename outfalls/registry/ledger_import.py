@@ -248,20 +248,34 @@ def check_decisions(duplicate_rows, decisions):
         )
 
 
-def start_commit(record, user, decisions=None):
+# What may be decided at once for the possible duplicates a person did not decide row by row (as the
+# command's --duplicates): "update" needs a row's own choice of the outfall it updates.
+REST_DECISIONS = {"new": "全部作为新排口导入", "skip": "全部跳过"}
+
+
+def start_commit(record, user, decisions=None, rest=""):
     """Check that this user may confirm this import now, and mark it as being written.
 
     Only the uploader confirms (a citywide user who can see another person's import may not confirm it
     for them); the import must be waiting for confirmation; every possible duplicate in the preview needs
-    a decision. Returns the decisions as {row number: decision} for `commit`.
+    a decision: its own, or `rest` ("new" or "skip") for those without one (a file with hundreds of them
+    spreads over several pages). Returns the decisions as {row number: decision} for `commit`.
     """
     if record.created_by_id != user.pk:
         raise PermissionDenied("只能由上传人确认导入。")
     if record.status != LedgerImport.Status.PREVIEWED:
         raise LedgerImportError(f"该导入当前状态为“{record.get_status_display()}”，不能确认。")
     decisions = normalise_decisions(decisions)
-    duplicates = record.rows.filter(action=Action.DUPLICATE).order_by("row").values_list("row", flat=True)
-    check_decisions(list(duplicates), decisions)
+    duplicates = list(
+        record.rows.filter(action=Action.DUPLICATE).order_by("row").values_list("row", flat=True)
+    )
+    if rest:
+        if rest not in REST_DECISIONS:
+            raise LedgerImportError("未逐行选择的疑似重复行只能“全部作为新排口导入”或“全部跳过”。")
+        for number in duplicates:
+            if decisions.get(number) not in DECISIONS:
+                decisions[number] = rest
+    check_decisions(duplicates, decisions)
     updated = LedgerImport.objects.filter(pk=record.pk, status=LedgerImport.Status.PREVIEWED).update(
         status=LedgerImport.Status.COMMITTING, rows_done=0
     )

@@ -84,6 +84,7 @@ def import_detail(request, pk):
         "action_labels": ledger_import.Action.LABELS,
         "filters": [(a, ledger_import.Action.LABELS[a], record.counts.get(a, 0)) for a in ACTION_FILTERS],
         "decisions": ledger_import.DECISIONS,
+        "rest_decisions": ledger_import.REST_DECISIONS,
         "duplicates": has_duplicates,
         "duplicate_m": checks.duplicate_m(),
         "can_commit": record.status == LedgerImport.Status.PREVIEWED and not record.counts.get("error"),
@@ -114,7 +115,9 @@ def import_commit(request, pk):
         if key.startswith("decision-") and value
     }
     try:
-        job = registry_jobs.start_commit(record, request.user, decisions)
+        job = registry_jobs.start_commit(
+            record, request.user, decisions, request.POST.get("duplicates-rest", "")
+        )
     except ledger_import.LedgerImportError as error:
         messages.error(request, str(error))
         return redirect("registry:import_detail", pk=record.pk)

@@ -523,3 +523,31 @@ def test_verdicts_of_another_format_or_unreadable_are_judged_again(tmp_path, dem
     ledger_import.commit(record, user)
     record.refresh_from_db()
     assert record.status == "committed" and len(record.created_ids) == 2
+
+
+def test_duplicates_not_decided_row_by_row_take_the_decision_for_the_rest(tmp_path, client_for):
+    """Hundreds of possible duplicates spread over pages of 100: the rows decided on the page keep their
+    choice, the rest take 全部跳过 or 全部作为新排口导入; anything else for the rest is refused."""
+    client = client_for("bureau")
+    existing = list(Outfall.objects.filter(county__code="140213", type_code="YH").order_by("id")[:2])
+    rows = [
+        new_row(n + 1, lon=o.lon + 0.0001, lat=o.lat, name=f"其余处理的疑似重复{n + 1}")
+        for n, o in enumerate(existing)
+    ]
+    path = ledger_files.messy_xlsx(tmp_path, rows).path
+    with path.open("rb") as handle:
+        client.post(reverse("registry:import_list"), {"file": handle, "crs": "cgcs2000"})
+    record = LedgerImport.objects.latest("id")
+    first, second = [r["row"] for r in record.report("duplicate")]
+    page = client.get(reverse("registry:import_detail", args=[record.pk])).content.decode()
+    assert 'name="duplicates-rest"' in page and "全部跳过" in page
+    url = reverse("registry:import_commit", args=[record.pk])
+    refused = client.post(url, {"duplicates-rest": "update"}, follow=True).content.decode()
+    assert "未逐行选择的疑似重复行只能" in refused
+    client.post(url, {f"decision-{first}": "new", "duplicates-rest": "skip"})
+    record.refresh_from_db()
+    assert record.status == "committed"
+    assert Outfall.objects.filter(name="其余处理的疑似重复1").exists()
+    assert not Outfall.objects.filter(name="其余处理的疑似重复2").exists()
+    assert [r["action"] for r in record.report()] == ["new", "skip"]
+    assert second > first
