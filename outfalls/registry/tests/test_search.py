@@ -290,6 +290,34 @@ def test_an_estimate_counts_only_the_rows_in_scope(dense, demo_user):
     assert narrowed.count_or_estimate() == (narrowed.count(), False)
 
 
+def test_the_whole_unfiltered_ledger_is_counted_from_statistics_on_postgresql(monkeypatch, client_for):
+    """A city-wide user's unfiltered list of a province's ledger: on PostgreSQL, above TABLE_ESTIMATE_ABOVE
+    outfalls, the count is the table's statistics, marked 约 (COUNT(*) would read every row on every page);
+    any filter or a county's scope counts exactly, and SQLite always counts."""
+    monkeypatch.setattr(search, "TABLE_ESTIMATE_ABOVE", 10)
+    total = Outfall.objects.count()
+    postgresql = connection.vendor == "postgresql"
+    if postgresql:
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE registry_outfall")
+        assert search.table_rows(Outfall) == total
+    bureau = client_for("bureau")
+    page = bureau.get(reverse("registry:outfall_list"))
+    paginator = page.context["paginator"]
+    assert paginator.count_estimated is postgresql
+    assert paginator.count == (search.round_estimate(total) if postgresql else total)
+    assert ("约 <strong>" in page.content.decode()) is postgresql
+    data = bureau.get("/api/v1/outfalls/", {"page_size": 5}).json()
+    assert data.get("count_estimated", False) is postgresql
+    filtered = bureau.get(reverse("registry:outfall_list"), {"type_code": "YH"}).context["paginator"]
+    assert not filtered.count_estimated
+    assert filtered.count == Outfall.objects.filter(type_code="YH").count()
+    county = client_for("pingcheng").get(reverse("registry:outfall_list")).context["paginator"]
+    assert (
+        not county.count_estimated and county.count == Outfall.objects.filter(county__code="140213").count()
+    )
+
+
 def test_exact_counts_are_not_marked(client_for):
     page = client_for("bureau").get(reverse("registry:outfall_list"), {"q": "排"})
     assert not page.context["paginator"].count_estimated
