@@ -42,6 +42,8 @@ def test_list_query_counts_are_pinned(client_for, url, pinned, username):
     client = client_for(username)
     if "/api/" not in url:
         pinned += NAVIGATION_QUERIES[username]
+    if "outfalls" in url and username == "bureau" and connection.vendor == "postgresql":
+        pinned += 1  # the whole ledger unfiltered: the table's statistics first (registry/search.py)
     small = count_queries(client, url, {"page_size": 5} if "/api/" in url else {"page": 1})
     large = count_queries(client, url, {"page_size": 200} if "/api/" in url else {"ordering": "-name"})
     assert small == large == pinned
