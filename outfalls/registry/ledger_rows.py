@@ -120,7 +120,7 @@ class ProximityIndex:
         return found
 
 
-@dataclass
+@dataclass(slots=True)  # a province's ledger holds a million of them
 class Existing:
     id: int
     code: str
@@ -207,7 +207,7 @@ class Resolver:
         return self.allowed_counties is None or existing.county_id in self.allowed_counties
 
 
-@dataclass
+@dataclass(slots=True)  # one per row of the file, all held until the commit
 class RowResult:
     number: int
     action: str = Action.NEW
