@@ -74,7 +74,6 @@ def import_detail(request, pk):
         record.refresh_from_db()  # a dead worker's job has just put the import back
     shown = request.GET.get("action", "")
     page = Paginator(record.report(shown), 100).get_page(request.GET.get("page"))
-    has_duplicates = record.rows.filter(action=ledger_import.Action.DUPLICATE).exists()
     job_failed = job is not None and job.status == JobStatus.FAILED
     context = {
         "record": record,
@@ -85,7 +84,7 @@ def import_detail(request, pk):
         "filters": [(a, ledger_import.Action.LABELS[a], record.counts.get(a, 0)) for a in ACTION_FILTERS],
         "decisions": ledger_import.DECISIONS,
         "rest_decisions": ledger_import.REST_DECISIONS,
-        "duplicates": has_duplicates,
+        "duplicates": bool(record.counts.get(ledger_import.Action.DUPLICATE)),
         "duplicate_m": checks.duplicate_m(),
         "can_commit": record.status == LedgerImport.Status.PREVIEWED and not record.counts.get("error"),
         "busy": job is not None and job.busy,

@@ -108,13 +108,18 @@ def test_insert_rows_takes_a_generator_a_chunk_at_a_time(monkeypatch):
     total = 2 * bulk.CHUNK + 7
     pulled = []
 
+    prepared_when_pulled = {}
+
     def rows():
         for number in range(1, total + 1):
             pulled.append(number)
+            prepared_when_pulled[number] = sum(seen)
             yield (record.pk, number, "new", {"row": number, "name": f"第{number}行 <b>\t\\"})
 
     bulk.insert_rows(LedgerImportRow, ("ledger_import", "row", "action", "data"), rows())
     assert len(pulled) == total and max(seen) <= bulk.CHUNK and sum(seen) == total
+    # Streamed: the first chunk was prepared (and sent) before the generator was asked for the next row.
+    assert prepared_when_pulled[bulk.CHUNK] == 0 and prepared_when_pulled[bulk.CHUNK + 1] == bulk.CHUNK
     stored = list(record.report())
     assert [r["row"] for r in stored] == list(range(1, total + 1))
     assert stored[-1]["name"] == f"第{total}行 <b>\t\\"
