@@ -26,6 +26,7 @@ the displayed attributes of the reference rows involved, this module's source an
 See docs/spatial-checks.md.
 """
 
+import contextlib
 import functools
 import hashlib
 import threading
@@ -73,6 +74,9 @@ SEVERITY = {
 # everything is read once (a batch).
 SMALL_BATCH = 500
 CHUNK = 2000  # ids per IN (...) and rows per bulk insert
+# A rewrite of every finding at least this large drops the table's indexes and builds them again after
+# (core.bulk.indexes_set_aside); smaller ones insert into them.
+REBUILD_INDEXES_FROM = 50_000
 
 
 def river_warn_m():
@@ -211,6 +215,33 @@ class Water:
         """What its findings show of it: its name and its sections' names and positions."""
         marks = [(m.key, m.name, m.chainage_km) for m in self.river.sections] if self.river else None
         return stable_int(repr((self.id, self.name, marks)).encode())
+
+    @functools.cached_property
+    def ref(self):
+        """Its reference in a finding's data (one dict shared by every finding that names it: never changed)."""
+        return _ref(self.id, self.name)
+
+    @functools.cached_property
+    def _pairs(self):
+        return {}
+
+    def pair(self, u, w):
+        """(upstream section, downstream section, 断面区间, their references) for section indexes u, w (-1:
+        none), made once per pair: 100,000 findings name a few dozen pairs."""
+        try:
+            return self._pairs[u, w]
+        except KeyError:
+            sections = self.river.sections
+            up = sections[u] if u >= 0 else None
+            down = sections[w] if w >= 0 else None
+            value = self._pairs[u, w] = (
+                up,
+                down,
+                interval_text(up.name if up else "", down.name if down else ""),
+                _ref(up.key, up.name, chainage_km=round(up.chainage_km, 3)) if up else None,
+                _ref(down.key, down.name, chainage_km=round(down.chainage_km, 3)) if down else None,
+            )
+            return value
 
 
 def _geometry(value):
@@ -454,6 +485,7 @@ class Computation:
         return Counter((kind, SEVERITY[kind]) for _, kind, *_ in self.found)
 
 
+@bulk.gc_paused()
 def compute(outfalls=None):
     """Run every check for outfalls (None: all; a queryset; or ids/instances); write nothing."""
     timings = {}
@@ -605,7 +637,7 @@ def _far_finding(refs, water, distance, limit, near, near_distance):
         tail = "；附近没有更近的已登记水体"
     message = f"距所填受纳水体“{water.name}”约 {distance_text(distance)}，超过 {distance_text(limit)}{tail}"
     data = {
-        "water": _ref(water.id, water.name),
+        "water": water.ref,
         "distance_m": round(distance, 1),
         "limit_m": limit,
         "nearest_water": _near_ref(near, near_distance),
@@ -624,16 +656,13 @@ _TOO_FAR, _CHECKS_OWN, _TYPED = 1, 2, 3
 def _section_finding(refs, water, d, km, u, w, near, near_distance, current, state, wrote, limit):
     waters = refs["waters"]
     water, near = waters[water], waters[near] if near >= 0 else None
-    river = water.river
-    up = river.sections[u] if u >= 0 else None
-    down = river.sections[w] if w >= 0 else None
-    interval = interval_text(up.name if up else "", down.name if down else "")
+    up, down, interval, up_ref, down_ref = water.pair(u, w)
     data = {
-        "water": _ref(water.id, water.name),
+        "water": water.ref,
         "chainage_km": round(km, 3),
         "distance_m": round(d, 1),
-        "upstream": _ref(up.key, up.name, chainage_km=round(up.chainage_km, 3)) if up else None,
-        "downstream": _ref(down.key, down.name, chainage_km=round(down.chainage_km, 3)) if down else None,
+        "upstream": up_ref,
+        "downstream": down_ref,
         "to_upstream_km": round(km - up.chainage_km, 3) if up else None,
         "to_downstream_km": round(down.chainage_km - km, 3) if down else None,
         "interval": interval,
@@ -681,8 +710,6 @@ def _check_rivers(computation, targets, points_m, waters, old_filled):
             chainage, _ = river.locate_many(targets.lon[index], targets.lat[index])
             upstream, downstream = river.section_indexes(chainage)
             chainage, upstream, downstream = chainage.tolist(), upstream.tolist(), downstream.tolist()
-            names = [m.name for m in river.sections]
-            pair_text = {}  # (upstream, downstream) -> 断面区间
         water_key = water.key
         for n, outfall_id in enumerate(ids):
             near_id = near_ids[n]
@@ -705,11 +732,7 @@ def _check_rivers(computation, targets, points_m, waters, old_filled):
                     intervals[outfall_id] = ""  # the check's own earlier value, now wrong
             elif current == "" or (previous is not None and current == previous):  # the check's to fill
                 state = _CHECKS_OWN
-                interval = pair_text.get((u, w))
-                if interval is None:
-                    interval = pair_text[u, w] = interval_text(
-                        names[u] if u >= 0 else "", names[w] if w >= 0 else ""
-                    )
+                interval = water.pair(u, w)[2]
                 if interval != current:
                     intervals[outfall_id] = interval
                     wrote = True
@@ -891,12 +914,13 @@ FINDING_COLUMNS = (
 
 def _finding_rows(computation, found, checked_at):
     """The FINDING_COLUMNS values of rows of computation.found, messages and data built here."""
+    severity = {kind: str(value) for kind, value in SEVERITY.items()}
     for row in found:
         message, data = computation.build(row)
         yield (
             row[0],
             row[1],
-            str(SEVERITY[row[1]]),
+            severity[row[1]],
             message[:300],
             data,
             row[2],
@@ -937,39 +961,52 @@ def _store_findings(computation):
     deleted and inserted again."""
     timings = computation.timings
     clock = time.perf_counter()
+
+    def lap(name):
+        nonlocal clock
+        now = time.perf_counter()
+        timings[f"write: {name}"] = now - clock
+        clock = now
+
     stored, stale = _stored_findings(computation.target_ids)
     stored_count = len(stored) + len(stale)
-    timings["write: read stored findings"] = time.perf_counter() - clock
+    lap("read stored findings")
     inserts = []
     for row in computation.found:
         if stored.pop(row[5], None) is None:
             inserts.append(row)
     stale += stored.values()
-    timings["write: compare"] = time.perf_counter() - clock - timings["write: read stored findings"]
+    lap("compare")
 
     connection = connections[SpatialFinding.objects.db]
     quote = connection.ops.quote_name
     table = quote(SpatialFinding._meta.db_table)
     checked_at = timezone.now()
-    with connection.cursor() as cursor:
-        clock = time.perf_counter()
-        if computation.target_ids is None and len(inserts) == len(computation.found):
-            # Nothing kept (a first check, or one after this module changed): every row goes, in one
-            # statement (on SQLite, without visiting the rows).
-            cursor.execute(f"DELETE FROM {table}")
-            stale = ()
-        for chunk in bulk.chunks(stale, CHUNK):
-            cursor.execute(
-                f"DELETE FROM {table} WHERE {quote('id')} IN ({', '.join(['%s'] * len(chunk))})", chunk
-            )
-    timings["write: delete"] = time.perf_counter() - clock
-    # COPY on PostgreSQL (psycopg's INSERTs spent most of their time quoting parameters), executemany on SQLite.
-    bulk.insert_rows(SpatialFinding, FINDING_COLUMNS, _finding_rows(computation, inserts, checked_at))
-    timings["write: insert"] = time.perf_counter() - clock - timings["write: delete"]
+    everything = computation.target_ids is None and len(inserts) == len(computation.found)
+    with contextlib.ExitStack() as stack:
+        if everything and len(inserts) >= REBUILD_INDEXES_FROM:
+            stack.enter_context(bulk.indexes_set_aside(SpatialFinding))
+        with connection.cursor() as cursor:
+            if everything:
+                # Nothing kept (a first check, or one after this module changed): every row goes, in one
+                # statement (on SQLite, without visiting the rows).
+                cursor.execute(f"DELETE FROM {table}")
+                stale = ()
+            for chunk in bulk.chunks(stale, CHUNK):
+                cursor.execute(
+                    f"DELETE FROM {table} WHERE {quote('id')} IN ({', '.join(['%s'] * len(chunk))})", chunk
+                )
+        lap("delete")
+        # COPY on PostgreSQL (psycopg's INSERTs spent most of their time quoting parameters), executemany on
+        # SQLite.
+        bulk.insert_rows(SpatialFinding, FINDING_COLUMNS, _finding_rows(computation, inserts, checked_at))
+        lap("insert")
+    lap("indexes")
     kept = len(computation.found) - len(inserts)
     return {"inserted": len(inserts), "deleted": stored_count - kept, "kept": kept}
 
 
+@bulk.gc_paused()
 def check_outfalls(outfalls=None, *, user=None, unrecorded=()):
     """Check outfalls (None: every outfall; a queryset; or ids/instances) and store the findings (unrecorded:
     see write())."""

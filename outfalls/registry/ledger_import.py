@@ -167,10 +167,11 @@ def _check_national_codes(reader, results):
             )
 
 
+@transaction.atomic
 def store_report(record, results):
     """Keep what the import page lists (LedgerImportRow): every row but those unchanged without a note,
-    replacing what an earlier run stored. Built and written a chunk at a time (bulk.insert_rows takes the
-    generator so), so a large file's report never stands in memory whole."""
+    replacing what an earlier run stored (both in one transaction). Built and written a chunk at a time
+    (bulk.insert_rows takes the generator so), so a large file's report never stands in memory whole."""
     record.rows.all().delete()
     bulk.insert_rows(
         LedgerImportRow,

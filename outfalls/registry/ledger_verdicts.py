@@ -2,7 +2,7 @@
 
 A preview (ledger_import.run_preview) judges every row; the person then confirms, minutes or days later, and
 the commit needs the same verdicts. Judging 100,000 rows again costs as much as the dry run itself. So the
-preview stores its verdicts beside the uploaded file (gzip'd JSON lines, a header and then one line a row:
+preview stores its verdicts beside the uploaded file (gzip'd JSON lines through orjson, a header and then one line a row:
 values, with the places, rivers and units as keys; written and read a row at a time, so that 100,000 rows
 never stand in memory as one JSON text) together with the state of what it judged against: the ledger, the units, the places and rivers, the
 user's scope and the duplicate distance (``state_key``). The commit takes the stored verdicts only while that
@@ -17,6 +17,7 @@ import hashlib
 import json
 import tempfile
 
+import orjson
 from django.core.files import File
 from django.db.models import Count, Max
 
@@ -32,7 +33,6 @@ RELATIONS = {"county": Jurisdiction, "town": Jurisdiction, "village": Jurisdicti
              "responsible_entity": DischargeUnit}  # fmt: skip
 DATE_FIELDS = ("approval_date",)
 SHARED_LENGTH = 16  # text values up to this long (codes of choices) are kept once when loaded
-_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def state_key(user):
@@ -87,9 +87,9 @@ def save(record, preview, user):
         return
     with tempfile.TemporaryFile() as spool:
         with gzip.GzipFile(fileobj=spool, mode="wb", compresslevel=1) as out:
-            out.write(_encode({"format": FORMAT, "counts": preview.counts}).encode() + b"\n")
+            out.write(orjson.dumps({"format": FORMAT, "counts": preview.counts}) + b"\n")
             for result in preview.results:
-                out.write(_encode(_row(result)).encode() + b"\n")
+                out.write(orjson.dumps(_row(result)) + b"\n")
         spool.seek(0)
         record.verdicts.save(f"{record.pk}-verdicts.json.gz", File(spool), save=False)
     record.verdicts_key = state_key(user)
@@ -100,14 +100,14 @@ def _rows(record):
     handle = record.verdicts.open("rb")
     lines = gzip.GzipFile(fileobj=handle, mode="rb")
     try:
-        header = json.loads(lines.readline() or "null")
+        header = orjson.loads(lines.readline() or b"null")
     except (ValueError, OSError, EOFError):  # not JSON, not gzip, cut short
         header = None
 
     def rows():
         try:
             for line in lines:
-                yield json.loads(line)
+                yield orjson.loads(line)
         finally:
             lines.close()
             handle.close()

@@ -373,6 +373,68 @@ def test_spatial_check_command_by_county():
     assert "检查结果变化：新增 0，删除 0，" in out.getvalue()
 
 
+def _stored_rows():
+    rows = SpatialFinding.objects.order_by("outfall", "kind", "other_outfall", "protected_area").values_list(
+        "outfall",
+        "kind",
+        "severity",
+        "message",
+        "data",
+        "protected_area",
+        "other_outfall",
+        "filled",
+        "digest",
+    )
+    return list(rows)
+
+
+def _index_definitions():
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, SpatialFinding._meta.db_table)
+    return sorted((tuple(c["columns"]), c["unique"]) for c in constraints.values() if c["index"])
+
+
+def test_a_full_rewrite_through_rebuilt_indexes_stores_the_same(monkeypatch):
+    """Every finding rewritten (as after this module changes) with the table's indexes dropped and built
+    again (core.bulk.indexes_set_aside, above REBUILD_INDEXES_FROM rows): the same rows as inserting into
+    them, the same indexes after, and the indexes in use again (a second check keeps every row)."""
+    checks.check_outfalls()
+    expected, indexes = _stored_rows(), _index_definitions()
+    assert len(indexes) >= 4  # outfall, other outfall, protected area, (kind, severity)
+    SpatialFinding.objects.update(digest=None)  # nothing stored matches: every finding is written again
+    monkeypatch.setattr(checks, "REBUILD_INDEXES_FROM", 1)
+    dropped = []
+    real = checks.bulk.indexes_set_aside
+
+    def spy(model):
+        dropped.append(model)
+        return real(model)
+
+    monkeypatch.setattr(checks.bulk, "indexes_set_aside", spy)
+    report = checks.check_outfalls()
+    assert dropped == [SpatialFinding] and report.written["kept"] == 0
+    assert _stored_rows() == expected and _index_definitions() == indexes
+    assert checks.check_outfalls().written == {"inserted": 0, "deleted": 0, "kept": len(expected)}
+    # A check of some outfalls never sets the indexes aside.
+    some = list(Outfall.objects.order_by("pk").values_list("pk", flat=True)[:5])
+    SpatialFinding.objects.filter(outfall__in=some).update(digest=None)
+    checks.check_outfalls(some)
+    assert dropped == [SpatialFinding] and _stored_rows() == expected
+
+
+def test_a_rollback_restores_the_indexes_set_aside():
+    from django.db import transaction
+
+    from outfalls.core import bulk
+
+    indexes = _index_definitions()
+    # (the test runs in a transaction: a savepoint stands for the rollback)
+    with pytest.raises(ValueError), transaction.atomic(), bulk.indexes_set_aside(SpatialFinding):
+        assert len(_index_definitions()) < len(indexes)
+        raise ValueError
+    assert _index_definitions() == indexes
+
+
 def test_compute_writes_nothing():
     before = SpatialFinding.objects.count()
     outfall = outfall_in(PINGCHENG)
