@@ -374,16 +374,10 @@ def test_spatial_check_command_by_county():
 
 
 def _stored_rows():
+    """Every stored finding as the check writes it, but the time it wrote it."""
+    columns = [c for c in checks.FINDING_COLUMNS if c != "checked_at"]
     rows = SpatialFinding.objects.order_by("outfall", "kind", "other_outfall", "protected_area").values_list(
-        "outfall",
-        "kind",
-        "severity",
-        "message",
-        "data",
-        "protected_area",
-        "other_outfall",
-        "filled",
-        "digest",
+        *columns
     )
     return list(rows)
 
