@@ -54,12 +54,12 @@ _gc_was_enabled = False
 
 @contextlib.contextmanager
 def gc_paused():
-    """Pause Python's cycle collector for bulk work: judging or checking 100,000 rows allocates millions of
-    objects, and every few thousand of them the collector walks everything alive (Django's own 130,000
-    objects included); at 100,000 outfalls that cost the spatial check about 1.5 s of its 7 s
-    (docs/benchmarks.md). Reference counting still frees every row as it goes; cyclic garbage made inside
-    waits for the next collection after the block. Nests, and is shared by threads: the collector resumes when
-    the last pause ends, if it ran before the first."""
+    """Pause Python's cycle collector for bulk work that makes millions of short-lived objects: as they
+    pile up the collector walks everything alive (Django's own 130,000 objects included) again and again; at
+    100,000 outfalls that cost the spatial check about 1.5 s of its 7 s (docs/benchmarks.md; on the import it
+    gave nothing measurable and is not used there). Reference counting still frees every row as it goes;
+    cyclic garbage made inside waits for the next collection after the block. Nests, and is shared by
+    threads: the collector resumes when the last pause ends, if it ran before the first."""
     global _gc_pauses, _gc_was_enabled
     with _gc_lock:
         if _gc_pauses == 0:
