@@ -114,6 +114,24 @@ def indexes_set_aside(model):
             cursor.execute(definition)
 
 
+def analyze(*models):
+    """Refresh the planner's statistics of these tables after a bulk write that changed their size markedly.
+    SQLite plans from the statistics of its last ANALYZE: after a city's first import into a ledger of 350
+    outfalls, `id IN (…2,000 ids…)` was planned as a scan of all 100,000 rows, for every chunk, for the rest of
+    the import (and for every page after it until the next `PRAGMA optimize`). ANALYZE of a 100,000-row table
+    takes 0.1 s on SQLite; PostgreSQL samples (ANALYZE works inside a transaction there too)."""
+    by_alias = {}
+    for model in models:
+        by_alias.setdefault(router.db_for_write(model), []).append(model._meta.db_table)
+    for alias, tables in by_alias.items():
+        connection = connections[alias]
+        if connection.vendor not in ("sqlite", "postgresql"):
+            continue
+        with connection.cursor() as cursor:
+            for table in tables:
+                cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
+
+
 def chunks(items, size=CHUNK):
     """Lists of up to `size` items of any iterable, taken as they come (a generator is never held whole)."""
     iterator = iter(items)

@@ -13,6 +13,8 @@ undecided duplicate, and writes everything in one transaction, with history rows
 number.
 """
 
+from typing import NamedTuple
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -348,15 +350,17 @@ def _apply(record, user, preview, progress=None):
             return new_units[_norm(result.unit["name"])]
         return result.values.get("responsible_entity")
 
-    labels, owners, new = {}, {}, []
-    for result in preview.results:
-        if result.action != Action.NEW:
-            continue
-        outfall = _new_outfall(result, entity_of(result))
-        labels[id(outfall)] = f"第 {result.number} 行"
-        owners[id(outfall)] = outfall.responsible_entity
-        new.append(outfall)
-        result.outfall = outfall  # the report links each row to what it wrote (saved below)
+    def new_outfalls():  # one at a time: save_outfalls writes them a batch at a time and lets them go
+        for result in preview.results:
+            if result.action == Action.NEW:
+                outfall = _new_outfall(result, entity_of(result))
+                yield services.New(
+                    outfall,
+                    owner=outfall.responsible_entity,
+                    label=f"第 {result.number} 行",
+                    saved=lambda outfall, result=result: _link_report(result, outfall),
+                )
+
     updating = [r for r in preview.results if r.action == Action.UPDATE]
     updates, changed_fields = [], set()
     for start in range(0, len(updating), BATCH):
@@ -365,23 +369,21 @@ def _apply(record, user, preview, progress=None):
         for result in chunk:
             outfall, old = _updated_outfall(result, outfalls[result.match.id], entity_of(result))
             changed_fields |= outfall._import_fields
-            labels[id(outfall)] = f"第 {result.number} 行"
-            updates.append((outfall, old))
+            updates.append(services.Changed(outfall, old, label=f"第 {result.number} 行"))
             result.outfall = outfall
     written = services.save_outfalls(
-        new,
+        new_outfalls(),
         updates,
         user=user,
         reason=reason,
         update_fields=changed_fields,
-        owners=owners,
-        labels=labels,
+        count=sum(1 for r in preview.results if r.action == Action.NEW),
         progress=progress,
     )
 
     record.status = LedgerImport.Status.COMMITTED
     record.committed_at = now
-    record.created_ids = [o.pk for o in written.created]
+    record.created_ids = written.created
     record.updated_ids = [o.pk for o in written.updated]
     record.created_unit_ids = [u.id for u in new_units.values()]
     counts = {action: 0 for action in Action.LABELS}
@@ -391,6 +393,18 @@ def _apply(record, user, preview, progress=None):
     record.counts = counts
     store_report(record, preview.results)
     record.save()
+
+
+class Written(NamedTuple):
+    """What the import's report keeps of an outfall a row created (not the whole instance: 100,000 of them)."""
+
+    pk: int
+    code: str
+    name: str
+
+
+def _link_report(result, outfall):
+    result.outfall = Written(outfall.pk, outfall.code, outfall.name)
 
 
 def _new_outfall(result, entity):

@@ -23,6 +23,8 @@ The version table is no model (Django's flush leaves it alone, so numbers do not
 triggers.
 """
 
+from contextlib import contextmanager
+
 from django.db import connection as default_connection
 
 TABLE = "registry_ledger_version"
@@ -98,6 +100,35 @@ def uninstall(connection=None):
                 for event in ("insert", "update", "delete"):
                     cursor.execute(f"DROP TRIGGER IF EXISTS {table}_version_{event}")
             cursor.execute(f"DROP TABLE IF EXISTS {TABLE}")
+
+
+@contextmanager
+def counted_once(connection=None):
+    """For a bulk insert inside a transaction: on SQLite the per-row insert triggers (an UPDATE of the version
+    row for every row, about 20 µs each: 2 s of a 100,000-outfall import) are set aside and the version goes
+    up once at the end; they are created again in the same transaction (a rollback restores them too). On
+    PostgreSQL the triggers are per statement already: nothing changes."""
+    connection = connection or default_connection
+    if connection.vendor != "sqlite":
+        yield
+        return
+    if not connection.in_atomic_block:
+        raise RuntimeError("counted_once needs a transaction: the triggers must come back with it")
+    names = [f"{table}_version_insert" for table in WATCHED]
+    triggers = {
+        name: statement for statement in _SQLITE for name in names if f"CREATE TRIGGER {name} " in statement
+    }
+    with connection.cursor() as cursor:
+        for name in names:
+            cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
+    try:
+        yield
+        with connection.cursor() as cursor:
+            cursor.execute(f"UPDATE {TABLE} SET version = version + 1 WHERE id = 1")
+    finally:
+        with connection.cursor() as cursor:
+            for name in names:
+                cursor.execute(triggers[name])
 
 
 def ledger_version(connection=None):

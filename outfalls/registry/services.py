@@ -10,8 +10,11 @@ refuse to touch the state.
 
 import datetime
 from collections import deque
+from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from itertools import pairwise
+from typing import NamedTuple
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -27,7 +30,7 @@ from outfalls.core.models import Jurisdiction, StatusChange
 from outfalls.core.scopes import scope_of
 from outfalls.core.services import record_status_change
 
-from . import checks, coding, search_triggers
+from . import checks, coding, ledger_version, search_triggers
 from .choices import (
     INITIAL,
     LIFECYCLE_TRANSITIONS,
@@ -45,7 +48,7 @@ from .choices import (
 )
 from .classification import Level2
 from .disclosure import rule_discloses
-from .models import DischargeUnit, Outfall, OutfallUnitLink
+from .models import DischargeUnit, Outfall, OutfallSearch, OutfallUnitLink
 from .validators import validate_permit_number
 
 OUT_OF_SCOPE = "该记录不在您的管辖范围内，不能保存。"
@@ -67,6 +70,15 @@ APPROVAL_SOURCE = "登记建档、审批或登记文号和批准时间只能由�
 DECISION_FIELDS = ("approval_date", "approval_number", "permit_number")
 DECISION_SOURCE = "批准时间、审批或登记文号和排污许可证编号只能经设置审核决定写入"
 BATCH = 2000
+# A bulk save of at least this many new outfalls, and no fewer than the ledger holds (a city's first import),
+# inserts them with the outfall table's secondary indexes set aside and builds those once after
+# (core.bulk.indexes_set_aside): 100,000 rows into its 16 secondary indexes and 3 unique ones took 5.4 s on SQLite;
+# with the unique ones only, 1.2 s, and building the 16 after 0.6 s.
+REBUILD_OUTFALL_INDEXES_FROM = 50_000
+# A bulk save that adds at least this many outfalls and at least a tenth of the ledger refreshes the planner's
+# statistics before it reads the rows back (core.bulk.analyze).
+ANALYZE_FROM = 1_000
+CHECK_CHUNK = 20_000  # outfalls a bulk save checks at once (their findings stand in memory together)
 
 
 def _check_editable(queryset, obj, user):
@@ -697,10 +709,29 @@ def save_outfall(outfall, *, user, reason="", confirm_placement=False, expected_
 
 
 # Many outfalls at once (imports) -------------------------------------------------------------------------
+class New(NamedTuple):
+    """A new outfall for save_outfalls: the unsaved outfall, its owner (an owner link is added), the label that
+    names it in a refusal ("第 12 行"), and `saved(outfall)`, told once it is written (key and code set)."""
+
+    outfall: Outfall
+    owner: DischargeUnit | None = None
+    label: str = ""
+    saved: Callable | None = None
+
+
+class Changed(NamedTuple):
+    """An outfall for save_outfalls to update: the outfall with the caller's changes, `old` its snapshot()
+    from before them, and the label that names it in a refusal."""
+
+    outfall: Outfall
+    old: dict
+    label: str = ""
+
+
 @dataclass
 class BulkResult:
-    created: list = field(default_factory=list)
-    updated: list = field(default_factory=list)
+    created: list = field(default_factory=list)  # ids of the new outfalls, in the order given
+    updated: list = field(default_factory=list)  # the updated outfalls
 
 
 def prepare_new_outfall(outfall):
@@ -718,61 +749,79 @@ def error_lines(errors, label=""):
 
 
 @transaction.atomic
-def save_outfalls(
-    new=(), updates=(), *, user, reason, update_fields=(), owners=None, labels=None, progress=None
-):
+def save_outfalls(new=(), updates=(), *, user, reason, update_fields=(), count=None, progress=None):
     """Create and update many outfalls in one transaction (imports), under the rules of save_outfall.
 
-    new: unsaved Outfall instances; updates: (outfall, old) pairs, old being snapshot() taken before the
-    caller changed `update_fields`. Every outfall goes through validate_outfall (labels: {id(outfall):
-    "第 12 行"} names it in a refusal), national codes are checked across the batch and the ledger, local codes
-    come from one allocator, inserts and updates are bulk with history rows carrying `reason`, each new
-    outfall gets a status-change row and its owner link (owners: {id(new outfall): unit}), and everything
-    written gets the spatial checks. The state fields are never written here (set_outfall_state).
+    new: `New` items, taken a batch at a time (a generator is never held whole: as a list, an import's 100,000
+    unsaved outfalls took 250 MiB); count: how many it holds when it has no len(). updates: `Changed` items,
+    `old` being snapshot() taken before the caller changed `update_fields`. Every outfall goes through
+    validate_outfall, national codes are checked across the batch and the ledger, local codes come from one
+    allocator, inserts and updates are bulk with history rows carrying `reason`, each new outfall gets a
+    status-change row and its owner link, and everything written gets the spatial checks. The state fields
+    are never written here (set_outfall_state). All or nothing: the updates are judged first, then each batch
+    of new outfalls before it is written; once a row fails nothing more is written, the rest are still judged
+    (the refusal names every failing row), and the refusal rolls back what was written.
     progress(done, total), when given, is told after each batch written.
     """
     _check_may_edit(user)
-    new, updates = list(new), list(updates)
+    updates = list(updates)
+    count = len(new) if count is None else count
     fields = sorted({*update_fields, "updated_at", "version"})
     written_state = set(fields) & {f"{n}_id" if n == "merged_into" else n for n in STATE_FIELDS} | (
         set(fields) & set(STATE_FIELDS)
     )
     if written_state:
         raise ValueError(f"save_outfalls does not write the state fields {sorted(written_state)}")
-    labels = labels or {}
 
-    def label(outfall):
-        return labels.get(id(outfall)) or outfall.name or outfall.code or "新排口"
-
-    problems, memo = [], {}
+    problems, memo, national = [], {}, {}
     city = checks.city_bounds()
-    for outfall, old in [*((o, None) for o in new), *updates]:
+
+    def judge(outfall, old, label):
+        label = label or outfall.name or outfall.code or "新排口"
         fields = set_fields(outfall) if old is None else set(update_fields)
         errors = validate_outfall(
             outfall, user=user, old=old, unique=False, city=city, fields=fields, memo=memo
         )
         if errors:
-            problems += error_lines(errors, f"{label(outfall)}：")
-    problems += _national_code_conflicts([*new, *(o for o, _ in updates)], label)
-    if problems:
-        raise ValidationError(problems)
+            problems.extend(error_lines(errors, f"{label}："))
+        return outfall, label
+
+    problems += _national_code_conflicts([judge(o, old, label) for o, old, label in updates], national)
     result = BulkResult()
+    total = count + len(updates)
     allocator = coding.CodeAllocator(Outfall.codes_with_prefix)
     now = timezone.now()
-    with search_triggers.refreshed_after(connections[Outfall.objects.db]) as searched:
-        for start in range(0, len(new), BATCH):
-            batch = new[start : start + BATCH]
-            for outfall in batch:
-                prepare_new_outfall(outfall)
-                outfall.code = outfall.code or allocator.code(outfall.code_prefix())
-                outfall.created_at = outfall.updated_at = now
-            _insert_outfalls(batch, owners or {}, user=user, reason=reason, now=now)
-            searched.update(o.pk for o in batch)
-            result.created += batch
+    connection = connections[Outfall.objects.db]
+    held = Outfall.objects.count() if count >= ANALYZE_FROM else None
+    with ExitStack() as inserting:  # left in reverse: indexes built, the version bumped, the texts written
+        searched = inserting.enter_context(search_triggers.refreshed_after(connection))
+        inserting.enter_context(ledger_version.counted_once(connection))
+        if count >= REBUILD_OUTFALL_INDEXES_FROM and count >= held:
+            inserting.enter_context(bulk.indexes_set_aside(Outfall))
+        for batch in bulk.chunks(new, BATCH):
+            problems += _national_code_conflicts(
+                [judge(o, None, label) for o, _, label, _ in batch], national
+            )
+            if problems:  # judge the rest, write nothing more
+                continue
+            for item in batch:
+                prepare_new_outfall(item.outfall)
+                item.outfall.code = item.outfall.code or allocator.code(item.outfall.code_prefix())
+                item.outfall.created_at = item.outfall.updated_at = now
+            _insert_outfalls(batch, user=user, reason=reason, now=now)
+            for item in batch:
+                searched.add(item.outfall.pk)
+                result.created.append(item.outfall.pk)
+                if item.saved is not None:
+                    item.saved(item.outfall)
             if progress is not None:
-                progress(len(result.created), len(new) + len(updates))
+                progress(len(result.created), total)
+        if problems:
+            raise ValidationError(problems)
+    if held is not None and len(result.created) * 10 >= held:
+        bulk.analyze(Outfall, OutfallUnitLink, OutfallSearch)
     if updates:
-        changed = [o for o, _ in updates]
+        changed = [o for o, _, _ in updates]
         for outfall in changed:
             outfall.updated_at = now
             bump_version(outfall)
@@ -781,19 +830,23 @@ def save_outfalls(
         )
         result.updated = changed
         if progress is not None:
-            progress(len(new) + len(changed), len(new) + len(updates))
-    created = [o.pk for o in result.created]
+            progress(total, total)
+    created = result.created
     written = created + [o.pk for o in result.updated]
     editable = Outfall.objects.editable_by(user)
     for start in range(0, len(written), BATCH):
         chunk = written[start : start + BATCH]
         if editable.filter(pk__in=chunk).count() != len(set(chunk)):
             raise PermissionDenied(OUT_OF_SCOPE)
-    # The checks fill the new outfalls' 断面区间 before their first history row is copied from them.
-    report = checks.check_outfalls(written, user=user, unrecorded=created)
+    # The checks fill the new outfalls' 断面区间 before their first history row is copied from them. A chunk
+    # of outfalls at a time: the findings of 100,000 at once took 130 MiB (a duplicate pair across two chunks
+    # is found from both sides, as one outfall's check on save finds it: the same rows in the end).
+    filled, unrecorded = {}, set(created)
+    for chunk in bulk.chunks(written, CHECK_CHUNK):
+        filled.update(checks.check_outfalls(chunk, user=user, unrecorded=unrecorded).filled)
     bulk.copy_history(Outfall, created, user=user, reason=reason, date=now)
-    for outfall in [*result.created, *result.updated]:
-        outfall.section_interval = report.filled.get(outfall.pk, outfall.section_interval)
+    for outfall in result.updated:
+        outfall.section_interval = filled.get(outfall.pk, outfall.section_interval)
     return result
 
 
@@ -802,15 +855,16 @@ _INSERTED = tuple(f for f in Outfall._meta.concrete_fields if not f.primary_key)
 _LINK_FIELDS = ("outfall", "unit", "role", "via_channel", "share_note", "share_percent", "created_at")
 
 
-def _insert_outfalls(batch, owners, *, user, reason, now):
-    """Insert prepared new outfalls as rows (core.bulk), read their keys back by code, and add each one's
-    status-change row and owner link (with the link's history row). Their own history rows are copied after
-    the spatial checks (save_outfalls)."""
+def _insert_outfalls(batch, *, user, reason, now):
+    """Insert prepared new outfalls (`New` items) as rows (core.bulk), read their keys back by code, and add each
+    one's status-change row and owner link (with the link's history row). Their own history rows are copied
+    after the spatial checks (save_outfalls)."""
+    outfalls = [item.outfall for item in batch]
     bulk.insert_rows(
-        Outfall, [f.name for f in _INSERTED], [[getattr(o, f.attname) for f in _INSERTED] for o in batch]
+        Outfall, [f.name for f in _INSERTED], [[getattr(o, f.attname) for f in _INSERTED] for o in outfalls]
     )
-    keys = dict(Outfall.objects.filter(code__in=[o.code for o in batch]).values_list("code", "pk"))
-    for outfall in batch:
+    keys = dict(Outfall.objects.filter(code__in=[o.code for o in outfalls]).values_list("code", "pk"))
+    for outfall in outfalls:
         outfall.pk = keys[outfall.code]
         outfall._state.adding = False
     changed_by = user.pk if user is not None and user.is_authenticated else None
@@ -826,9 +880,9 @@ def _insert_outfalls(batch, owners, *, user, reason, now):
             "changed_by",
             "changed_at",
         ),
-        [(_outfall_type().pk, o.pk, "status", "", o.status, reason, changed_by, now) for o in batch],
+        [(_outfall_type().pk, o.pk, "status", "", o.status, reason, changed_by, now) for o in outfalls],
     )
-    linked = [(o.pk, owners[id(o)].pk) for o in batch if owners.get(id(o)) is not None]
+    linked = [(item.outfall.pk, item.owner.pk) for item in batch if item.owner is not None]
     if linked:
         defaults = [OutfallUnitLink._meta.get_field(name).get_default() for name in _LINK_FIELDS[2:-1]]
         bulk.insert_rows(OutfallUnitLink, _LINK_FIELDS, [(o, u, *defaults, now) for o, u in linked])
@@ -838,22 +892,27 @@ def _insert_outfalls(batch, owners, *, user, reason, now):
         bulk.copy_history(OutfallUnitLink, list(link_ids), user=user, reason=reason, date=now)
 
 
-def _national_code_conflicts(outfalls, label):
-    """National codes used twice in the batch, or already used by another outfall of the ledger."""
-    problems, seen = [], {}
-    for outfall in outfalls:
+def _national_code_conflicts(judged, seen):
+    """National codes used twice among the outfalls judged so far, or already used by another outfall of the
+    ledger. judged: (outfall, label) of one batch; seen: {code: (label, key or None)} kept across the batches
+    (a code first seen in an earlier batch was looked up then, and may since have been written by it)."""
+    problems, first = [], {}
+    for outfall, label in judged:
         code = outfall.national_code
         if not code:
             continue
         if code in seen:
-            problems.append(f"{label(outfall)}：国家统一编码 {code} 与{label(seen[code])}重复。")
-        seen[code] = outfall
-    codes = list(seen)
+            problems.append(f"{label}：国家统一编码 {code} 与{seen[code][0]}重复。")
+        else:
+            first[code] = (label, outfall.pk)
+        seen[code] = (label, outfall.pk)
+    codes = list(first)
     for start in range(0, len(codes), BATCH):
         rows = Outfall.objects.filter(national_code__in=codes[start : start + BATCH])
         for pk, code in rows.values_list("pk", "national_code"):
-            if seen[code].pk != pk:
-                problems.append(f"{label(seen[code])}：国家统一编码 {code} 已被台账中另一排口使用。")
+            label, own = first[code]
+            if own != pk:
+                problems.append(f"{label}：国家统一编码 {code} 已被台账中另一排口使用。")
     return problems
 
 

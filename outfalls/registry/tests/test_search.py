@@ -212,18 +212,23 @@ def test_a_bulk_save_writes_each_text_once_and_keeps_every_trigger(demo_user, mo
     bureau = demo_user("bureau")
     first = Outfall.objects.order_by("id").first()
     unit = DischargeUnit.objects.create(name="批量单位未申酉", county=first.county)
-    new, owners = [], {}
+    new = []
     for i in range(3):
         outfall = copy_as_new(first)
         outfall.name_auto, outfall.name = False, f"批量保存午未{i}"
         outfall.lon += 0.01 * (i + 1)
         new.append(outfall)
-    owners[id(new[0])] = unit
-    written = services.save_outfalls(new, user=bureau, reason="测试批量保存", owners=owners)
-    ids = {o.pk for o in written.created}
+    items = [services.New(new[0], owner=unit), *(services.New(o) for o in new[1:])]
+    written = services.save_outfalls(items, user=bureau, reason="测试批量保存")
+    ids = set(written.created)
     assert indexed("午未") == ids == plain("午未")
     assert indexed("未申酉") == {new[0].pk}
     assert search_triggers.missing_triggers(connection) == []
+    # The grams written in bulk are the ones the triggers delete when the text changes: no stale words.
+    new[1].name = "改名之后乾坤"
+    new[1].save()
+    assert indexed("午未") == plain("午未") == ids - {new[1].pk}
+    assert indexed("乾坤") == {new[1].pk}
     assert_texts_as_rebuilt()
     # A failure inside the bulk write: nothing stays, and the triggers are there for the next write.
     broken = copy_as_new(first)
@@ -234,7 +239,7 @@ def test_a_bulk_save_writes_each_text_once_and_keeps_every_trigger(demo_user, mo
 
     monkeypatch.setattr(services, "_insert_outfalls", fail)
     with pytest.raises(RuntimeError), transaction.atomic():
-        services.save_outfalls([broken], user=bureau, reason="测试回滚")
+        services.save_outfalls([services.New(broken)], user=bureau, reason="测试回滚")
     monkeypatch.undo()
     assert search_triggers.missing_triggers(connection) == []
     later = copy_as_new(first)
@@ -242,6 +247,24 @@ def test_a_bulk_save_writes_each_text_once_and_keeps_every_trigger(demo_user, mo
     later.save()
     assert indexed("戌亥") == {later.pk}
     assert_texts_as_rebuilt()
+
+
+def test_the_bulk_grams_are_the_triggers_grams():
+    """sqlite_grams (the bulk refresh) gives the very words the triggers' SQL gives, for every kind of text
+    (the SQL run by SQLite itself, on either database's test run)."""
+    import sqlite3
+
+    samples = ["", "a", "ab", "abc", "大", "大同", "大同市", "大同市平城区御河排污口", "dt-0001\n大同\n", "x\ny",
+               SPECIAL_NAME, "𠮷野家😀排口", "  空格  ", "ÄÖü ß"]  # fmt: skip
+    database = sqlite3.connect(":memory:")
+    try:
+        for text in samples:
+            row = database.execute(
+                f"SELECT {search_triggers.SQLITE_GRAMS.format(text='?')}", [text]
+            ).fetchone()
+            assert search_triggers.sqlite_grams(text) == row[0], text
+    finally:
+        database.close()
 
 
 def test_a_missing_trigger_is_put_back_after_migrate():
