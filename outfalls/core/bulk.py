@@ -76,17 +76,25 @@ def gc_paused():
 
 
 @contextlib.contextmanager
-def indexes_set_aside(model):
+def indexes_set_aside(model, *, foreign_keys=False):
     """For rewriting most of a table inside a transaction: the table's secondary indexes (all but those behind
     its primary key and constraints) are dropped, and built again from the rows at the end: one sorted build
     each instead of 200,000 insertions into every B-tree (the spatial check's full rewrite: 0.6 s of 2.7 s on
     SQLite; docs/benchmarks.md). DROP INDEX locks the table as a schema change does: on PostgreSQL its readers
     wait until the transaction ends; on SQLite readers see the last committed rows (WAL) and writers wait for
-    the transaction's lock anyway. An error inside leaves them to the rollback, which restores them."""
+    the transaction's lock anyway. An error inside leaves them to the rollback, which restores them.
+
+    foreign_keys (PostgreSQL): the table's foreign keys are set aside too and added again at the end, which
+    checks every row in one join instead of one deferred trigger a row (225,000 findings: about 1.5 s). While
+    they are away, writes to the tables they reference wait (PostgreSQL locks those against changes); a row
+    that breaks one fails the re-adding, and the transaction with it. SQLite cannot drop a foreign key
+    without rebuilding the table: there it is ignored."""
     connection = connections[router.db_for_write(model)]
     if not connection.in_atomic_block:
         raise RuntimeError("indexes_set_aside needs a transaction: the indexes must come back with it")
     table = model._meta.db_table
+    quote = connection.ops.quote_name
+    keys = []
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
             cursor.execute(
@@ -94,15 +102,27 @@ def indexes_set_aside(model):
                 [table],
             )
         elif connection.vendor == "postgresql":
+            if foreign_keys:
+                cursor.execute(
+                    "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
+                    " WHERE conrelid = %s::regclass AND contype = 'f'",
+                    [quote(table)],
+                )
+                keys = cursor.fetchall()
             cursor.execute(
                 "SELECT i.relname, pg_get_indexdef(x.indexrelid) FROM pg_index x"
                 " JOIN pg_class i ON i.oid = x.indexrelid WHERE x.indrelid = %s::regclass"
                 " AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)",
-                [connection.ops.quote_name(table)],
+                [quote(table)],
             )
         indexes = cursor.fetchall() if connection.vendor in ("sqlite", "postgresql") else []
+        if keys:
+            # Rows written before in this transaction may have checks pending: run them while the keys exist.
+            connection.check_constraints()
+        for name, _ in keys:
+            cursor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
         for name, _ in indexes:
-            cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
+            cursor.execute(f"DROP INDEX {quote(name)}")
     yield
     if indexes and connection.vendor == "postgresql":
         # PostgreSQL refuses CREATE INDEX on a table with deferred foreign-key checks pending (the rows just
@@ -112,6 +132,8 @@ def indexes_set_aside(model):
     with connection.cursor() as cursor:
         for _, definition in indexes:
             cursor.execute(definition)
+        for name, definition in keys:
+            cursor.execute(f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}")
 
 
 def analyze(*models):

@@ -985,7 +985,7 @@ def _store_findings(computation):
     everything = computation.target_ids is None and len(inserts) == len(computation.found)
     with contextlib.ExitStack() as stack:
         if everything and len(inserts) >= REBUILD_INDEXES_FROM:
-            stack.enter_context(bulk.indexes_set_aside(SpatialFinding))
+            stack.enter_context(bulk.indexes_set_aside(SpatialFinding, foreign_keys=True))
         with connection.cursor() as cursor:
             if everything:
                 # Nothing kept (a first check, or one after this module changed): every row goes, in one

@@ -10,7 +10,8 @@ docs/search.md has the design; registry/search.py the queries.
 
 Migration 0014 installs them; `ensure()` runs after every migrate and puts back what a later migration
 dropped (SQLite drops a table's triggers when Django rebuilds the table to alter it), then writes every text
-again. Change the SQL here only together with a migration that calls `install()` and `rebuild()` again.
+again. Change the SQL here only together with a migration that calls `install()` again (and `rebuild()` when
+the texts change: migration 0018 changed only how the PostgreSQL insert triggers honour a bulk insert).
 
 Bulk writes on SQLite (`refreshed_after`): SQLite's triggers run per row, and a new outfall with an owner link
 had its text written twice (once for the outfall, once again for the link, each time with the old words
@@ -198,10 +199,19 @@ PG_FILL = f"""INSERT INTO {SEARCH} (outfall_id, text)
 PG_INDEX = f"CREATE INDEX IF NOT EXISTS {PG_INDEX_NAME} ON {SEARCH} USING gin ({SEARCH}_grams(text))"
 
 
-def _pg_trigger(name, table, event, body, *, referencing="", row=False, when=""):
+# A transaction-local setting under which the insert triggers of outfalls and links write nothing: a bulk
+# insert (refreshed_after) writes each text once at the end instead.
+PG_DEFERRED_SETTING = "registry.search_deferred"
+_PG_UNLESS_DEFERRED = (
+    f"IF current_setting('{PG_DEFERRED_SETTING}', true) = 'on' THEN RETURN NULL; END IF;\n            "
+)
+
+
+def _pg_trigger(name, table, event, body, *, referencing="", row=False, when="", deferrable=False):
+    skip = _PG_UNLESS_DEFERRED if deferrable else ""
     function = f"""CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
-            {body}
+            {skip}{body}
             RETURN NULL;
         END $$"""
     level = "ROW" if row else "STATEMENT"
@@ -219,6 +229,7 @@ _PG = [
             SELECT n.id, {SEARCH}_text(n.id, n.name, n.code, n.national_code, n.responsible_entity_id)
             FROM new_rows n;""",
         referencing="REFERENCING NEW TABLE AS new_rows",
+        deferrable=True,
     ),
     _pg_trigger(
         f"{OUTFALL}_search_au",
@@ -257,6 +268,7 @@ _PG = [
         "INSERT",
         f"PERFORM {SEARCH}_refresh(ARRAY(SELECT DISTINCT outfall_id FROM new_rows));",
         referencing="REFERENCING NEW TABLE AS new_rows",
+        deferrable=True,
     ),
     _pg_trigger(
         f"{LINK}_search_ad",
@@ -283,23 +295,43 @@ PG_TRIGGER_TABLES = [(name, table) for name, table, _function, _trigger in _PG]
 # rewrite a text per row), and the text table's own (which computes its grams in SQL).
 SQLITE_BULK_DEFERRED = (f"{OUTFALL}_search_ai", f"{LINK}_search_ai", f"{SEARCH}_ai")
 REFRESH_CHUNK = 500
+PG_REFRESH_CHUNK = 5000
 
 
 @contextmanager
 def refreshed_after(connection):
     """For a bulk insert of outfalls and links inside a transaction: yields a set for the caller to add the ids
-    of the outfalls it inserted or linked to; their texts are written once at the end, on SQLite with the
-    outfall, link and text insert triggers set aside meanwhile (dropped and created again in the same
-    transaction, which holds SQLite's write lock throughout, so no other write can pass without them; a
-    rollback puts them back too): the texts by the triggers' SQL, their grams by `sqlite_grams`. On PostgreSQL
-    the statement-level triggers already write once per statement: nothing changes. Updates and deletes inside
-    keep their triggers."""
+    of the outfalls it inserted or linked to; their texts are written once at the end.
+
+    SQLite: the outfall, link and text insert triggers are set aside meanwhile (dropped and created again in
+    the same transaction, which holds SQLite's write lock throughout, so no other write can pass without
+    them; a rollback puts them back too); the texts are written by the triggers' SQL, their grams by
+    `sqlite_grams`. PostgreSQL: the outfall and link insert triggers write nothing while the
+    transaction-local setting PG_DEFERRED_SETTING is on (no DDL, no lock; a rollback clears it): its
+    statement-level triggers wrote a linked outfall's text twice, once for the outfall and again for its
+    link, each time through the gram index (about 0.1 ms a text). Updates and deletes inside keep their
+    triggers."""
     touched = set()
-    if connection.vendor != "sqlite" or SEARCH not in connection.introspection.table_names():
+    if (
+        connection.vendor not in ("sqlite", "postgresql")
+        or SEARCH not in connection.introspection.table_names()
+    ):
         yield touched
         return
     if not connection.in_atomic_block:
         raise RuntimeError("refreshed_after needs a transaction: the triggers must come back with it")
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config(%s, 'on', true)", [PG_DEFERRED_SETTING])
+        yield touched  # on an error the rollback clears the setting (the transaction cannot run SQL then)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config(%s, '', true)", [PG_DEFERRED_SETTING])
+            ids = sorted(touched)
+            for start in range(0, len(ids), PG_REFRESH_CHUNK):
+                cursor.execute(
+                    f"SELECT {SEARCH}_refresh(%s::bigint[])", [ids[start : start + PG_REFRESH_CHUNK]]
+                )
+        return
     triggers = dict(SQLITE_TRIGGERS)
     with connection.cursor() as cursor:
         for name in SQLITE_BULK_DEFERRED:

@@ -388,26 +388,46 @@ def _index_definitions():
     return sorted((tuple(c["columns"]), c["unique"]) for c in constraints.values() if c["index"])
 
 
+def _foreign_keys():
+    """(columns, referenced table and column) of the findings table's foreign keys, with PostgreSQL's
+    definitions (deferrable, initially deferred) where it has them."""
+    table = SpatialFinding._meta.db_table
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, table)
+        definitions = []
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass"
+                " AND contype = 'f'",
+                [table],
+            )
+            definitions = sorted(row[0] for row in cursor.fetchall())
+    keys = sorted((tuple(c["columns"]), c["foreign_key"]) for c in constraints.values() if c["foreign_key"])
+    return keys, definitions
+
+
 def test_a_full_rewrite_through_rebuilt_indexes_stores_the_same(monkeypatch):
     """Every finding rewritten (as after this module changes) with the table's indexes dropped and built
     again (core.bulk.indexes_set_aside, above REBUILD_INDEXES_FROM rows): the same rows as inserting into
     them, the same indexes after, and the indexes in use again (a second check keeps every row)."""
     checks.check_outfalls()
-    expected, indexes = _stored_rows(), _index_definitions()
+    expected, indexes, keys = _stored_rows(), _index_definitions(), _foreign_keys()
     assert len(indexes) >= 4  # outfall, other outfall, protected area, (kind, severity)
+    assert len(keys[0]) == 3  # outfall, other outfall, protected area
     SpatialFinding.objects.update(digest=None)  # nothing stored matches: every finding is written again
     monkeypatch.setattr(checks, "REBUILD_INDEXES_FROM", 1)
     dropped = []
     real = checks.bulk.indexes_set_aside
 
-    def spy(model):
+    def spy(model, **options):
         dropped.append(model)
-        return real(model)
+        assert options == {"foreign_keys": True}
+        return real(model, **options)
 
     monkeypatch.setattr(checks.bulk, "indexes_set_aside", spy)
     report = checks.check_outfalls()
     assert dropped == [SpatialFinding] and report.written["kept"] == 0
-    assert _stored_rows() == expected and _index_definitions() == indexes
+    assert _stored_rows() == expected and _index_definitions() == indexes and _foreign_keys() == keys
     assert checks.check_outfalls().written == {"inserted": 0, "deleted": 0, "kept": len(expected)}
     # A check of some outfalls never sets the indexes aside.
     some = list(Outfall.objects.order_by("pk").values_list("pk", flat=True)[:5])
@@ -421,12 +441,32 @@ def test_a_rollback_restores_the_indexes_set_aside():
 
     from outfalls.core import bulk
 
-    indexes = _index_definitions()
+    indexes, keys = _index_definitions(), _foreign_keys()
     # (the test runs in a transaction: a savepoint stands for the rollback)
-    with pytest.raises(ValueError), transaction.atomic(), bulk.indexes_set_aside(SpatialFinding):
-        assert len(_index_definitions()) < len(indexes)
-        raise ValueError
-    assert _index_definitions() == indexes
+    with pytest.raises(ValueError), transaction.atomic():
+        with bulk.indexes_set_aside(SpatialFinding, foreign_keys=True):
+            assert len(_index_definitions()) < len(indexes)
+            if connection.vendor == "postgresql":
+                assert _foreign_keys() == ([], [])
+            raise ValueError
+    assert _index_definitions() == indexes and _foreign_keys() == keys
+
+
+def test_a_finding_that_breaks_a_foreign_key_set_aside_fails_the_rewrite():
+    """With the foreign keys set aside (PostgreSQL) a row naming no outfall is caught when they are added
+    back, and nothing of the rewrite stays."""
+    from django.db import IntegrityError, transaction
+
+    from outfalls.core import bulk
+
+    checks.check_outfalls()
+    expected, keys = _stored_rows(), _foreign_keys()
+    finding = SpatialFinding.objects.order_by("pk").first()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        with bulk.indexes_set_aside(SpatialFinding, foreign_keys=True):
+            SpatialFinding.objects.filter(pk=finding.pk).update(outfall_id=10**9)
+        connection.check_constraints()  # SQLite keeps its keys: they are checked here
+    assert _stored_rows() == expected and _foreign_keys() == keys
 
 
 def test_compute_writes_nothing():
