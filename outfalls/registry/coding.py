@@ -8,6 +8,7 @@ The national code (国家统一赋码) is assigned by the national platform and 
 import re
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 
 UNDETERMINED_TYPE_SEGMENT = "XX"
 UNKNOWN_WATER_SEGMENT = "000000"
@@ -52,10 +53,18 @@ def prefix_for(*, water_body, county, town=None, village=None, type_code=""):
     return _sep().join(parts) + (_sep() if parts else "")
 
 
+class SequenceExhausted(ValidationError):
+    """No sequence number left for a prefix (a refusal for the person saving, not a crash: a form shows it, an
+    import names the row)."""
+
+
 def format_code(prefix, seq):
     width = settings.OUTFALL_CODE_SEQ_WIDTH
     if seq >= 10**width:
-        raise ValueError(f"顺序号超出 {width} 位：{seq}")
+        raise SequenceExhausted(
+            f"排口编码“{prefix}”之后的 {width} 位顺序号已用完（同一水体、行政区和类型最多 {10**width - 1:,} 个），"
+            "请联系管理员调整编码规则（OUTFALL_CODE_SEQ_WIDTH）"
+        )
     return f"{prefix}{seq:0{width}d}"
 
 

@@ -22,7 +22,7 @@ from django.utils import timezone
 from outfalls.core import bulk, params
 from outfalls.geo import coords
 
-from . import ledger_verdicts, services
+from . import coding, ledger_verdicts, services
 from .choices import LifecycleStatus, ResponsibilityBasis
 from .ledger_reader import LedgerFileError, read_table
 from .ledger_rows import (  # noqa: F401  (re-exported: Action, DECISIONS, LedgerImportError, check_can_import)
@@ -82,6 +82,7 @@ def interpret(file, *, filename, user, crs="cgcs2000", progress=None, validate=T
                 _check_row(
                     reader, result, changed, old, user=user, city=resolver.city, fields=changed._import_fields
                 )
+    allocator = coding.CodeAllocator(Outfall.codes_with_prefix)
     for result in results:
         if result.action in (Action.NEW, Action.DUPLICATE):
             reported_notes(reader, result)
@@ -89,6 +90,7 @@ def interpret(file, *, filename, user, crs="cgcs2000", progress=None, validate=T
                 outfall = _new_outfall(result, None)
                 fields = services.set_fields(outfall)
                 _check_row(reader, result, outfall, None, user=user, city=resolver.city, fields=fields)
+                _check_code_room(reader, result, outfall, allocator)
     if validate:
         _check_national_codes(reader, results)
     counts = {action: 0 for action in Action.LABELS}
@@ -145,6 +147,18 @@ def _check_row(reader, result, outfall, old, *, user, city, fields):
     )
     for field, message in errors.items():
         result.error(f"{_where(reader, result.number, field)}：{message}")
+
+
+def _check_code_room(reader, result, outfall, allocator):
+    """A new row without a local code takes the next sequence number of its prefix (water body, division,
+    type), as the commit will: one past the last number is the row's error in the preview, not a refusal at
+    the commit. (A possible duplicate counts too: it may be confirmed as new.)"""
+    if result.action == Action.ERROR or outfall.code:
+        return
+    try:
+        allocator.code(outfall.code_prefix())
+    except coding.SequenceExhausted as exhausted:
+        result.error(f"{_where(reader, result.number, 'code')}：{exhausted.message}")
 
 
 def _check_national_codes(reader, results):

@@ -806,8 +806,13 @@ def save_outfalls(new=(), updates=(), *, user, reason, update_fields=(), count=N
                 continue
             for item in batch:
                 prepare_new_outfall(item.outfall)
-                item.outfall.code = item.outfall.code or allocator.code(item.outfall.code_prefix())
+                try:
+                    item.outfall.code = item.outfall.code or allocator.code(item.outfall.code_prefix())
+                except coding.SequenceExhausted as exhausted:
+                    problems.append(f"{item.label or item.outfall.name}：{exhausted.message}")
                 item.outfall.created_at = item.outfall.updated_at = now
+            if problems:
+                continue
             _insert_outfalls(batch, user=user, reason=reason, now=now)
             for item in batch:
                 searched.add(item.outfall.pk)

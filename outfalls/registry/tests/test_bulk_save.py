@@ -211,3 +211,29 @@ def test_checking_in_chunks_stores_what_one_check_stores(demo_user, monkeypatch)
         "批量检查2",
     ) in kinds
     assert any(name == "批量检查0" and other and not other.startswith("批量") for name, _, other in kinds)
+
+
+def test_an_exhausted_code_sequence_refuses_the_import_naming_the_row(demo_user, settings):
+    """When a prefix has no sequence number left (10,000 outfalls of one type on one river in one county with
+    four digits) the bulk save refuses, naming the row and the prefix, instead of failing with a traceback."""
+    first, new = _new_outfalls(2, "编码")
+    prefix = new[0].code_prefix()
+    taken = copy_as_new(first)
+    taken.name_auto, taken.name, taken.code = (
+        False,
+        "占用末号",
+        prefix + "9" * settings.OUTFALL_CODE_SEQ_WIDTH,
+    )
+    taken.save()
+    before = Outfall.objects.count()
+    with pytest.raises(ValidationError) as refused:
+        services.save_outfalls(
+            [services.New(o, label=f"第 {i + 3} 行") for i, o in enumerate(new)],
+            user=demo_user("bureau"),
+            reason="测试编码",
+        )
+    lines = refused.value.messages
+    assert lines[0].startswith("第 3 行：") and f"“{prefix}”" in lines[0] and "顺序号已用完" in lines[0], (
+        lines
+    )
+    assert Outfall.objects.count() == before

@@ -1,6 +1,7 @@
 from types import SimpleNamespace
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import override_settings
 from hypothesis import given
 from hypothesis import strategies as st
@@ -55,9 +56,11 @@ def test_segment_order_comes_from_settings():
     assert coding.format_code(prefix, 7) == "140213/GY/YH01/0007"
 
 
-def test_sequence_overflow_is_an_error():
-    with pytest.raises(ValueError):
+def test_sequence_overflow_is_a_refusal_naming_the_prefix():
+    with pytest.raises(coding.SequenceExhausted) as refused:
         coding.format_code("X-", 10000)
+    assert "“X-”" in refused.value.message and "9,999" in refused.value.message
+    assert isinstance(refused.value, ValidationError)  # a form shows it; an import names the row
 
 
 def test_hj1235_name_from_places_landmark_number_and_type():

@@ -334,6 +334,26 @@ def test_a_national_code_the_database_would_refuse_is_caught_in_the_preview(tmp_
     assert third.match is not None and third.match.id == taken.pk
 
 
+def test_a_prefix_without_sequence_numbers_left_is_a_row_error_in_the_preview(tmp_path, demo_user, settings):
+    """The rows after the last free local-code number of their prefix (water body, division, type) are errors
+    in the preview naming the column and the prefix; the rows before it are not."""
+    settings.OUTFALL_CODE_SEQ_WIDTH = 2  # 99 numbers a prefix, so that the test can use them up
+    user = demo_user("pingcheng")
+    rows = [new_row(n) for n in (1, 2, 3)]
+    record = make_record(user, ledger_files.messy_xlsx(tmp_path, rows))
+    first = ledger_import.run_preview(record).results[0]
+    assert first.action == "new"
+    prefix = ledger_import._new_outfall(first, None).code_prefix()
+    holder = Outfall.objects.filter(county__code="140213").order_by("id").first()
+    Outfall.objects.filter(pk=holder.pk).update(code=prefix + "98")  # one number left: 99
+    preview = ledger_import.run_preview(record)
+    messages = [" ".join(r.messages) for r in preview.results]
+    assert messages[0] == "", messages
+    for text in messages[1:]:
+        assert "顺序号已用完" in text and f"“{prefix}”" in text and "编码" in text, text
+    assert preview.counts["error"] == 2
+
+
 def test_a_county_row_with_another_county_s_national_code_names_nothing_of_it(tmp_path, demo_user):
     other = Outfall.objects.filter(county__code="140215").exclude(national_code=None).first()
     record = make_record(
