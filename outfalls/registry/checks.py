@@ -338,7 +338,12 @@ def forget_reference():
 
 def _load_areas(lons, lats, everything):
     rows = ProtectedArea.objects.all()
-    if not everything:
+    if everything and len(lons):  # the areas whose box meets the targets' box
+        rows = rows.filter(
+            min_lon__lte=float(np.max(lons)), max_lon__gte=float(np.min(lons)),
+            min_lat__lte=float(np.max(lats)), max_lat__gte=float(np.min(lats)),
+        )  # fmt: skip
+    elif not everything:
         q = Q(pk__in=[])
         for lon, lat in zip(lons, lats, strict=True):
             q |= Q(min_lon__lte=lon, max_lon__gte=lon, min_lat__lte=lat, max_lat__gte=lat)
@@ -431,11 +436,21 @@ def _load_targets(ids):
 
 
 def _load_pool(targets, everything, frame, reach_m):
-    """(ids, lon, lat) of every outfall that may lie within reach_m of a target."""
+    """(ids, lon, lat) of every outfall that may lie within reach_m of a target: for many targets, those in
+    the box around them all (a city's import into a province's ledger reads the city, not the province;
+    a bulk save checks its outfalls a chunk at a time, each chunk reading its own box); for a few, those in
+    a small box around each."""
+    dlon, dlat = reach_m * 1.5 / frame.per_lon, reach_m * 1.5 / frame.per_lat
     if everything:
-        rows = _rows(Outfall.objects.order_by().values_list("id", "lon", "lat"))
+        rows = _rows(
+            Outfall.objects.order_by()
+            .filter(
+                lon__range=(float(targets.lon.min()) - dlon, float(targets.lon.max()) + dlon),
+                lat__range=(float(targets.lat.min()) - dlat, float(targets.lat.max()) + dlat),
+            )
+            .values_list("id", "lon", "lat")
+        )
     else:
-        dlon, dlat = reach_m * 1.5 / frame.per_lon, reach_m * 1.5 / frame.per_lat
         rows = []
         pairs = list(zip(targets.lon.tolist(), targets.lat.tolist(), strict=True))
         for chunk in bulk.chunks(pairs, 100):

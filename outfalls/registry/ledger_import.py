@@ -82,7 +82,7 @@ def interpret(file, *, filename, user, crs="cgcs2000", progress=None, validate=T
                 _check_row(
                     reader, result, changed, old, user=user, city=resolver.city, fields=changed._import_fields
                 )
-    allocator = coding.CodeAllocator(Outfall.codes_with_prefix)
+    allocator, prefixes = coding.CodeAllocator(Outfall.codes_with_prefix), {}
     for result in results:
         if result.action in (Action.NEW, Action.DUPLICATE):
             reported_notes(reader, result)
@@ -90,7 +90,7 @@ def interpret(file, *, filename, user, crs="cgcs2000", progress=None, validate=T
                 outfall = _new_outfall(result, None)
                 fields = services.set_fields(outfall)
                 _check_row(reader, result, outfall, None, user=user, city=resolver.city, fields=fields)
-                _check_code_room(reader, result, outfall, allocator)
+                _check_code_room(reader, result, outfall, allocator, prefixes)
     if validate:
         _check_national_codes(reader, results)
     counts = {action: 0 for action in Action.LABELS}
@@ -149,14 +149,19 @@ def _check_row(reader, result, outfall, old, *, user, city, fields):
         result.error(f"{_where(reader, result.number, field)}：{message}")
 
 
-def _check_code_room(reader, result, outfall, allocator):
+def _check_code_room(reader, result, outfall, allocator, prefixes):
     """A new row without a local code takes the next sequence number of its prefix (water body, division,
     type), as the commit will: one past the last number is the row's error in the preview, not a refusal at
-    the commit. (A possible duplicate counts too: it may be confirmed as new.)"""
+    the commit. (A possible duplicate counts too: it may be confirmed as new.) prefixes: {(water body,
+    county, town, village, type): prefix} over the file, as few as there are such combinations."""
     if result.action == Action.ERROR or outfall.code:
         return
+    key = (outfall.water_body_id, outfall.county_id, outfall.town_id, outfall.village_id, outfall.type_code)
+    prefix = prefixes.get(key)
+    if prefix is None:
+        prefix = prefixes[key] = outfall.code_prefix()
     try:
-        allocator.code(outfall.code_prefix())
+        allocator.code(prefix)
     except coding.SequenceExhausted as exhausted:
         result.error(f"{_where(reader, result.number, 'code')}：{exhausted.message}")
 

@@ -469,6 +469,39 @@ def test_a_finding_that_breaks_a_foreign_key_set_aside_fails_the_rewrite():
     assert _stored_rows() == expected and _foreign_keys() == keys
 
 
+def test_a_large_subset_reads_the_box_around_it_and_finds_what_a_whole_check_found(monkeypatch, demo_user):
+    """A check of more than SMALL_BATCH outfalls reads the outfalls and protected areas in the box around
+    them (not the whole ledger): after a whole check, checking the outfalls of one county but one (whose
+    duplicate partner that one is) changes no stored finding, and reads fewer outfalls than the ledger."""
+    anchor = outfall_in(PINGCHENG)
+    partner = clone_near(anchor, 10, demo_user("bureau"))
+    square_area(anchor.lon, anchor.lat)
+    checks.check_outfalls()
+    expected = _stored_rows()
+    monkeypatch.setattr(checks, "SMALL_BATCH", 2)
+    ids = list(
+        Outfall.objects.filter(county__code=PINGCHENG).exclude(pk=partner.pk).values_list("pk", flat=True)
+    )
+    partners = SpatialFinding.objects.filter(kind=FindingKind.DUPLICATE, outfall_id__in=ids).exclude(
+        other_outfall_id__in=ids
+    )
+    in_areas = SpatialFinding.objects.filter(kind=FindingKind.PROTECTED_AREA, outfall_id__in=ids)
+    pooled = []
+    real = checks._load_pool
+
+    def spy(*args):
+        pool = real(*args)
+        pooled.append(len(pool[0]))
+        return pool
+
+    monkeypatch.setattr(checks, "_load_pool", spy)
+    report = checks.check_outfalls(ids)
+    assert report.written["inserted"] == 0 and report.written["deleted"] == 0, report.written
+    assert _stored_rows() == expected
+    assert len(ids) > 2 and pooled and pooled[0] < Outfall.objects.count()
+    assert partners.exists() and in_areas.exists()  # findings that reach outside the checked outfalls
+
+
 def test_compute_writes_nothing():
     before = SpatialFinding.objects.count()
     outfall = outfall_in(PINGCHENG)
