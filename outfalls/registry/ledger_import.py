@@ -180,7 +180,7 @@ def _check_national_codes(reader, results):
             )
             continue
         seen[code] = result.number
-        owner = reader.resolver.by_national.get(code)
+        owner = reader.resolver.by_national_of(code)
         if owner is not None and (result.match is None or owner.id != result.match.id):
             shown = f"排口 {owner.code}" if reader.resolver.in_scope(owner) else "其他辖区的排口"
             result.error(

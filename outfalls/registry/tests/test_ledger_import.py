@@ -20,6 +20,17 @@ from . import ledger_files
 pytestmark = [pytest.mark.django_db]
 
 
+@pytest.fixture(autouse=True, params=["whole ledger", "as the file needs"])
+def ledger_read(request, monkeypatch):
+    """Every test here runs twice: with the import reading the whole ledger at once (a city's), and reading
+    only what the file needs (a province's, ledger_rows.LOAD_WHOLE_LEDGER_UP_TO): the same verdicts."""
+    from outfalls.registry import ledger_rows
+
+    if request.param == "as the file needs":
+        monkeypatch.setattr(ledger_rows, "LOAD_WHOLE_LEDGER_UP_TO", 0)
+    return request.param
+
+
 def place(county_code):
     county = Jurisdiction.objects.get(code=county_code)
     town = Jurisdiction.objects.filter(level="town", county=county).order_by("code").first()
@@ -571,3 +582,36 @@ def test_duplicates_not_decided_row_by_row_take_the_decision_for_the_rest(tmp_pa
     assert not Outfall.objects.filter(name="其余处理的疑似重复2").exists()
     assert [r["action"] for r in record.report()] == ["new", "skip"]
     assert second > first
+
+
+def test_above_the_threshold_a_file_reads_only_the_outfalls_it_needs(tmp_path, demo_user, monkeypatch):
+    """With more outfalls in the ledger than LOAD_WHOLE_LEDGER_UP_TO, a county's file reads that county's
+    outfalls and those in the blocks around its points, not the ledger (a province's million)."""
+    from outfalls.registry import ledger_rows
+
+    monkeypatch.setattr(ledger_rows, "LOAD_WHOLE_LEDGER_UP_TO", 0)
+    made = []
+
+    class Watched(ledger_rows.Resolver):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(ledger_import, "Resolver", Watched)
+    rows = [new_row(1), new_row(2)]
+    record = make_record(demo_user("pingcheng"), ledger_files.messy_xlsx(tmp_path, rows))
+    preview = ledger_import.run_preview(record)
+    assert [r.action for r in preview.results] == ["new", "new"]
+    (resolver,) = made
+    loaded = resolver._ids
+    pingcheng = set(Outfall.objects.filter(county__code="140213").values_list("pk", flat=True))
+    assert pingcheng <= loaded and len(loaded) < Outfall.objects.count()
+    block = ledger_rows.LOAD_BLOCK
+    points = [(r.values["lon"], r.values["lat"]) for r in preview.results]
+    for pk, county, lon, lat in Outfall.objects.filter(pk__in=loaded).values_list(
+        "pk", "county__code", "lon", "lat"
+    ):
+        near = any(
+            abs(lon // block - x // block) <= 1 and abs(lat // block - y // block) <= 1 for x, y in points
+        )
+        assert county == "140213" or near, pk
