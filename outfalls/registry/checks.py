@@ -629,17 +629,18 @@ def _check_counties(computation, targets, points_m, counties, frame):
 
 def _old_filled(ids):
     """{outfall id: the 断面区间 the check wrote earlier} from the current section-interval findings."""
-    rows = (
-        SpatialFinding.objects.filter(kind=FindingKind.SECTION_INTERVAL)
-        .exclude(filled="")
-        .order_by()
-        .values_list("outfall_id", "filled")
-    )
+    section = FindingKind.SECTION_INTERVAL
     if ids is None:
-        return dict(_rows(rows))
+        rows = SpatialFinding.objects.filter(kind=section).exclude(filled="").order_by()
+        return dict(_rows(rows.values_list("outfall_id", "filled")))
+    # By outfall only, the kind kept here: SQLite (no STAT4) read `kind = … AND outfall_id IN (…)` through
+    # the kind index, every section-interval finding of the ledger for each chunk (0.9 s at 300,000).
     filled = {}
+    rows = SpatialFinding.objects.order_by().values_list("outfall_id", "kind", "filled")
     for chunk in bulk.chunks(ids, CHUNK):
-        filled.update(_rows(rows.filter(outfall_id__in=chunk)))
+        filled.update(
+            (o, f) for o, kind, f in _rows(rows.filter(outfall_id__in=chunk)) if kind == section and f
+        )
     return filled
 
 
@@ -956,8 +957,9 @@ def _stored_findings(ids):
     else:
         found = []
         for chunk in bulk.chunks(ids, CHUNK):
-            scope = Q(outfall_id__in=chunk) | Q(kind=FindingKind.DUPLICATE, other_outfall_id__in=chunk)
-            found += _rows(rows.filter(scope))
+            # Two statements, not one with OR: SQLite planned the OR as a walk of the table.
+            found += _rows(rows.filter(outfall_id__in=chunk))
+            found += _rows(rows.filter(other_outfall_id__in=chunk, kind=FindingKind.DUPLICATE))
     stored = dict(found)
     if len(stored) == len(found) and None not in stored:
         return stored, []
