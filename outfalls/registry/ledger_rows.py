@@ -238,13 +238,15 @@ class Resolver:
         """[(metres, existing outfall)] within the duplicate distance of the point, nearest first."""
         if not self.whole:
             bx, by = int(lon // LOAD_BLOCK), int(lat // LOAD_BLOCK)
-            for block in ((bx + dx, by + dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1)):
-                if block not in self._blocks:
-                    self._blocks.add(block)
-                    x, y = block[0] * LOAD_BLOCK, block[1] * LOAD_BLOCK
-                    # half-open blocks, as the // above: each outfall in exactly one
-                    self._add(Outfall.objects.filter(lon__gte=x, lon__lt=x + LOAD_BLOCK, lat__gte=y,
-                                                     lat__lt=y + LOAD_BLOCK))  # fmt: skip
+            for kx, ky in ((bx + dx, by + dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1)):
+                if (kx, ky) not in self._blocks:
+                    self._blocks.add((kx, ky))
+                    # Half-open blocks, each edge computed as its neighbour's: no gap between them.
+                    west, east = kx * LOAD_BLOCK, (kx + 1) * LOAD_BLOCK
+                    south, north = ky * LOAD_BLOCK, (ky + 1) * LOAD_BLOCK
+                    self._add(
+                        Outfall.objects.filter(lon__gte=west, lon__lt=east, lat__gte=south, lat__lt=north)
+                    )
         return self.index.near(lon, lat)
 
     def county(self, text):
