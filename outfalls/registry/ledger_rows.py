@@ -212,22 +212,20 @@ class Resolver:
             self._add(Outfall.objects.filter(county_id=county_id))
 
     def by_code_of(self, code, county_id=None):
-        """The outfall with this local code, or None."""
-        if county_id is not None:
-            self._county_loaded(county_id)
-        if not self.whole and code not in self.by_code and ("code", code) not in self._asked:
-            self._asked.add(("code", code))
-            self._add(Outfall.objects.filter(code=code))
-        return self.by_code.get(code)
+        """The outfall with this local code, or None (county_id: the row's county, read first)."""
+        return self._by_key(self.by_code, "code", code, county_id)
 
     def by_national_of(self, code, county_id=None):
         """The outfall with this national code, or None."""
+        return self._by_key(self.by_national, "national_code", code, county_id)
+
+    def _by_key(self, found, field, value, county_id):
         if county_id is not None:
             self._county_loaded(county_id)
-        if not self.whole and code not in self.by_national and ("national", code) not in self._asked:
-            self._asked.add(("national", code))
-            self._add(Outfall.objects.filter(national_code=code))
-        return self.by_national.get(code)
+        if not self.whole and value not in found and (field, value) not in self._asked:
+            self._asked.add((field, value))
+            self._add(Outfall.objects.filter(**{field: value}))
+        return found.get(value)
 
     def by_name_of(self, county_id, name):
         """The county's outfalls of this (normalised) name."""

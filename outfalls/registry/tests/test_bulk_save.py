@@ -34,6 +34,17 @@ def _indexes():
     return sorted((tuple(c["columns"]), c["unique"]) for c in constraints.values() if c["index"])
 
 
+def _refusal(demo_user, outfalls, reason, first=0):
+    """The lines of save_outfalls' refusal of these new outfalls, labelled 第 N 行 from `first`."""
+    with pytest.raises(ValidationError) as refused:
+        services.save_outfalls(
+            [services.New(o, label=f"第 {i + first} 行") for i, o in enumerate(outfalls)],
+            user=demo_user("bureau"),
+            reason=reason,
+        )
+    return refused.value.messages
+
+
 def _saved(demo_user, monkeypatch, *, fast):
     """Save four new outfalls (one with an owner) through save_outfalls, inside a savepoint rolled back after;
     (their rows, their links, the outfall table's indexes, which bulk helpers ran)."""
@@ -171,13 +182,7 @@ def test_new_outfalls_are_taken_a_batch_at_a_time_and_all_or_nothing(demo_user, 
     _, rows = _new_outfalls(6, "失败")
     rows[3].lon, rows[3].lat = 0.0, 0.0  # outside the city
     rows[5].national_code = rows[4].national_code = "91140200MA0TEST01X"
-    with pytest.raises(ValidationError) as refused:
-        services.save_outfalls(
-            [services.New(o, label=f"第 {i} 行") for i, o in enumerate(rows)],
-            user=demo_user("bureau"),
-            reason="测试失败",
-        )
-    lines = refused.value.messages
+    lines = _refusal(demo_user, rows, "测试失败")
     assert any(line.startswith("第 3 行") for line in lines), lines
     assert any(line.startswith("第 5 行") and "重复" in line for line in lines), lines
     assert not any(line.startswith(("第 0 行", "第 1 行", "第 2 行")) for line in lines), lines
@@ -237,13 +242,7 @@ def test_an_exhausted_code_sequence_refuses_the_import_naming_the_row(demo_user,
     )
     taken.save()
     before = Outfall.objects.count()
-    with pytest.raises(ValidationError) as refused:
-        services.save_outfalls(
-            [services.New(o, label=f"第 {i + 3} 行") for i, o in enumerate(new)],
-            user=demo_user("bureau"),
-            reason="测试编码",
-        )
-    lines = refused.value.messages
+    lines = _refusal(demo_user, new, "测试编码", first=3)
     assert lines[0].startswith("第 3 行：") and f"“{prefix}”" in lines[0] and "顺序号已用完" in lines[0], (
         lines
     )
