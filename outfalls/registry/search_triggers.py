@@ -13,10 +13,12 @@ dropped (SQLite drops a table's triggers when Django rebuilds the table to alter
 again. Change the SQL here only together with a migration that calls `install()` again (and `rebuild()` when
 the texts change: migration 0018 changed only how the PostgreSQL insert triggers honour a bulk insert).
 
-Bulk writes on SQLite (`refreshed_after`): SQLite's triggers run per row, and a new outfall with an owner link
-had its text written twice (once for the outfall, once again for the link, each time with the old words
-deleted from FTS5): about 0.25 ms an outfall and 0.8 ms a link. An import writes its rows with those two
-insert triggers set aside inside its transaction and then writes each new outfall's text once.
+Bulk writes (`refreshed_after`): a new outfall with an owner link had its text written twice (once for the
+outfall, once again for the link), each time through the gram index. An import writes its rows with the
+outfall and link insert triggers idle inside its transaction and then writes each new outfall's text once:
+on SQLite the triggers (and the text table's own, whose grams `sqlite_grams` computes in Python) are
+dropped and created again; on PostgreSQL they write nothing while the transaction-local setting
+PG_DEFERRED_SETTING is on.
 """
 
 import json

@@ -584,12 +584,13 @@ def test_duplicates_not_decided_row_by_row_take_the_decision_for_the_rest(tmp_pa
     assert second > first
 
 
-def test_above_the_threshold_a_file_reads_only_the_outfalls_it_needs(tmp_path, demo_user, monkeypatch):
-    """With more outfalls in the ledger than LOAD_WHOLE_LEDGER_UP_TO, a county's file reads that county's
-    outfalls and those in the blocks around its points, not the ledger (a province's million)."""
+def test_a_file_reads_the_whole_ledger_or_only_the_outfalls_it_needs(
+    tmp_path, demo_user, monkeypatch, ledger_read
+):
+    """Up to LOAD_WHOLE_LEDGER_UP_TO outfalls the import reads the ledger at once; above it (a province's
+    million), a county's file reads that county's outfalls and those in the blocks around its points."""
     from outfalls.registry import ledger_rows
 
-    monkeypatch.setattr(ledger_rows, "LOAD_WHOLE_LEDGER_UP_TO", 0)
     made = []
 
     class Watched(ledger_rows.Resolver):
@@ -604,8 +605,11 @@ def test_above_the_threshold_a_file_reads_only_the_outfalls_it_needs(tmp_path, d
     assert [r.action for r in preview.results] == ["new", "new"]
     (resolver,) = made
     loaded = resolver._ids
+    if ledger_read == "whole ledger":
+        assert resolver.whole and loaded == set(Outfall.objects.values_list("pk", flat=True))
+        return
     pingcheng = set(Outfall.objects.filter(county__code="140213").values_list("pk", flat=True))
-    assert pingcheng <= loaded and len(loaded) < Outfall.objects.count()
+    assert not resolver.whole and pingcheng <= loaded and len(loaded) < Outfall.objects.count()
     block = ledger_rows.LOAD_BLOCK
     points = [(r.values["lon"], r.values["lat"]) for r in preview.results]
     for pk, county, lon, lat in Outfall.objects.filter(pk__in=loaded).values_list(
