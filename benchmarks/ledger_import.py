@@ -527,7 +527,7 @@ def step_dry_run(path):
         record = LedgerImport(created_by=user, filename=Path(path).name, crs="cgcs2000")
         record.file.save(Path(path).name, File(handle), save=False)
     record.save()
-    with _Timed(ledger_import, "interpret") as interpret:
+    with _Timed(ledger_import, "store_report") as storing:
         preview, seconds, sql, statements, before = _measure(
             lambda: ledger_import.run_preview(record, user=user)
         )
@@ -535,10 +535,10 @@ def step_dry_run(path):
     return {
         "record": record.pk,
         "seconds": seconds,
-        "interpret_seconds": interpret.seconds,
+        "report_seconds": storing.seconds,
         "sql_seconds": sql,
         "statements": statements,
-        "rows": len(preview.results),
+        "rows": preview.counts["rows"],
         "counts": preview.counts,
         "report_rows": record.rows.count(),
         "reader": preview.table.reader,
@@ -604,7 +604,7 @@ def step_commit(record_id):
         "checks_seconds": checks.seconds if checks is not None and checks.calls else None,
         "sql_seconds": sql,
         "statements": statements,
-        "rows": len(preview.results),
+        "rows": preview.counts["rows"],
         "decided_new": len(decisions),
         "status": record.status,
         "counts": record.counts,
@@ -702,7 +702,7 @@ def report_table(rows_count, bare, dry, commit):
         ],
         [
             "dry run",
-            f"run_preview(): interpret {dry['interpret_seconds']:.1f} s",
+            f"run_preview(): report written {dry['report_seconds']:.1f} s",
             f"{dry['seconds']:.2f}",
             f"{_rate(rows_count, dry['seconds']):,.0f}",
             f"{dry['seconds'] / bare['seconds']:.1f}",

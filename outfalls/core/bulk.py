@@ -19,7 +19,9 @@ codes) and only hand over rows that passed.
 
 import contextlib
 import gc
+import gzip
 import itertools
+import tempfile
 import threading
 
 import orjson
@@ -159,6 +161,52 @@ def chunks(items, size=CHUNK):
     iterator = iter(items)
     while chunk := list(itertools.islice(iterator, size)):
         yield chunk
+
+
+class Spool:
+    """JSON values written one at a time to an anonymous temporary file (gzip'd JSON lines through orjson) and
+    read back in order as often as needed: a large job's rows on disk rather than in memory (the import's
+    report and verdicts as the rows are judged, read again for each pass of the commit).
+
+        with bulk.Spool() as spool:
+            for row in rows:
+                spool.write(row)
+            for row in spool:            # every pass reads the file again
+                ...
+            spool.file()                 # the gzip'd lines, e.g. to keep as a FileField's content
+    """
+
+    def __init__(self, level=1):
+        self._file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
+        self._out = gzip.GzipFile(fileobj=self._file, mode="wb", compresslevel=level)
+        self.count = 0
+
+    def write(self, value):
+        self._out.write(orjson.dumps(value) + b"\n")
+        self.count += 1
+
+    def file(self):
+        """The gzip'd lines written so far (no more can be written), rewound."""
+        if not self._out.closed:
+            self._out.close()
+        self._file.seek(0)
+        return self._file
+
+    def __iter__(self):
+        with gzip.GzipFile(fileobj=self.file(), mode="rb") as lines:
+            for line in lines:
+                yield orjson.loads(line)
+
+    def close(self):
+        if not self._out.closed:
+            self._out.close()
+        self._file.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
 
 
 def _preparer(field, connection):

@@ -44,7 +44,7 @@ def preview(job, progress):
         result = ledger_import.run_preview(record, user=job.owner, progress=progress)
     except ledger_import.LedgerImportError as error:
         raise jobs.JobError(str(error))
-    return f"解析完成：共 {len(result.results)} 行。"
+    return f"解析完成：共 {result.counts['rows']} 行。"
 
 
 # Ledger import: the commit -------------------------------------------------------------------------------

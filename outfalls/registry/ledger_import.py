@@ -45,8 +45,14 @@ PROGRESS_EVERY = 500
 BATCH = 2000
 
 
-def interpret(file, *, filename, user, crs="cgcs2000", progress=None, validate=True):
-    """Read a file and judge every row. Raises LedgerImportError for a file that cannot be read at all.
+def judged(file, *, filename, user, crs="cgcs2000", progress=None, validate=True):
+    """Read a file and judge its rows: (the table found, a generator of every row's RowResult in the file's
+    order). Raises LedgerImportError for a file that cannot be read at all.
+
+    The rows are read, matched, compared with the outfalls they update and checked BATCH at a time, and
+    handed on: a caller that writes them away as they come (run_preview) never holds the file's verdicts
+    together. Every check looks back only (a code, name, national code or point seen on an earlier row), so
+    the verdicts are those of judging the whole file at once.
 
     With `validate` (the preview), every row that would be written is checked by the registry's own rules
     (services.validate_outfall: the model's clean(), the state only workflows change, the approval fields
@@ -58,46 +64,71 @@ def interpret(file, *, filename, user, crs="cgcs2000", progress=None, validate=T
         table = read_table(file, filename=filename)
     except LedgerFileError as error:
         raise LedgerImportError(str(error))
-    resolver = Resolver(user)
-    reader = RowReader(table, resolver, coords.CRS(crs))
-    results = []
-    for raw in table.rows():
-        results.append(reader.read(raw))
-        if progress and len(results) % PROGRESS_EVERY == 0:
-            progress(len(results))
+    reader = RowReader(table, Resolver(user), coords.CRS(crs))
+    return table, _judge(table, reader, user=user, validate=validate, progress=progress)
+
+
+NO_ROWS = "文件中找到了表头，但表头下没有数据行。"
+
+
+def interpret(file, *, filename, user, crs="cgcs2000", progress=None, validate=True):
+    """Every row of a file judged (see judged()), as a Preview holding them all: for small files, tests and
+    the commit's second judging; the dry run streams them (run_preview)."""
+    table, rows = judged(file, filename=filename, user=user, crs=crs, progress=progress, validate=validate)
+    results = list(rows)
     if not results:
-        raise LedgerImportError("文件中找到了表头，但表头下没有数据行。")
-    # Compare matched rows with the outfalls they update, in batches.
-    matched = [r for r in results if r.match is not None and r.action != Action.ERROR]
-    for start in range(0, len(matched), BATCH):
-        chunk = matched[start : start + BATCH]
-        outfalls = Outfall.objects.for_list().in_bulk([r.match.id for r in chunk])
-        for result in chunk:
-            outfall = outfalls[result.match.id]
-            result.changes = _compare(result, outfall)
-            result.action = Action.UPDATE if result.changes else Action.UNCHANGED
-            reported_notes(reader, result, outfall)
-            if validate and result.action == Action.UPDATE:
-                changed, old = _updated_outfall(result, outfall)
-                _check_row(
-                    reader, result, changed, old, user=user, city=resolver.city, fields=changed._import_fields
-                )
-    allocator, prefixes = coding.CodeAllocator(Outfall.codes_with_prefix), {}
-    for result in results:
-        if result.action in (Action.NEW, Action.DUPLICATE):
-            reported_notes(reader, result)
-            if validate:
-                outfall = _new_outfall(result, None)
-                fields = services.set_fields(outfall)
-                _check_row(reader, result, outfall, None, user=user, city=resolver.city, fields=fields)
-                _check_code_room(reader, result, outfall, allocator, prefixes)
-    if validate:
-        _check_national_codes(reader, results)
+        raise LedgerImportError(NO_ROWS)
+    return Preview(results, _count_actions(results), table)
+
+
+def _count_actions(results):
+    """{action: rows, ..., "rows": all rows} of judged rows."""
     counts = {action: 0 for action in Action.LABELS}
     for result in results:
         counts[result.action] += 1
     counts["rows"] = len(results)
-    return Preview(results, counts, table)
+    return counts
+
+
+def _judge(table, reader, *, user, validate, progress):
+    city = reader.resolver.city
+    allocator, prefixes, national_codes = coding.CodeAllocator(Outfall.codes_with_prefix), {}, {}
+
+    def finish(batch):
+        matched = [r.match.id for r in batch if r.match is not None and r.action != Action.ERROR]
+        outfalls = Outfall.objects.for_list().in_bulk(matched) if matched else {}
+        for result in batch:
+            if result.match is not None and result.action != Action.ERROR:
+                outfall = outfalls[result.match.id]
+                result.changes = _compare(result, outfall)
+                result.action = Action.UPDATE if result.changes else Action.UNCHANGED
+                reported_notes(reader, result, outfall)
+                if validate and result.action == Action.UPDATE:
+                    changed, old = _updated_outfall(result, outfall)
+                    _check_row(
+                        reader, result, changed, old, user=user, city=city, fields=changed._import_fields
+                    )
+            elif result.action in (Action.NEW, Action.DUPLICATE):
+                reported_notes(reader, result)
+                if validate:
+                    outfall = _new_outfall(result, None)
+                    fields = services.set_fields(outfall)
+                    _check_row(reader, result, outfall, None, user=user, city=city, fields=fields)
+                    _check_code_room(reader, result, outfall, allocator, prefixes)
+            if validate:
+                _check_national_code(reader, result, national_codes)
+        return batch
+
+    batch, done = [], 0
+    for raw in table.rows():
+        batch.append(reader.read(raw))
+        done += 1
+        if progress and done % PROGRESS_EVERY == 0:
+            progress(done)
+        if len(batch) == BATCH:
+            yield from finish(batch)
+            batch = []
+    yield from finish(batch)
 
 
 # Which column a model field's message belongs to (the attachment-1 column keys of ledger_template).
@@ -166,42 +197,43 @@ def _check_code_room(reader, result, outfall, allocator, prefixes):
         result.error(f"{_where(reader, result.number, 'code')}：{exhausted.message}")
 
 
-def _check_national_codes(reader, results):
-    """A national code the database would refuse, caught in the preview: used by two rows of the file, or
-    by another outfall of the ledger than the one the row updates (named only when the user may see it)."""
-    seen = {}
-    for result in results:
-        code = result.values.get("national_code")
-        if not code or result.action == Action.ERROR:
-            continue
-        if code in seen:
-            result.error(
-                f"{_where(reader, result.number, 'national_code')}：国家统一编码 {code} 与第 {seen[code]} 行重复。"
-            )
-            continue
-        seen[code] = result.number
-        owner = reader.resolver.by_national_of(code)
-        if owner is not None and (result.match is None or owner.id != result.match.id):
-            shown = f"排口 {owner.code}" if reader.resolver.in_scope(owner) else "其他辖区的排口"
-            result.error(
-                f"{_where(reader, result.number, 'national_code')}：国家统一编码 {code} 已被{shown}使用。"
-            )
+def _check_national_code(reader, result, seen):
+    """A national code the database would refuse, caught in the preview: used by an earlier row of the file
+    (seen: {code: row number}), or by another outfall of the ledger than the one the row updates (named
+    only when the user may see it)."""
+    code = result.values.get("national_code")
+    if not code or result.action == Action.ERROR:
+        return
+    if code in seen:
+        result.error(
+            f"{_where(reader, result.number, 'national_code')}：国家统一编码 {code} 与第 {seen[code]} 行重复。"
+        )
+        return
+    seen[code] = result.number
+    owner = reader.resolver.by_national_of(code)
+    if owner is not None and (result.match is None or owner.id != result.match.id):
+        shown = f"排口 {owner.code}" if reader.resolver.in_scope(owner) else "其他辖区的排口"
+        result.error(
+            f"{_where(reader, result.number, 'national_code')}：国家统一编码 {code} 已被{shown}使用。"
+        )
+
+
+def report_rows(results):
+    """(row, action, data) of what the import page lists (LedgerImportRow): every row but those unchanged
+    without a note."""
+    for r in results:
+        if r.action != Action.UNCHANGED or r.notes:
+            yield r.number, r.action, r.as_json()
 
 
 @transaction.atomic
-def store_report(record, results):
-    """Keep what the import page lists (LedgerImportRow): every row but those unchanged without a note,
-    replacing what an earlier run stored (both in one transaction). Built and written a chunk at a time
-    (bulk.insert_rows takes the generator so), so a large file's report never stands in memory whole."""
+def store_report(record, rows):
+    """Keep the report (rows: report_rows(), any iterable), replacing what an earlier run stored, both in one
+    transaction; written a chunk at a time (bulk.insert_rows takes the generator so), so a large file's
+    report never stands in memory whole."""
     record.rows.all().delete()
     bulk.insert_rows(
-        LedgerImportRow,
-        ("ledger_import", "row", "action", "data"),
-        (
-            (record.pk, r.number, r.action, r.as_json())
-            for r in results
-            if r.action != Action.UNCHANGED or r.notes
-        ),
+        LedgerImportRow, ("ledger_import", "row", "action", "data"), ((record.pk, *row) for row in rows)
     )
 
 
@@ -212,31 +244,53 @@ def _save_progress(record):
     return progress
 
 
-def run_preview(record, *, user=None, progress=None):
-    """The dry run: judge every row and keep the report on the record. Nothing in the ledger changes.
+def _needs_a_person(result):
+    return result.action in (Action.ERROR, Action.DUPLICATE) or bool(result.notes)
 
-    progress(rows read) is called as the rows are judged (default: kept on the record's rows_done)."""
+
+def run_preview(record, *, user=None, progress=None):
+    """The dry run: judge every row and keep the report and the verdicts on the record. Nothing in the ledger
+    changes.
+
+    The rows go, as they are judged, to two files on disk (the report's rows and the verdicts,
+    ledger_verdicts.Writer) and are let go: memory does not grow with the file. The report is then written
+    to the database in one short transaction. Returns a Preview with the counts and only the rows a person
+    must read (errors, possible duplicates, rows with notes); the import page reads every row's report from
+    the record (LedgerImport.report). progress(rows read) is called as the rows are judged (default: kept on
+    the record's rows_done)."""
     user = user or record.created_by
     LedgerImport.objects.filter(pk=record.pk).update(status=LedgerImport.Status.RUNNING)
+    counts = {action: 0 for action in Action.LABELS}
+    attention = []
     try:
-        with record.file.open("rb") as handle:
-            preview = interpret(
+        with record.file.open("rb") as handle, bulk.Spool() as report, ledger_verdicts.Writer() as verdicts:
+            table, rows = judged(
                 handle,
                 filename=record.filename,
                 user=user,
                 crs=record.crs,
                 progress=progress or _save_progress(record),
             )
+            for result in rows:
+                counts[result.action] += 1
+                for row in report_rows((result,)):
+                    report.write(row)
+                verdicts.add(result)
+                if _needs_a_person(result):
+                    attention.append(result)
+            counts["rows"] = sum(counts.values())
+            if not counts["rows"]:
+                raise LedgerImportError(NO_ROWS)
+            store_report(record, report)
+            verdicts.save(record, user)
     except (LedgerImportError, PermissionDenied) as error:
         record.status, record.error = LedgerImport.Status.FAILED, str(error)
         record.save(update_fields=["status", "error"])
         raise
     record.status = LedgerImport.Status.PREVIEWED
-    record.rows_total = record.rows_done = len(preview.results)
-    record.counts = preview.counts
+    record.rows_total = record.rows_done = counts["rows"]
+    record.counts = counts
     record.error = ""
-    store_report(record, preview.results)
-    ledger_verdicts.save(record, preview, user)
     record.save(
         update_fields=[
             "status",
@@ -248,7 +302,7 @@ def run_preview(record, *, user=None, progress=None):
             "verdicts_key",
         ]
     )
-    return preview
+    return Preview(attention, counts, table)
 
 
 def normalise_decisions(decisions):
@@ -310,14 +364,18 @@ def commit(record, user, decisions=None, progress=None):
     """Write the whole import, or nothing. decisions: {row number: "new" | "update" | "skip"} for duplicates.
     progress(done, total): told as the outfalls are written (the job's progress bar)."""
     decisions = normalise_decisions(decisions)
-    preview = ledger_verdicts.load(record, user)  # the dry run's, while the ledger has not moved since
+    # The dry run's verdicts, while the ledger has not moved since (read from their file again on each pass).
+    preview = ledger_verdicts.load(record, user)
     if preview is None:
         with record.file.open("rb") as handle:
             preview = interpret(handle, filename=record.filename, user=user, crs=record.crs, validate=False)
-    if preview.errors:
-        raise LedgerImportError(f"有 {len(preview.errors)} 行错误，未导入任何数据。请修改文件后重新上传。")
-    check_decisions([r.number for r in preview.duplicates], decisions)
-    for result in preview.duplicates:
+    if preview.counts.get(Action.ERROR):
+        raise LedgerImportError(
+            f"有 {preview.counts[Action.ERROR]} 行错误，未导入任何数据。请修改文件后重新上传。"
+        )
+    decided = {result.number: result for result in preview.duplicates}
+    check_decisions(list(decided), decisions)
+    for result in decided.values():
         decision = decisions[result.number]
         if decision == "skip":
             result.action = Action.SKIP
@@ -332,9 +390,13 @@ def commit(record, user, decisions=None, progress=None):
             result.match = target
             result.action = Action.UPDATE
             result.changes = _compare(result, Outfall.objects.for_list().get(pk=target.id))
+
+    def rows():  # every row as decided, a pass at a time
+        return (decided.get(result.number, result) for result in preview.results)
+
     try:
         with transaction.atomic():
-            _apply(record, user, preview, progress)
+            _apply(record, user, rows, progress)
     except ValidationError as error:
         lines = error.messages
         shown = "；".join(lines[:20]) + (f"；等共 {len(lines)} 处" if len(lines) > 20 else "")
@@ -342,15 +404,23 @@ def commit(record, user, decisions=None, progress=None):
     return preview
 
 
-def _apply(record, user, preview, progress=None):
+def _apply(record, user, rows, progress=None):
     """Write the judged rows through the registry's services: new units (services.create_units), new and
     updated outfalls (services.save_outfalls: the same rules as the form, one code allocator, bulk writes with
-    history rows naming the import, status-change rows, owner links, spatial checks)."""
+    history rows naming the import, status-change rows, owner links, spatial checks).
+
+    rows() gives every row as decided, once per pass (stored verdicts are decoded again each time): the
+    units, the counts and the rows that update (first pass), then the new outfalls (streamed to
+    save_outfalls). Each row's report goes to a spool as the row is written and to the database at the end.
+    What is held meanwhile: the new units and the outfalls being updated."""
     reason = record.history_reason
     now = timezone.now()
-    # Units named in the file that the platform does not know yet.
-    new_units = {}
-    for result in preview.results:
+    new_units, updating = {}, []  # units named in the file that the platform does not know yet
+    counts = {action: 0 for action in Action.LABELS}
+    for result in rows():
+        counts[result.action] += 1
+        if result.action == Action.UPDATE:
+            updating.append(result)
         if result.unit is not None and result.action in (Action.NEW, Action.UPDATE):
             key = _norm(result.unit["name"])
             if key not in new_units:
@@ -361,6 +431,7 @@ def _apply(record, user, preview, progress=None):
                     lon=result.unit["lon"],
                     lat=result.unit["lat"],
                 )
+    counts["rows"] = sum(counts.values())
     if new_units:
         services.create_units(list(new_units.values()), user=user, reason=reason)
 
@@ -369,61 +440,63 @@ def _apply(record, user, preview, progress=None):
             return new_units[_norm(result.unit["name"])]
         return result.values.get("responsible_entity")
 
-    def new_outfalls():  # one at a time: save_outfalls writes them a batch at a time and lets them go
-        for result in preview.results:
-            if result.action == Action.NEW:
-                outfall = _new_outfall(result, entity_of(result))
-                yield services.New(
-                    outfall,
-                    owner=outfall.responsible_entity,
-                    label=f"第 {result.number} 行",
-                    saved=lambda outfall, result=result: _link_report(result, outfall),
-                )
+    with bulk.Spool() as report:  # the report's rows, written as the rows are (no pass after the writing)
 
-    updating = [r for r in preview.results if r.action == Action.UPDATE]
-    updates, changed_fields = [], set()
-    for start in range(0, len(updating), BATCH):
-        chunk = updating[start : start + BATCH]
-        outfalls = Outfall.objects.for_list().in_bulk([r.match.id for r in chunk])
-        for result in chunk:
-            outfall, old = _updated_outfall(result, outfalls[result.match.id], entity_of(result))
-            changed_fields |= outfall._import_fields
-            updates.append(services.Changed(outfall, old, label=f"第 {result.number} 行"))
-            result.outfall = outfall
-    written = services.save_outfalls(
-        new_outfalls(),
-        updates,
-        user=user,
-        reason=reason,
-        update_fields=changed_fields,
-        count=sum(1 for r in preview.results if r.action == Action.NEW),
-        progress=progress,
-    )
+        def reported(result, outfall=None):
+            if outfall is not None:
+                result.outfall = Written(outfall.pk, outfall.code, outfall.name)
+            for row in report_rows((result,)):
+                report.write(row)
+
+        def new_outfalls():  # one at a time: save_outfalls writes them a batch at a time and lets them go
+            for result in rows():
+                if result.action == Action.NEW:
+                    outfall = _new_outfall(result, entity_of(result))
+                    yield services.New(
+                        outfall,
+                        owner=outfall.responsible_entity,
+                        label=f"第 {result.number} 行",
+                        saved=lambda outfall, result=result: reported(result, outfall),
+                    )
+                elif result.action != Action.UPDATE:
+                    reported(result)
+
+        updates, changed_fields = [], set()
+        for start in range(0, len(updating), BATCH):
+            chunk = updating[start : start + BATCH]
+            outfalls = Outfall.objects.for_list().in_bulk([r.match.id for r in chunk])
+            for result in chunk:
+                outfall, old = _updated_outfall(result, outfalls[result.match.id], entity_of(result))
+                changed_fields |= outfall._import_fields
+                updates.append(services.Changed(outfall, old, label=f"第 {result.number} 行"))
+        saved = services.save_outfalls(
+            new_outfalls(),
+            updates,
+            user=user,
+            reason=reason,
+            update_fields=changed_fields,
+            count=counts[Action.NEW],
+            progress=progress,
+        )
+        for result, change in zip(updating, updates, strict=True):
+            reported(result, change.outfall)
+        store_report(record, report)
 
     record.status = LedgerImport.Status.COMMITTED
     record.committed_at = now
-    record.created_ids = written.created
-    record.updated_ids = [o.pk for o in written.updated]
+    record.created_ids = saved.created
+    record.updated_ids = [o.pk for o in saved.updated]
     record.created_unit_ids = [u.id for u in new_units.values()]
-    counts = {action: 0 for action in Action.LABELS}
-    for result in preview.results:
-        counts[result.action] += 1
-    counts["rows"] = len(preview.results)
     record.counts = counts
-    store_report(record, preview.results)
     record.save()
 
 
 class Written(NamedTuple):
-    """What the import's report keeps of an outfall a row created (not the whole instance: 100,000 of them)."""
+    """What the import's report names of the outfall a row created or updated (not the whole instance)."""
 
     pk: int
     code: str
     name: str
-
-
-def _link_report(result, outfall):
-    result.outfall = Written(outfall.pk, outfall.code, outfall.name)
 
 
 def _new_outfall(result, entity):

@@ -2,10 +2,11 @@
 
 A preview (ledger_import.run_preview) judges every row; the person then confirms, minutes or days later, and
 the commit needs the same verdicts. Judging 100,000 rows again costs as much as the dry run itself. So the
-preview stores its verdicts beside the uploaded file (gzip'd JSON lines through orjson, a header and then one line a row:
-values, with the places, rivers and units as keys; written and read a row at a time, so that 100,000 rows
-never stand in memory as one JSON text) together with the state of what it judged against: the ledger, the units, the places and rivers, the
-user's scope and the duplicate distance (``state_key``). The commit takes the stored verdicts only while that
+preview stores its verdicts beside the uploaded file (gzip'd JSON lines through orjson, a header and then one
+line a row: values, with the places, rivers and units as keys; written as the rows are judged (Writer) and
+read again on each pass of the commit (StoredRows), so that 300,000 rows never stand in memory together)
+together with the state of what it judged against: the ledger, the units, the places and rivers, the user's
+scope and the duplicate distance (``state_key``). The commit takes the stored verdicts only while that
 state has not moved; otherwise, or when there are none (a preview with errors stores none), it judges the
 file again. Either way ``services.save_outfalls`` applies every rule once more before it writes.
 """
@@ -15,12 +16,12 @@ import datetime
 import gzip
 import hashlib
 import json
-import tempfile
 
 import orjson
 from django.core.files import File
 from django.db.models import Count, Max
 
+from outfalls.core import bulk
 from outfalls.core.models import Jurisdiction
 from outfalls.core.scopes import scope_of
 
@@ -28,7 +29,7 @@ from . import checks
 from .ledger_rows import Action, Existing, Preview, RowResult
 from .models import DischargeUnit, Outfall, WaterBody
 
-FORMAT = 2  # 1: one JSON document (judged again: load() returns None)
+FORMAT = 3  # 1: one JSON document; 2: counts in the header (older formats are judged again)
 RELATIONS = {"county": Jurisdiction, "town": Jurisdiction, "village": Jurisdiction, "water_body": WaterBody,
              "responsible_entity": DischargeUnit}  # fmt: skip
 DATE_FIELDS = ("approval_date",)
@@ -79,20 +80,40 @@ def _row(result):
     }
 
 
-def save(record, preview, user):
-    """Store the preview's verdicts on the record (not when a row has an error: such a file cannot be
-    committed). The caller saves the record."""
-    if preview.errors:
-        record.verdicts, record.verdicts_key = None, ""
-        return
-    with tempfile.TemporaryFile() as spool:
-        with gzip.GzipFile(fileobj=spool, mode="wb", compresslevel=1) as out:
-            out.write(orjson.dumps({"format": FORMAT, "counts": preview.counts}) + b"\n")
-            for result in preview.results:
-                out.write(orjson.dumps(_row(result)) + b"\n")
-        spool.seek(0)
-        record.verdicts.save(f"{record.pk}-verdicts.json.gz", File(spool), save=False)
-    record.verdicts_key = state_key(user)
+class Writer:
+    """The verdict lines written as the dry run judges the rows (a header, then one line a row), so that the
+    rows never stand in memory together; kept on the record by save() unless a row had an error (such a
+    file cannot be committed).
+
+        with ledger_verdicts.Writer() as verdicts:
+            for result in judged_rows:
+                verdicts.add(result)
+            verdicts.save(record, user)       # the caller saves the record
+    """
+
+    def __init__(self):
+        self.spool = bulk.Spool()
+        self.spool.write({"format": FORMAT})
+        self.failed = False
+
+    def add(self, result):
+        if result.action == Action.ERROR:
+            self.failed = True
+        if not self.failed:
+            self.spool.write(_row(result))
+
+    def save(self, record, user):
+        if self.failed:
+            record.verdicts, record.verdicts_key = None, ""
+            return
+        record.verdicts.save(f"{record.pk}-verdicts.json.gz", File(self.spool.file()), save=False)
+        record.verdicts_key = state_key(user)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.spool.close()
 
 
 def _rows(record):
@@ -120,57 +141,69 @@ def _rows(record):
 
 
 def load(record, user):
-    """The stored verdicts as a Preview, or None when there are none or the state moved since."""
+    """The stored verdicts as a Preview whose rows are read from the file again on each pass (StoredRows), or
+    None when there are none or the state moved since. Its counts are the record's (the dry run's)."""
     if not record.verdicts or not record.verdicts_key or record.verdicts_key != state_key(user):
         return None
     header, rows = _rows(record)
     if header is None:
         return None
-    # First pass: the places, rivers and units the rows name, read once each.
+    # First pass: no row in error, and the places, rivers and units the rows name, read once each.
     wanted = {model: set() for model in set(RELATIONS.values())}
     for row in rows:
+        if row["a"] == Action.ERROR:
+            rows.close()
+            return None
         for name, model in RELATIONS.items():
             if name in row["v"]:
                 wanted[model].add(row["v"][name])
     found = {model: model.objects.in_bulk(ids) for model, ids in wanted.items()}
     if any(len(found[model]) != len(ids) for model, ids in wanted.items()):
         return None  # something judged against is gone (the state key should have said so)
-    # Each line is decoded on its own, so its keys and repeated values (field names, actions, unit kinds)
-    # would be new strings on every row: one shared string each instead (about 1 KiB a row).
-    shared = {}
-    one = shared.setdefault
-    results = []
-    for row in _rows(record)[1]:
-        if row["a"] == Action.ERROR:
-            return None
-        values = {}
-        for name, value in row["v"].items():
-            if name in RELATIONS:
-                value = found[RELATIONS[name]][value]
-            elif name in DATE_FIELDS and value is not None:
-                value = datetime.date.fromisoformat(value)
-            elif value.__class__ is str and len(value) <= SHARED_LENGTH:
-                value = one(value, value)
-            values[one(name, name)] = value
-        reported = {
-            one(k, k): datetime.date.fromisoformat(v) if k in DATE_FIELDS and v is not None else v
-            for k, v in row["rep"].items()
-        }
-        unit = row["unit"]
-        if unit is not None:
-            unit = {one(k, k): one(v, v) if k == "kind" else v for k, v in unit.items()}
-        results.append(
-            RowResult(
-                row["n"],
-                action=one(row["a"], row["a"]),
-                name=row["name"],
-                values=values,
-                unit=unit,
-                match=Existing(*row["match"]) if row["match"] is not None else None,
-                candidates=[(d, Existing(*c) if isinstance(c, list) else c) for d, c in row["cand"]],
-                changes=[tuple(change) for change in row["chg"]],
-                reported=reported,
-                notes=row["notes"],
-            )
-        )
-    return Preview(results, header["counts"], None)
+    return Preview(StoredRows(record, found), dict(record.counts), None)
+
+
+class StoredRows:
+    """The kept verdicts as RowResults, decoded from the file again on every pass over them: a commit makes
+    a few passes (units, new outfalls, the report) and 300,000 rows are never held together."""
+
+    def __init__(self, record, found):
+        self.record, self.found = record, found
+
+    def __iter__(self):
+        # Each line is decoded on its own, so its keys and repeated values (field names, actions, unit kinds)
+        # would be new strings on every row: one shared string each instead.
+        shared = {}
+        for row in _rows(self.record)[1]:
+            yield _result(row, self.found, shared.setdefault)
+
+
+def _result(row, found, one):
+    values = {}
+    for name, value in row["v"].items():
+        if name in RELATIONS:
+            value = found[RELATIONS[name]][value]
+        elif name in DATE_FIELDS and value is not None:
+            value = datetime.date.fromisoformat(value)
+        elif value.__class__ is str and len(value) <= SHARED_LENGTH:
+            value = one(value, value)
+        values[one(name, name)] = value
+    reported = {
+        one(k, k): datetime.date.fromisoformat(v) if k in DATE_FIELDS and v is not None else v
+        for k, v in row["rep"].items()
+    }
+    unit = row["unit"]
+    if unit is not None:
+        unit = {one(k, k): one(v, v) if k == "kind" else v for k, v in unit.items()}
+    return RowResult(
+        row["n"],
+        action=one(row["a"], row["a"]),
+        name=row["name"],
+        values=values,
+        unit=unit,
+        match=Existing(*row["match"]) if row["match"] is not None else None,
+        candidates=[(d, Existing(*c) if isinstance(c, list) else c) for d, c in row["cand"]],
+        changes=[tuple(change) for change in row["chg"]],
+        reported=reported,
+        notes=row["notes"],
+    )

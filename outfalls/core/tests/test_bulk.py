@@ -1,6 +1,7 @@
 """core.bulk: rows written as the ORM would write them, and history rows copied from the current rows."""
 
 import datetime
+import gzip
 
 import pytest
 from django.utils import timezone
@@ -184,3 +185,14 @@ def test_gc_paused_nests_and_resumes_only_what_ran():
     with pytest.raises(ValueError), bulk.gc_paused():
         raise ValueError
     assert gc.isenabled()
+
+
+def test_a_spool_gives_back_what_was_written_on_every_pass():
+    rows = [{"row": n, "text": f"第{n}行 <b>&"} for n in range(5000)] + [[1, None, 2.5], "末行"]
+    with bulk.Spool() as spool:
+        for row in rows:
+            spool.write(row)
+        assert spool.count == len(rows)
+        assert list(spool) == rows and list(spool) == rows  # read again from the file each time
+        with gzip.GzipFile(fileobj=spool.file()) as lines:
+            assert lines.read().count(b"\n") == len(rows)

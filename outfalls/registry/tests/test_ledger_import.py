@@ -78,6 +78,13 @@ def make_record(user, path, crs="cgcs2000"):
     return record
 
 
+def judge(record, user):
+    """Every row's verdict for the record's file, held (run_preview streams them to the report and keeps only
+    the rows a person must read)."""
+    with record.file.open("rb") as handle:
+        return ledger_import.interpret(handle, filename=record.filename, user=user, crs=record.crs)
+
+
 def test_export_then_import_reports_zero_changes(tmp_path, demo_user):
     for username in ("pingcheng", "bureau"):
         user = demo_user(username)
@@ -207,8 +214,8 @@ def test_update_by_code_changes_only_what_differs(tmp_path, demo_user):
     record = make_record(user, path)
     preview = ledger_import.run_preview(record)
     assert preview.counts["update"] == 1
-    (changed,) = [r for r in preview.results if r.action == "update"]
-    assert changed.changes == [("断面区间", changed.changes[0][1], "导入后的区间")]
+    (changed,) = record.report("update")
+    assert changed["changes"] == [["断面区间", changed["changes"][0][1], "导入后的区间"]]
     ledger_import.commit(record, user)
     outfall = Outfall.objects.get(code=code)
     assert outfall.section_interval == "导入后的区间"
@@ -307,13 +314,15 @@ def test_county_import_neither_shows_nor_updates_another_countys_outfall(tmp_pat
     other = Outfall.objects.filter(county__code="140215", type_code="YH").order_by("id").first()
     row = new_row(1, "140213", lon=other.lon + 0.0001, lat=other.lat, name="县界旁的新排口")
     path = ledger_files.messy_xlsx(tmp_path, [row]).path
-    preview = ledger_import.run_preview(make_record(demo_user("pingcheng"), path))
-    (result,) = preview.results
-    assert result.action == "new" and result.candidates == []
-    bureau_preview = ledger_import.run_preview(make_record(demo_user("bureau"), path))
-    (result,) = bureau_preview.results
-    assert result.action == "duplicate"
-    assert other.code in [c["code"] for c in result.as_json()["candidates"] if "code" in c]
+    record = make_record(demo_user("pingcheng"), path)
+    ledger_import.run_preview(record)
+    (result,) = record.report()
+    assert result["action"] == "new" and result["candidates"] == []
+    record = make_record(demo_user("bureau"), path)
+    ledger_import.run_preview(record)
+    (result,) = record.report()
+    assert result["action"] == "duplicate"
+    assert other.code in [c["code"] for c in result["candidates"] if "code" in c]
 
 
 @pytest.mark.parametrize(
@@ -335,14 +344,15 @@ def test_a_national_code_the_database_would_refuse_is_caught_in_the_preview(tmp_
         new_row(3, national_code=taken.national_code),
     ]
     record = make_record(user, ledger_files.messy_xlsx(tmp_path, rows, code_columns=True))
-    preview = ledger_import.run_preview(record)
-    by_row = {r.number: " ".join(r.messages) for r in preview.results}
+    ledger_import.run_preview(record)
+    report = list(record.report())
+    by_row = {r["row"]: " ".join(r["messages"]) for r in report}
     numbers = sorted(by_row)
     assert by_row[numbers[0]] == ""
     assert f"与第 {numbers[0]} 行重复" in by_row[numbers[1]] and "国家统一编码" in by_row[numbers[1]]
     # matched by its national code, the third row would update that outfall: not a duplicate but a match
-    third = preview.results[2]
-    assert third.match is not None and third.match.id == taken.pk
+    third = report[2]
+    assert third["match"] is not None and third["match"]["id"] == taken.pk
 
 
 def test_a_prefix_without_sequence_numbers_left_is_a_row_error_in_the_preview(tmp_path, demo_user, settings):
@@ -352,13 +362,13 @@ def test_a_prefix_without_sequence_numbers_left_is_a_row_error_in_the_preview(tm
     user = demo_user("pingcheng")
     rows = [new_row(n) for n in (1, 2, 3)]
     record = make_record(user, ledger_files.messy_xlsx(tmp_path, rows))
-    first = ledger_import.run_preview(record).results[0]
+    first = judge(record, user).results[0]
     assert first.action == "new"
     prefix = ledger_import._new_outfall(first, None).code_prefix()
     holder = Outfall.objects.filter(county__code="140213").order_by("id").first()
     Outfall.objects.filter(pk=holder.pk).update(code=prefix + "98")  # one number left: 99
     preview = ledger_import.run_preview(record)
-    messages = [" ".join(r.messages) for r in preview.results]
+    messages = [" ".join(r["messages"]) for r in record.report()]
     assert messages[0] == "", messages
     for text in messages[1:]:
         assert "顺序号已用完" in text and f"“{prefix}”" in text and "编码" in text, text
@@ -428,12 +438,14 @@ def test_the_commit_acts_on_the_dry_runs_verdicts_without_judging_the_file_again
     record = make_record(user, ledger_files.messy_xlsx(tmp_path, rows))
     preview = ledger_import.run_preview(record)
     record.refresh_from_db()
-    assert [r.action for r in preview.results] == ["new", "new", "duplicate", "update"], [
-        m for r in preview.results for m in r.messages
+    assert [r["action"] for r in record.report()] == ["new", "new", "duplicate", "update"], [
+        m for r in record.report() for m in r["messages"]
     ]
     assert record.verdicts and record.verdicts_key
     loaded = ledger_verdicts.load(record, user)
-    assert _judged(loaded.results) == _judged(preview.results) and loaded.counts == preview.counts
+    first_pass, second_pass = _judged(loaded.results), _judged(loaded.results)  # the file read again
+    assert first_pass == second_pass == _judged(judge(record, user).results) and len(first_pass) == 4
+    assert loaded.counts == preview.counts
 
     def judged_again(*args, **kwargs):
         raise AssertionError("the commit judged the file again")
@@ -459,6 +471,51 @@ def test_the_commit_acts_on_the_dry_runs_verdicts_without_judging_the_file_again
     existing.refresh_from_db()
     other.refresh_from_db()
     assert existing.name == "核对用的另一个雨洪排口" and other.section_interval == "核对区间"
+    # The report names the outfall each row wrote, as it is now.
+    report = list(record.report())
+    assert [r["action"] for r in report] == ["new", "new", "update", "update"]
+    written = [*created, existing, other]
+    assert [r["outfall"] for r in report] == [{"id": o.pk, "code": o.code, "name": o.name} for o in written]
+
+
+def test_judging_a_batch_at_a_time_gives_the_verdicts_of_judging_the_file_at_once(
+    tmp_path, demo_user, monkeypatch
+):
+    """The rows are judged BATCH at a time and let go; every check that reaches across rows (a name, code,
+    national code or point on an earlier row) must find the earlier row in an earlier batch as well."""
+    user = demo_user("bureau")  # (the approval columns are the bureau's: no note on every row)
+
+    def plain(n, **extra):  # no 整治进展 cell: no note on every row
+        return new_row(n, rectification=None, **extra)
+
+    existing = Outfall.objects.filter(county__code="140213", type_code="YH").order_by("id").first()
+    rows = [
+        plain(1, national_code="140213YH9001"),
+        plain(2),
+        plain(3, name="导入测试1号城镇雨洪排口"),  # the first row's name again
+        plain(4, national_code="140213YH9001"),  # the first row's national code again
+        plain(5, lon=plain(2)["lon"] + 0.0001, lat=plain(2)["lat"]),  # 8 m from the second row
+        {**plain(6), "code": existing.code, "name": existing.name, "section_interval": "分批区间"},
+        plain(7),
+    ]
+    record = make_record(user, ledger_files.messy_xlsx(tmp_path, rows, code_columns=True))
+
+    def verdicts():
+        results = judge(record, user).results
+        return [(*row, r.messages) for row, r in zip(_judged(results), results, strict=True)]
+
+    at_once = verdicts()
+    monkeypatch.setattr(ledger_import, "BATCH", 2)
+    assert verdicts() == at_once
+    actions = [row[1] for row in at_once]
+    assert actions == ["new", "new", "error", "error", "duplicate", "update", "new"], at_once
+    assert "与第" in " ".join(at_once[2][-1]) and "国家统一编码" in " ".join(at_once[3][-1])
+    # The dry run streams them: every row in the report, only those a person must read in hand.
+    preview = ledger_import.run_preview(record)
+    assert [r["action"] for r in record.report()] == actions
+    assert [r.action for r in preview.results] == ["error", "error", "duplicate"]
+    assert preview.counts == {**{a: 0 for a in ledger_import.Action.LABELS}, "new": 3, "update": 1,
+                              "error": 2, "duplicate": 1, "rows": 7}  # fmt: skip
 
 
 @pytest.mark.parametrize("change", ["outfall", "unit", "scope"])
@@ -601,7 +658,7 @@ def test_a_file_reads_the_whole_ledger_or_only_the_outfalls_it_needs(
     monkeypatch.setattr(ledger_import, "Resolver", Watched)
     rows = [new_row(1), new_row(2)]
     record = make_record(demo_user("pingcheng"), ledger_files.messy_xlsx(tmp_path, rows))
-    preview = ledger_import.run_preview(record)
+    preview = judge(record, demo_user("pingcheng"))
     assert [r.action for r in preview.results] == ["new", "new"]
     (resolver,) = made
     loaded = resolver._ids
