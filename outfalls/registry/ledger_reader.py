@@ -10,10 +10,11 @@ numbers, dates and coordinates and reports problems using `Table.column_label`.
     for row in table.rows():                  # RawRow(number=7, values={"name": "...", "location": ...})
         ...
 
-Readers: .xlsx through python-calamine (falling back to openpyxl in read-only mode when calamine cannot
-open a file); .csv in UTF-8 (with or without BOM), UTF-16 with BOM, or GBK/GB18030, comma, tab or semicolon
-separated. Row numbers are those a person sees: Excel's row number, or the CSV line on which the record
-starts. Every error is a `LedgerFileError` with a Chinese message.
+Readers: .xlsx through xlsx_stream, which streams the sheet's XML a chunk at a time (memory flat in the
+file's rows) and gives each cell as python-calamine would; openpyxl in read-only mode reads a file it cannot
+read, or the rows after one it cannot parse. .csv in UTF-8 (with or without BOM), UTF-16 with BOM, or
+GBK/GB18030, comma, tab or semicolon separated. Row numbers are those a person sees: Excel's row number, or
+the CSV line on which the record starts. Every error is a `LedgerFileError` with a Chinese message.
 """
 
 import codecs
@@ -37,6 +38,8 @@ from .ledger_template import (
     normalise_header,
 )
 from .xlsx_guard import WorkbookRefused, check_workbook
+from .xlsx_stream import Workbook as StreamWorkbook
+from .xlsx_stream import XlsxRefused, XlsxStreamError
 
 HEADER_SCAN_ROWS = 30  # the header must start within the first rows of a sheet
 MIN_HEADER_MATCHES = 3  # cells naming known columns for a row to count as the header
@@ -366,7 +369,7 @@ class Table:
         self.unknown_headers = header.unknown
         self.headers = header.labels  # key -> header text as printed in the file
         self.sheet_name = sheet_name
-        self.reader = reader  # "calamine", "openpyxl" or "csv"
+        self.reader = reader  # "xlsx-stream", "openpyxl" or "csv"
         self.encoding = encoding
         self.delimiter = delimiter
         self._source = source
@@ -455,31 +458,6 @@ def _looks_like_header(values, probes):
 
 
 # Sources -----------------------------------------------------------------------------------------------
-class _CalamineSource:
-    reader = "calamine"
-
-    def __init__(self, sheet):
-        self.sheet = sheet
-        self.col_offset = sheet.start[1]
-
-    def iter_rows(self):
-        # calamine pads the rows above the data but starts each row at the first used column.
-        return enumerate(self.sheet.iter_rows(), 1)
-
-    def head(self, count):
-        pad = [None] * self.col_offset
-        head = []
-        for number, cells in self.iter_rows():
-            head.append((number, pad + [None if v == "" else v for v in cells]))
-            if number >= count:
-                break
-        return head
-
-    @property
-    def merges(self):
-        return self.sheet.merged_cell_ranges or []
-
-
 class _OpenpyxlSource:
     reader = "openpyxl"
     col_offset = 0
@@ -625,11 +603,17 @@ def _openpyxl_opener(file_or_path):
     return opener
 
 
-class _CalamineFailed(Exception):
-    pass
+def _damaged(shown, error):
+    return LedgerFileError(
+        f"无法读取 {shown}：文件已损坏或不是有效的 .xlsx 文件（{without_paths(str(error), shown)}）。"
+    )
 
 
-def _read_xlsx(file_or_path, shown):
+def _refused(shown, error):
+    return LedgerFileError(f"无法读取 {shown}：{error}。")
+
+
+def _check_xlsx(file_or_path, shown):
     problem = _xlsx_problem(file_or_path, shown)
     if problem:
         raise LedgerFileError(problem)
@@ -637,23 +621,51 @@ def _read_xlsx(file_or_path, shown):
         check_workbook(_local_path(file_or_path) or file_or_path, shown)
     except WorkbookRefused as error:
         raise LedgerFileError(str(error))
+
+
+def _open_stream(file_or_path, shown):
+    """The workbook for xlsx_stream, or None when it cannot read it (openpyxl then reads the file)."""
     try:
-        workbook = _open_calamine(file_or_path)
-    except Exception:  # noqa: BLE001 - any calamine failure: try the slower reader
+        return StreamWorkbook.open(_local_path(file_or_path) or _rewind(file_or_path))
+    except XlsxRefused as error:
+        raise _refused(shown, error)
+    except XlsxStreamError:
+        return None
+
+
+def _openpyxl_rows(file_or_path, sheet_name, shown):
+    """() -> the rows of one sheet read by openpyxl: where the streaming reader hands over when the XML
+    cannot be parsed past some row (it keeps the rows it gave and takes openpyxl's after them)."""
+    opener = _openpyxl_opener(file_or_path)
+
+    def rows():
+        try:
+            yield from _OpenpyxlSource(opener, sheet_name).iter_rows()
+        except Exception as error:  # noqa: BLE001 - openpyxl cannot read it either
+            raise _damaged(shown, error)
+
+    return rows
+
+
+def _read_xlsx(file_or_path, shown):
+    _check_xlsx(file_or_path, shown)
+    book = _open_stream(file_or_path, shown)
+    if book is None:
         return _read_xlsx_openpyxl(file_or_path, shown)
-
-    def sheets():
-        for name in _calamine_sheets(workbook):
-            try:
-                sheet = workbook.get_sheet_by_name(name)
-            except Exception as error:  # noqa: BLE001
-                raise _CalamineFailed from error
-            yield name, (_CalamineSource(sheet) if sheet.start is not None else None)
-
+    sheets = (
+        (
+            name,
+            book.sheet(
+                member, merge_rows=HEADER_SCAN_ROWS, fallback=_openpyxl_rows(file_or_path, name, shown)
+            ),
+        )
+        for name, member in book.visible_worksheets()
+    )
     try:
-        with workbook:
-            return _first_table(shown, sheets(), len(workbook.sheet_names) > 1)
-    except _CalamineFailed:
+        return _first_table(shown, sheets, book.sheet_count > 1)
+    except XlsxRefused as error:
+        raise _refused(shown, error)
+    except XlsxStreamError:  # the header rows or the merges cannot be read: the whole file by openpyxl
         return _read_xlsx_openpyxl(file_or_path, shown)
 
 
@@ -662,9 +674,7 @@ def _read_xlsx_openpyxl(file_or_path, shown):
     try:
         workbook = opener()
     except Exception as error:  # noqa: BLE001
-        raise LedgerFileError(
-            f"无法读取 {shown}：文件已损坏或不是有效的 .xlsx 文件（{without_paths(str(error), shown)}）。"
-        )
+        raise _damaged(shown, error)
     try:
         names = [ws.title for ws in workbook.worksheets if ws.sheet_state == "visible"]
         multiple = len(workbook.sheetnames) > 1
@@ -681,7 +691,7 @@ def _first_table(shown, sheets, multiple):
         if source is None:
             continue
         try:
-            header = _find_header(source.head(HEADER_SCAN_ROWS), source.merges)
+            header = _header_of(source)
             if header is None:
                 continue
             _check_required(header)
@@ -691,6 +701,28 @@ def _first_table(shown, sheets, multiple):
             continue
         return Table(header, source, sheet_name=name, reader=source.reader)
     raise refused or LedgerFileError(_no_header_message(shown, tried))
+
+
+def _header_of(source):
+    """The header found in a source's first rows (None when there is none).
+
+    calamine's rows are all as wide as the sheet's used range; xlsx_stream's end at each row's last value.
+    The width matters only to a merge in a header row that reaches past every value of the first rows (a
+    coordinate header merged over two cells whose data starts below them): then the sheet's width is read
+    (one more pass over the sheet) and the header found again as calamine's rows would give it."""
+    head = source.head(HEADER_SCAN_ROWS)
+    merges = source.merges
+    header = _find_header(head, merges)
+    if header is None or not merges or not hasattr(source, "sheet_width"):
+        return header
+    width = max(len(cells) for _, cells in head)
+    rows = {number - 1 for number in header.header_rows}
+    if any(r0 in rows and c0 < width <= c1 for (r0, c0), (_, c1) in merges):
+        full = source.sheet_width()
+        if full > width:
+            head = [(number, list(cells) + [None] * (full - len(cells))) for number, cells in head]
+            header = _find_header(head, merges)
+    return header
 
 
 def _where(sheet_name, name_it):
@@ -801,9 +833,10 @@ def read_table(file_or_path, *, filename=None):
 
 
 def bare_read(path):
-    """Read every cell of the first visible sheet (or the CSV) with the reader read_table uses, touching each.
+    """Read every cell of the first visible sheet (or the CSV) with python-calamine, touching each.
 
-    The benchmark's baseline: no header detection, no mapping. Returns the number of non-empty cells.
+    The benchmark's baseline, defined as calamine (not the streaming reader read_table uses for .xlsx): no
+    header detection, no mapping. Returns the number of non-empty cells.
     """
     name = os.fspath(path)
     ext = _extension(name)
@@ -835,8 +868,9 @@ def read_plain_rows(file_or_path, *, filename=None):
     header included: for the imports that have a plain one-row header of their own (discharge permits).
 
     The same readers and guards as read_table: the xlsx is checked by xlsx_guard before any reader opens it
-    (calamine, else openpyxl); the CSV's encoding (UTF-8, UTF-16, GBK) and separator (comma, tab, semicolon:
-    the most frequent on the first line) are detected. Raises LedgerFileError with a Chinese message."""
+    (xlsx_stream, else openpyxl); the CSV's encoding (UTF-8, UTF-16, GBK) and separator (comma, tab,
+    semicolon: the most frequent on the first line) are detected. Raises LedgerFileError with a Chinese
+    message."""
     name = _name_of(file_or_path, filename)
     ext = _extension(name)
     shown = os.path.basename(name)
@@ -848,33 +882,22 @@ def read_plain_rows(file_or_path, *, filename=None):
         delimiter = max(CSV_DELIMITERS, key=first.count)
         yield from _CsvSource(opener, delimiter).iter_rows()
         return
-    problem = _xlsx_problem(file_or_path, shown)
-    if problem:
-        raise LedgerFileError(problem)
-    try:
-        check_workbook(_local_path(file_or_path) or file_or_path, shown)
-    except WorkbookRefused as error:
-        raise LedgerFileError(str(error))
-    try:
-        workbook = _open_calamine(file_or_path)
-        with workbook:
-            sheet = workbook.get_sheet_by_name(next(_calamine_sheets(workbook)))
-        if sheet.start is None:
-            return
-        source = _CalamineSource(sheet)
-        pad = [None] * source.col_offset
-        rows = [
-            (number, pad + [None if v == "" else v for v in cells]) for number, cells in source.iter_rows()
-        ]
-    except Exception:  # noqa: BLE001 - any calamine failure: the slower reader
+    _check_xlsx(file_or_path, shown)
+    book = _open_stream(file_or_path, shown)
+    visible = book.visible_worksheets() if book is not None else []
+    if not visible:
         opener = _openpyxl_opener(file_or_path)
         try:
             workbook = opener()
             first = next(ws.title for ws in workbook.worksheets if ws.sheet_state == "visible")
             workbook.close()
         except Exception as error:  # noqa: BLE001
-            raise LedgerFileError(
-                f"无法读取 {shown}：文件已损坏或不是有效的 .xlsx 文件（{without_paths(str(error), shown)}）。"
-            )
-        rows = _OpenpyxlSource(opener, first).iter_rows()
-    yield from rows
+            raise _damaged(shown, error)
+        yield from _OpenpyxlSource(opener, first).iter_rows()
+        return
+    sheet_name, member = visible[0]
+    sheet = book.sheet(member, fallback=_openpyxl_rows(file_or_path, sheet_name, shown))
+    try:
+        yield from sheet.iter_rows()
+    except XlsxRefused as error:
+        raise _refused(shown, error)

@@ -96,27 +96,39 @@ def _area(ref):
     return (abs(r2 - r1) + 1) * (abs(c2 - c1) + 1)
 
 
-def _sheet_names(archive, shown):
-    """{member path: sheet name} from the workbook's own list (so messages say "Sheet1", not sheet1.xml)."""
-    names = {}
+def workbook_sheets(archive):
+    """The workbook's sheets in its own order: [(name, member path, state, kind)] from xl/workbook.xml and
+    its relationships. state: "visible", "hidden" or "veryHidden"; kind: the relationship type's last word
+    ("worksheet", "chartsheet", ...). Targets may be relative to xl/ or absolute (/xl/...). Empty when the
+    workbook or its relationships cannot be read."""
     try:
         workbook = archive.read("xl/workbook.xml")[: 4 * archives.MB]
         rels = archive.read("xl/_rels/workbook.xml.rels")[: 4 * archives.MB]
     except (KeyError, OSError, ValueError, archives.zipfile.BadZipFile):
-        return names
+        return []
     targets = {}
     for tag in _RELATIONSHIP.findall(rels):
         attrs = dict(_ATTR.findall(tag))
         target = attrs.get(b"Target", b"").decode("utf-8", "replace").lstrip("/")
         if target and not target.startswith("xl/"):
             target = "xl/" + target
-        targets[attrs.get(b"Id", b"")] = target
+        kind = attrs.get(b"Type", b"").decode("utf-8", "replace").rsplit("/", 1)[-1]
+        targets[attrs.get(b"Id", b"")] = (target, kind)
+    sheets = []
     for tag in _SHEET.findall(workbook):
         attrs = {key.split(b":")[-1] if key != b"r:id" else key: value for key, value in _ATTR.findall(tag)}
         rel = attrs.get(b"r:id") or next((v for k, v in attrs.items() if k.endswith(b"id")), b"")
         if rel in targets:
-            names[targets[rel]] = _unescape(attrs.get(b"name", b"").decode("utf-8", "replace"))
-    return names
+            name = _unescape(attrs.get(b"name", b"").decode("utf-8", "replace"))
+            state = attrs.get(b"state", b"visible").decode("utf-8", "replace")
+            target, kind = targets[rel]
+            sheets.append((name, target, state, kind))
+    return sheets
+
+
+def _sheet_names(archive, shown):
+    """{member path: sheet name} from the workbook's own list (so messages say "Sheet1", not sheet1.xml)."""
+    return {path: name for name, path, _, _ in workbook_sheets(archive)}
 
 
 def _unescape(text):

@@ -1,10 +1,13 @@
 """The task queue for real: `manage.py db_worker` in its own process runs the jobs the platform starts; a
-file that makes a reader abort kills only its job's child process, the worker marks that job failed and goes
+file that makes a reader run out of the job's memory kills only its job's child process, the worker marks that job failed and goes
 on with the next; a worker killed in the middle of a job leaves a job the platform marks failed and retries."""
 
 import os
 import signal
+import zipfile
+from pathlib import Path
 
+import openpyxl
 import pytest
 
 from outfalls.core import jobs
@@ -17,6 +20,8 @@ from outfalls.registry.tests.test_ledger_import import make_record
 from outfalls.registry.tests.test_xlsx_guard import corner_bomb
 
 from .workers import task_worker, wait_for
+
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -51,13 +56,60 @@ def preview_started(worker, user, path):
     return record, job
 
 
+def strings_bomb(path, count):
+    """A 6 MB workbook whose shared-strings table unpacks to about `count` KB of distinct texts (under the
+    guard's compression-ratio limit): a reader must hold every shared string, so memory grows with it."""
+    workbook = openpyxl.Workbook()
+    workbook.active.title = "汇总表"
+    workbook.active.append(["序号", "受纳河流名称", "入河排污口名称"])
+    workbook.save(path)
+    with zipfile.ZipFile(path) as source:
+        members = {name: source.read(name) for name in source.namelist()}
+    filler = "x" * 1000
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as package:
+        for name, data in members.items():
+            package.writestr(name, data)
+        with package.open("xl/sharedStrings.xml", "w", force_zip64=True) as strings:
+            strings.write(f'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{MAIN}">'.encode())
+            for start in range(0, count, 1000):
+                texts = (
+                    f"<si><t>{i:08x}{i * 2654435761 % 2**32:08x}{filler}</t></si>"
+                    for i in range(start, start + 1000)
+                )
+                strings.write("".join(texts).encode())
+            strings.write(b"</sst>")
+    return path
+
+
+def virtual_memory_mb(pid):
+    """The process's address space (VmSize), which RLIMIT_AS caps."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(next(line for line in status.splitlines() if line.startswith("VmSize:")).split()[1]) // 1024
+
+
 def test_worker_runs_jobs_and_a_reader_bomb_kills_only_its_job(bureau, media_root, tmp_path):
-    # The guard is opened wide in the worker, so that the bomb reaches the reader (calamine aborts on it).
-    with task_worker(SPREADSHEET_MAX_CELLS=10**12, SPREADSHEET_MAX_ROWS=10**7) as worker:
-        bomb = make_record(bureau, corner_bomb(tmp_path / "炸弹.xlsx"))
+    # The guard is opened wide in the worker, so that the bombs reach the reader.
+    wide = {
+        "SPREADSHEET_MAX_CELLS": 10**12,
+        "SPREADSHEET_MAX_ROWS": 10**7,
+        "SPREADSHEET_MAX_UNZIPPED_MB": 10**6,
+    }
+    with task_worker(**wide) as worker:
+        # Values in A1 and XFD1048576: the streaming reader does not build the sheet, so the job ends with
+        # the file's real problem (no header), not out of memory.
+        corner = make_record(bureau, corner_bomb(tmp_path / "角落.xlsx"))
+        job = registry_jobs.start_preview(corner, bureau)
+        wait_for(lambda: finished(job), what="the corner bomb's job to end")
+        assert job.status == JobStatus.FAILED and "没有找到表头" in job.error, job.error
+        size = virtual_memory_mb(worker.pid)
+
+    # 600 MB of distinct shared strings against a cap 200 MB above the worker's address space: the child
+    # runs out of its memory, and only the child.
+    with task_worker(TASK_MEMORY_LIMIT_MB=size + 200, **wide) as worker:
+        bomb = make_record(bureau, strings_bomb(tmp_path / "炸弹.xlsx", 600_000))
         job = registry_jobs.start_preview(bomb, bureau)
         wait_for(lambda: finished(job), what="the bomb's job to end")
-        assert job.status == JobStatus.FAILED and "内存" in job.error and not job.retryable
+        assert job.status == JobStatus.FAILED and "内存" in job.error and not job.retryable, job.error
         assert job.worker.endswith(f":{worker.pid}")  # run by the worker, not by the test
         bomb.refresh_from_db()
         assert bomb.status == LedgerImport.Status.FAILED and bomb.error == job.error

@@ -9,7 +9,7 @@ import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from outfalls.registry import ledger_reader, ledger_values
+from outfalls.registry import ledger_values, xlsx_stream
 from outfalls.registry.ledger_reader import LedgerFileError, RawRow, bare_read, column_letter, read_table
 from outfalls.registry.ledger_template import COLUMNS
 
@@ -39,7 +39,7 @@ def rows():
 def test_messy_xlsx_columns_header_rows_and_labels(tmp_path, rows):
     built = lf.messy_xlsx(tmp_path, rows)
     table = read_table(built.path)
-    assert table.reader == "calamine"
+    assert table.reader == "xlsx-stream"
     assert table.sheet_name == "汇总表"
     assert table.header_rows == built.header_rows == [3, 4]
     assert letters(table) == built.letters
@@ -318,10 +318,10 @@ def test_openpyxl_fallback_reads_the_same(tmp_path, rows, monkeypatch):
     merged = lf.merged_coordinates_xlsx(tmp_path, rows)
     expected = [(r.number, r.values) for r in read_table(built.path).rows()]
 
-    def broken(_):
-        raise OSError("calamine cannot read this")
+    def broken(cls, source):
+        raise xlsx_stream.XlsxStreamError("the stream cannot read this")
 
-    monkeypatch.setattr(ledger_reader, "_open_calamine", broken)
+    monkeypatch.setattr(xlsx_stream.Workbook, "open", classmethod(broken))
     table = read_table(built.path)
     assert table.reader == "openpyxl"
     assert letters(table) == built.letters
