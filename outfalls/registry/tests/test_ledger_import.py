@@ -253,6 +253,25 @@ def test_command_dry_run_and_errors(tmp_path, demo_user, capsys):
     assert Outfall.objects.filter(name="导入测试1号城镇雨洪排口").exists()
 
 
+def test_the_dry_run_holds_only_the_first_rows_that_stop_the_commit(tmp_path, demo_user, capsys, monkeypatch):
+    """run_preview keeps IN_HAND errors and duplicates (not every row with a note: most rows of a real file
+    have one); the stored report has every row, and the command prints every message and note from it."""
+    monkeypatch.setattr(ledger_import, "IN_HAND", 2)
+    rows = [new_row(1), *(new_row(n, county="火星区") for n in range(2, 6))]
+    path = ledger_files.messy_xlsx(tmp_path, rows).path
+    first = make_record(demo_user("pingcheng"), path)
+    preview = ledger_import.run_preview(first)
+    errors = [row["row"] for row in first.report("error")]
+    assert preview.counts["error"] == len(errors) == 4 and [r.number for r in preview.results] == errors[:2]
+    with pytest.raises(CommandError, match="有 4 行错误"):
+        call_command("ledger_import", str(path), "--dry-run", "--user", "pingcheng")
+    out = capsys.readouterr().out
+    record = LedgerImport.objects.latest("pk")
+    notes = [note for row in record.report() for note in row["notes"]]
+    assert notes and out.count("提示：") == len(notes)
+    assert out.count("找不到县区“火星区”") == 4
+
+
 def test_web_upload_preview_and_confirm(tmp_path, client_for):
     client = client_for("pingcheng")
     path = ledger_files.messy_xlsx(tmp_path, [new_row(1), new_row(2)]).path

@@ -50,29 +50,32 @@ class Command(BaseCommand):
             f"{label} {counts[action]}" for action, label in ledger_import.Action.LABELS.items()
         )
         self.stdout.write(f"导入 #{record.pk}：共 {counts['rows']} 行（{summary}）")
-        for result in preview.errors:
-            for message in result.messages:
+        for row in record.report().iterator(chunk_size=2000):  # every row's report, not held in memory
+            for message in row["messages"]:
                 self.stdout.write(message)
-        for result in preview.results:
-            for note in result.notes:
+            for note in row["notes"]:
                 self.stdout.write(f"提示：{note}")
-        if preview.errors:
-            raise CommandError(f"有 {len(preview.errors)} 行错误，未写入任何数据。")
-        duplicates = preview.duplicates
-        for result in duplicates:
-            near = "；".join(
-                f"{c['code']} {c['name']}（{c['distance_m']} 米）"
-                if "code" in c
-                else f"第 {c['row']} 行（{c['distance_m']} 米）"
-                for c in result.as_json()["candidates"]
-            )
-            self.stdout.write(f"第 {result.number} 行：疑似重复：{near}")
+            if row["action"] == ledger_import.Action.DUPLICATE:
+                near = "；".join(
+                    f"{c['code']} {c['name']}（{c['distance_m']} 米）"
+                    if "code" in c
+                    else f"第 {c['row']} 行（{c['distance_m']} 米）"
+                    for c in row["candidates"]
+                )
+                self.stdout.write(f"第 {row['row']} 行：疑似重复：{near}")
+        errors, duplicates = counts[ledger_import.Action.ERROR], counts[ledger_import.Action.DUPLICATE]
+        if errors:
+            raise CommandError(f"有 {errors} 行错误，未写入任何数据。")
         if options["dry_run"]:
             self.stdout.write("试运行：未写入任何数据。")
             if duplicates and not options["duplicates"]:
-                raise CommandError(f"有 {len(duplicates)} 行疑似重复，导入时须用 --duplicates 指定处理方式。")
+                raise CommandError(f"有 {duplicates} 行疑似重复，导入时须用 --duplicates 指定处理方式。")
             return
-        decisions = {r.number: options["duplicates"] for r in duplicates} if options["duplicates"] else {}
+        decisions = (
+            {row["row"]: options["duplicates"] for row in record.report(ledger_import.Action.DUPLICATE)}
+            if options["duplicates"]
+            else {}
+        )
         try:
             ledger_import.commit(record, user, decisions)
         except (ledger_import.LedgerImportError, PermissionDenied) as error:
