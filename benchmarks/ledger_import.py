@@ -777,7 +777,8 @@ def run(out=None):
     log(f"  commit {commit['seconds']:.2f} s; measured in {time.perf_counter() - started:.0f} s\n", out)
 
     whole = dry["seconds"] + commit["seconds"]
-    peak = max(bare["peak_mib"], dry["peak_mib"], commit["peak_mib"])
+    # The import's memory: the dry run's and the commit's (the bare read is calamine's, the baseline's).
+    peak = max(dry["peak_mib"], commit["peak_mib"])
     log(report_table(prepared["rows"], bare, dry, commit), out)
     log(
         f"\nFile: {prepared['rows']:,} rows, {prepared['file_bytes'] / MIB:.1f} MiB (.xlsx, read by {dry['reader']}); "
@@ -796,7 +797,8 @@ def run(out=None):
         f"{'ok' if dry['seconds'] / bare['seconds'] <= GOAL_DRY_RUN_RATIO else 'MISS'} "
         f"({dry['seconds'] / bare['seconds']:.1f}x); whole import within {GOAL_RATIO:g}x: "
         f"{'ok' if whole / bare['seconds'] <= GOAL_RATIO else 'MISS'} ({whole / bare['seconds']:.1f}x); "
-        f"at most {GOAL_MEMORY_MIB} MiB: {'ok' if peak <= GOAL_MEMORY_MIB else 'MISS'} ({peak:.0f} MiB).",
+        f"the import's peak at most {GOAL_MEMORY_MIB} MiB: {'ok' if peak <= GOAL_MEMORY_MIB else 'MISS'} "
+        f"({peak:.0f} MiB).",
         out,
     )
     if commit["created_outfalls"] != prepared["rows"]:
