@@ -257,8 +257,8 @@ def run_preview(record, *, user=None, progress=None):
     ledger_verdicts.Writer) and are let go: memory does not grow with the file. The report is then written
     to the database in one short transaction. Returns a Preview with the counts and the first IN_HAND rows
     that stop the commit (errors, possible duplicates); the import page and the command read every row's
-    report, notes included, from the record (LedgerImport.report). progress(rows read) is called as the rows are judged (default: kept on
-    the record's rows_done)."""
+    report, notes included, from the record (LedgerImport.report). progress(rows read) is called as the
+    rows are judged (default: kept on the record's rows_done)."""
     user = user or record.created_by
     LedgerImport.objects.filter(pk=record.pk).update(status=LedgerImport.Status.RUNNING)
     counts = {action: 0 for action in Action.LABELS}
