@@ -24,6 +24,7 @@ from outfalls.registry.api import (
     ZoneViewSet,
 )
 from outfalls.remediation.proposal_api import MeasureProposalViewSet
+from outfalls.supervision.api import EnforcementCaseViewSet, EntityReportViewSet
 
 router = DefaultRouter()
 router.register("outfalls", OutfallViewSet, basename="outfall")
@@ -43,6 +44,8 @@ router.register("stations", StationViewSet, basename="station")
 router.register("samples", SampleViewSet, basename="sample")
 router.register("exceedances", FindingViewSet, basename="exceedance")
 router.register("draws", DrawViewSet, basename="draw")
+router.register("enforcement-cases", EnforcementCaseViewSet, basename="enforcementcase")
+router.register("borrowing-reports", EntityReportViewSet, basename="borrowingreport")
 
 
 @csrf_exempt  # a POST to an unknown address is a 404 too, not a CSRF refusal (the API's views are exempt)

@@ -126,6 +126,7 @@ INSTALLED_APPS = [
     "outfalls.remediation",
     "outfalls.permits",
     "outfalls.monitoring",
+    "outfalls.supervision",
     "outfalls.portal",
 ]
 

@@ -29,6 +29,7 @@ urlpatterns = [
     path("remediation/", include("outfalls.remediation.urls")),
     path("permits/", include("outfalls.permits.urls")),
     path("monitoring/", include("outfalls.monitoring.urls")),
+    path("supervision/", include("outfalls.supervision.urls")),
     path("gis/", include("outfalls.maps.gis_urls")),
     path("ogcapi/", include("outfalls.maps.ogc_urls")),
     path("public/", include("outfalls.portal.urls")),

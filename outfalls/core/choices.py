@@ -90,3 +90,12 @@ class JobKind(models.TextChoices):
     EXCEEDANCE_NOTICE = "exceedance_notice", "生成超标通报"
     LOADS = "loads", "计算污染物负荷"
     SIGN_BATCH = "sign_batch", "批量生成标识牌"
+
+
+class FollowUp(models.TextChoices):
+    """What a record led to, kept as a status-change row (field "action") on the record: a citizen report that
+    became a tracing case, a field point or an enforcement case."""
+
+    TRACING_CASE = "tracing_case", "已立案溯源"
+    FIELD_POINT = "field_point", "已转为现场核查点"
+    ENFORCEMENT_CASE = "enforcement_case", "已立案查处"

@@ -105,6 +105,18 @@ class Scope:
         return self.can_edit_citywide
 
     @property
+    def can_open_case(self):
+        """Open an enforcement case, record its investigation, notice and enforcement, keep its evidence, handle an
+        entity's 借道排污 report: the city bureau's editors and county officers (their county's cases)."""
+        return self._county_or_city_editor
+
+    @property
+    def can_decide_case(self):
+        """Decide an enforcement case (the penalty is the city bureau's, 实施方案（十一）) and close it (结案):
+        the city bureau's editors."""
+        return self.can_edit_citywide
+
+    @property
     def unit_ids(self):
         """The discharge units a responsible entity's memberships name."""
         return frozenset(g.unit_id for g in self.grants if g.role == Role.ENTITY and g.unit_id)

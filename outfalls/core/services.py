@@ -95,6 +95,29 @@ def add_attachment(obj, upload, *, user, kind, title=""):
     )
 
 
+def copy_attachments(source, target, *, note=""):
+    """Share source's attachments with target (the same stored files, new rows): a report's photos as a field
+    point's or a case's evidence. note is appended to each title, in full-width brackets (e.g. where from)."""
+    target_type = ContentType.objects.get_for_model(target)
+    copied = []
+    for attachment in attachments_for(source):
+        copied.append(
+            Attachment.objects.create(
+                content_type=target_type,
+                object_id=target.pk,
+                kind=attachment.kind,
+                title=(f"{attachment.title}（{note}）" if note else attachment.title)[:200],
+                file=attachment.file.name,
+                size=attachment.size,
+                taken_at=attachment.taken_at,
+                exif_lon=attachment.exif_lon,
+                exif_lat=attachment.exif_lat,
+                uploaded_by=attachment.uploaded_by,
+            )
+        )
+    return copied
+
+
 # API tokens --------------------------------------------------------------------------------------------------
 def issue_token(user, *, name="", lifetime=None):
     """A new API token for `user`: returns (ApiToken, key). The key is shown once and stored only as a digest.

@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from outfalls.core.choices import FollowUp
 from outfalls.core.params import parse_id, parse_int
 from outfalls.core.services import attachments_for, labelled_status_changes
 from outfalls.survey.models import Campaign
@@ -65,7 +66,7 @@ def report_detail(request, pk):
             "duplicates": services.duplicates_of(found, request.user)
             if found.status in OPEN_STATUSES
             else [],
-            "history": labelled_status_changes(found, ReportStatus),
+            "history": labelled_status_changes(found, ReportStatus, FollowUp),
             "assign_form": AssignForm(initial={"assignee": found.assignee}),
             "note_form": NoteForm(),
             "reply_form": ReplyForm(initial={"reply": found.reply}),

@@ -13,9 +13,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from outfalls.core.choices import COUNTY_LEVELS, AttachmentKind
+from outfalls.core.choices import COUNTY_LEVELS, AttachmentKind, FollowUp
 from outfalls.core.models import Attachment, Department, Jurisdiction
-from outfalls.core.services import record_status_change
+from outfalls.core.services import copy_attachments, record_status_change
 from outfalls.geo.shapes import degrees_around, distance_m
 from outfalls.registry import checks
 from outfalls.registry.choices import LifecycleStatus
@@ -325,7 +325,7 @@ def open_tracing_case(report, *, user):
         locked,
         user=user,
         from_value="",
-        to_value="tracing_case",
+        to_value=FollowUp.TRACING_CASE,
         field="action",
         reason=f"已立案溯源（案件 {case.pk}）",
     )
@@ -354,25 +354,12 @@ def open_field_point(report, *, user, campaign):
     )
     point.full_clean()
     point.save()
-    point_type = ContentType.objects.get_for_model(SuspectedPoint)
-    for photo in Attachment.objects.filter(
-        content_type=ContentType.objects.get_for_model(Report), object_id=locked.pk
-    ):
-        Attachment.objects.create(
-            content_type=point_type,
-            object_id=point.pk,
-            kind=photo.kind,
-            title=f"{photo.title}（{locked.tracking_code}）",
-            file=photo.file.name,
-            size=photo.size,
-            exif_lon=photo.exif_lon,
-            exif_lat=photo.exif_lat,
-        )
+    copy_attachments(locked, point, note=locked.tracking_code)
     record_status_change(
         locked,
         user=user,
         from_value="",
-        to_value="field_point",
+        to_value=FollowUp.FIELD_POINT,
         field="action",
         reason=f"已转为排查任务“{campaign.name}”的现场核查点 {number}",
     )

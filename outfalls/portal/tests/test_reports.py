@@ -13,7 +13,6 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from outfalls.core.models import StatusChange
 from outfalls.core.services import attachments_for, status_changes_for
 from outfalls.portal import services
 from outfalls.portal.choices import ReportStatus
@@ -263,7 +262,7 @@ def test_a_report_opens_a_tracing_case_or_a_field_check_point(demo_user):
     point = services.open_field_point(report, user=county, campaign=campaign)
     assert SuspectedPoint.objects.get(pk=point.pk).source == "report"
     assert attachments_for(point).count() == 1  # the evidence goes with it
-    assert StatusChange.objects.filter(object_id=report.pk, field="action").count() == 2
+    assert status_changes_for(report).filter(field="action").count() == 2
     other = Campaign.objects.exclude(county__code=PINGCHENG).first()
     with pytest.raises(ValidationError):
         services.open_field_point(report, user=demo_user("bureau"), campaign=other)
