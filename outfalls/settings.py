@@ -304,6 +304,11 @@ SPECTACULAR_SETTINGS = {
         "FindingKindEnum": "outfalls.monitoring.choices.FindingKind",
         "StandardKindEnum": "outfalls.monitoring.choices.StandardKind",
         "DimensionEnum": "outfalls.monitoring.choices.Dimension",
+        "EnforcementKindEnum": "outfalls.supervision.choices.CaseKind",
+        "EnforcementSourceEnum": "outfalls.supervision.choices.CaseSource",
+        "EnforcementStatusEnum": "outfalls.supervision.choices.CaseStatus",
+        "EnforcementOutcomeEnum": "outfalls.supervision.choices.Outcome",
+        "BorrowingReportStatusEnum": "outfalls.supervision.choices.EntityReportStatus",
     },
 }
 

@@ -40,6 +40,9 @@ class CaseSerializer(serializers.ModelSerializer):
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     source_kind_label = serializers.CharField(source="get_source_display", read_only=True)
     outfall_codes = serializers.SerializerMethodField(help_text="涉及排污口的编码")
+    outcome = serializers.ChoiceField(
+        choices=Outcome.choices, allow_blank=True, read_only=True, help_text="决定结果（决定前为空）"
+    )
 
     class Meta:
         model = EnforcementCase
@@ -203,7 +206,7 @@ class EntityReportSerializer(serializers.ModelSerializer):
         return services.submit_entity_report(user=_user(self), **validated)
 
 
-class ReasonSerializer(serializers.Serializer):
+class DismissSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000, help_text="不予立案的理由（报告单位可见）")
 
 
@@ -224,10 +227,10 @@ class EntityReportViewSet(
             .order_by("-reported_at", "-id")
         )
 
-    @extend_schema(request=ReasonSerializer, responses=EntityReportSerializer, summary="不予立案（须写理由）")
+    @extend_schema(request=DismissSerializer, responses=EntityReportSerializer, summary="不予立案（须写理由）")
     @action(detail=True, methods=["post"])
     def dismiss(self, request, pk=None):
-        body = ReasonSerializer(data=request.data)
+        body = DismissSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         report = services.dismiss_entity_report(self.get_object(), user=request.user, **body.validated_data)
         return Response(self.get_serializer(self.get_queryset().get(pk=report.pk)).data)

@@ -23,9 +23,9 @@ DESKTOP = {"viewport": {"width": 1400, "height": 900}}
 
 
 @contextmanager
-def chromium_contexts(count, **options):
-    """Debian's Chromium and `count` separate browser contexts (each its own cookies: two people at once),
-    Chinese locale and the given options; closed on exit."""
+def chromium_browser():
+    """Debian's Chromium, closed on exit; contexts come from browser.new_context(locale="zh-CN", ...), for
+    people on different screens in one test."""
     # Playwright's sync API runs an event loop in this thread; Django's ORM calls in the test are still
     # synchronous, which Django would otherwise refuse inside it.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
@@ -33,13 +33,23 @@ def chromium_contexts(count, **options):
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@contextmanager
+def chromium_contexts(count, **options):
+    """Debian's Chromium and `count` separate browser contexts (each its own cookies: two people at once),
+    Chinese locale and the given options; closed on exit."""
+    with chromium_browser() as browser:
         contexts = [browser.new_context(locale="zh-CN", **options) for _ in range(count)]
         try:
             yield contexts
         finally:
             for context in contexts:
                 context.close()
-            browser.close()
 
 
 @contextmanager
