@@ -227,7 +227,9 @@ class EntityReportViewSet(
             .order_by("-reported_at", "-id")
         )
 
-    @extend_schema(request=DismissSerializer, responses=EntityReportSerializer, summary="不予立案（须写理由）")
+    @extend_schema(
+        request=DismissSerializer, responses=EntityReportSerializer, summary="不予立案（须写理由）"
+    )
     @action(detail=True, methods=["post"])
     def dismiss(self, request, pk=None):
         body = DismissSerializer(data=request.data)

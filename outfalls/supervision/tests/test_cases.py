@@ -20,7 +20,14 @@ from outfalls.portal import services as portal_services
 from outfalls.portal.tests.helpers import jpeg, public_outfall
 from outfalls.registry.models import DischargeUnit, Outfall
 from outfalls.supervision import services
-from outfalls.supervision.choices import CaseKind, CaseSource, CaseStatus, EntityReportStatus, Outcome
+from outfalls.supervision.choices import (
+    SOURCE_MODELS,
+    CaseKind,
+    CaseSource,
+    CaseStatus,
+    EntityReportStatus,
+    Outcome,
+)
 from outfalls.supervision.models import EnforcementCase, EntityReport
 
 pytestmark = pytest.mark.django_db
@@ -609,3 +616,33 @@ def test_the_openapi_schema_documents_the_enforcement_api(client, demo_user):
     schema = client.get("/api/schema/", {"format": "json"}).json()
     assert "/api/v1/enforcement-cases/{id}/steps/" in schema["paths"]
     assert "post" in schema["paths"]["/api/v1/borrowing-reports/"]
+
+
+@pytest.mark.parametrize(
+    "source, kind",
+    [(CaseSource.TRACING, CaseKind.ILLEGAL_SETUP), (CaseSource.EXCEEDANCE, CaseKind.OVER_LIMIT)],
+)
+def test_a_tracing_conclusion_or_an_exceedance_fills_the_open_form_within_scope(client_for, source, kind):
+    model = ContentType.objects.get_by_natural_key(*SOURCE_MODELS[source]).model_class()
+    wanted = {"concluded_at__isnull": False} if source == CaseSource.TRACING else {"kind": "exceedance"}
+    # The demo has concluded tracing cases in 平城区 and exceedances in 云州区.
+    place, stranger = ("pingcheng", "yunzhou") if source == CaseSource.TRACING else ("yunzhou", "pingcheng")
+    code = PINGCHENG if place == "pingcheng" else YUNZHOU
+    obj = model.objects.filter(outfall__county__code=code, **wanted).order_by("pk").first()
+    client = client_for(place)
+    # The page that holds the source links to the form.
+    page = {
+        CaseSource.TRACING: lambda: client.get(f"/survey/cases/{obj.pk}/"),
+        CaseSource.EXCEEDANCE: lambda: client.get(
+            "/monitoring/findings/", {"outfall": obj.outfall.code, "kind": obj.kind, "ordering": "-at"}
+        ),
+    }[source]()
+    assert f"source={source}&amp;id={obj.pk}" in page.content.decode()
+    form = client.get("/supervision/cases/new/", {"source": source, "id": obj.pk})
+    assert form.status_code == 200
+    initial = form.context["form"].initial
+    assert initial["kind"] == kind and initial["outfall_codes"] == obj.outfall.code
+    assert initial["county"] == obj.outfall.county_id
+    # Another county's officer cannot open it, nor learn that it exists.
+    other = client_for(stranger).get("/supervision/cases/new/", {"source": source, "id": obj.pk}, follow=True)
+    assert "找不到编号为" in other.content.decode()
