@@ -128,6 +128,7 @@ INSTALLED_APPS = [
     "outfalls.monitoring",
     "outfalls.supervision",
     "outfalls.portal",
+    "outfalls.reports",
 ]
 
 MIDDLEWARE = [
@@ -187,7 +188,7 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "registry:outfall_list"
+LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "zh-hans"

@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView
 
 from outfalls.core import views as core_views
 from outfalls.registry.views import healthz
+from outfalls.reports import views as reports_views
 
 admin.site.site_header = settings.PLATFORM_NAME
 admin.site.site_title = settings.PLATFORM_NAME
@@ -16,7 +17,7 @@ handler400 = "outfalls.core.views.bad_request"
 handler500 = "outfalls.core.views.server_error"
 
 urlpatterns = [
-    path("", core_views.home, name="home"),
+    path("", reports_views.home, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/", include("outfalls.core.account_urls")),

@@ -60,11 +60,6 @@ def server_error(request):
     return HttpResponseServerError(html)
 
 
-@login_required
-def home(request):
-    return redirect("registry:outfall_list")
-
-
 def apply_filter(filterset_class, request, queryset):
     """Bind a FilterSet to the request's query string; an invalid filter gives no rows, never all rows."""
     filterset = filterset_class(request.GET or None, queryset=queryset, request=request)

@@ -87,7 +87,7 @@ def login(page, base_url, username, password):
     page.fill("#id_username", username)
     page.fill("#id_password", password)
     page.click("button[type=submit]")
-    page.wait_for_url(f"{base_url}/ledger/outfalls/")
+    page.wait_for_url(f"{base_url}/")  # the 工作台
 
 
 def block_outside_requests(page, base_url):

@@ -61,7 +61,7 @@ def test_import_check_confirm_trace_conclude(demo_db, live_server, phone, tmp_pa
     page.fill("#id_username", "pingcheng")
     page.fill("#id_password", settings.DEMO_PASSWORD)
     page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/ledger/outfalls/")
+    page.wait_for_url(f"{base}/")
 
     # 1. Import the points.
     page.goto(f"{base}/survey/campaigns/{campaign.pk}/import/")
