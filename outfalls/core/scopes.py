@@ -117,6 +117,19 @@ class Scope:
         return self.can_edit_citywide
 
     @property
+    def can_patrol(self):
+        """Record a river patrol (巡河) and its findings: river chiefs (their rivers), responsible entities (the
+        rivers of their outfalls), county officers and the city bureau's editors (实施方案（十五））."""
+        return self._county_or_city_editor or any(
+            g.role in (Role.RIVER_CHIEF, Role.ENTITY) for g in self.grants
+        )
+
+    @property
+    def river_chief_waters(self):
+        """The water bodies a river chief's memberships name (empty: none named)."""
+        return frozenset(w for g in self.grants if g.role == Role.RIVER_CHIEF for w in g.water_body_ids)
+
+    @property
     def unit_ids(self):
         """The discharge units a responsible entity's memberships name."""
         return frozenset(g.unit_id for g in self.grants if g.role == Role.ENTITY and g.unit_id)

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from .choices import PHOTO_KINDS
 from .models import ApiToken, Attachment, StatusChange, token_digest, user_display
+from .photos import read_exif
 from .scopes import scope_of
 
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
@@ -93,6 +94,20 @@ def add_attachment(obj, upload, *, user, kind, title=""):
         size=upload.size,
         uploaded_by=user if user is not None and user.is_authenticated else None,
     )
+
+
+def add_photo(obj, upload, *, user, kind):
+    """add_attachment (type and size validated) plus the photo's EXIF time and position."""
+    if kind not in PHOTO_KINDS:
+        raise ValidationError({"photos": "照片类型无效。"})
+    taken_at, lon, lat = read_exif(upload, default_tz=timezone.get_default_timezone())
+    attachment = add_attachment(obj, upload, user=user, kind=kind, title=upload.name[:100])
+    if taken_at is not None or lon is not None:
+        attachment.taken_at = taken_at
+        attachment.exif_lon = lon
+        attachment.exif_lat = lat
+        attachment.save(update_fields=["taken_at", "exif_lon", "exif_lat"])
+    return attachment
 
 
 def copy_attachments(source, target, *, note=""):

@@ -32,6 +32,7 @@ from outfalls.remediation.plan_views import PlanListView
 from outfalls.remediation.proposal_views import ProposalListView
 from outfalls.supervision.choices import CaseStatus, EntityReportStatus
 from outfalls.supervision.models import EntityReport
+from outfalls.supervision.patrol_views import PatrolListView
 from outfalls.supervision.views import CaseListView
 from outfalls.survey.choices import CaseStatus as TracingStatus
 from outfalls.survey.tracing_views import CaseListView as TracingListView
@@ -235,6 +236,11 @@ def work_items(user, today=None):
             )
     elif scope.unit_ids:
         _listed(items, "cases", "管", "涉及本单位的执法案件", "supervision:case_list", CaseListView, user, {})
+    if scope.can_patrol:
+        params = {"date_from": (today or timezone.localdate()).replace(day=1).isoformat()}
+        _listed(
+            items, "patrols", "管", "本月的巡河记录", "supervision:patrol_list", PatrolListView, user, params
+        )
     if scope.can_open_case or scope.unit_ids:
         count = EntityReport.objects.visible_to(user).filter(status=EntityReportStatus.SUBMITTED).count()
         title = "待处理的借道排污报告" if scope.can_open_case else "本单位待处理的借道排污报告"

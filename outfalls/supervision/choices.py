@@ -33,6 +33,7 @@ SOURCE_MODELS = {
     CaseSource.TRACING: ("survey", "tracingcase"),
     CaseSource.EXCEEDANCE: ("monitoring", "finding"),
     CaseSource.ENTITY: ("supervision", "entityreport"),
+    CaseSource.PATROL: ("supervision", "patrolfinding"),
 }
 
 

@@ -4,7 +4,9 @@ same services as the pages:
 - a case from a concluded tracing case, taken through every step to 结案 with a penalty;
 - a case from an exceedance, told to the party (告知) and waiting for the city bureau's decision;
 - a case opened directly in 平城区 for a hidden pipe (私设暗管), under investigation;
-- a 借道排污 report by the demo enterprise (山橡集团) at its own outfall, waiting in its county's to-do list.
+- a 借道排污 report by the demo enterprise (山橡集团) at its own outfall, waiting in its county's to-do list;
+- patrols of 御河 by its river chief over the last three months, with walked tracks along the river line and
+  a finding at an outfall.
 
 Dates are relative to the day of loading. A second load changes nothing (it stops when a case exists).
 """
@@ -19,9 +21,10 @@ from django.utils import timezone
 
 from outfalls.core.models import Jurisdiction
 from outfalls.core.scopes import scope_of
+from outfalls.geo import tracks as tracks_geo
 from outfalls.registry.models import DischargeUnit, Outfall
 
-from . import services
+from . import patrols, services
 from .choices import SOURCE_MODELS, CaseKind, CaseSource, CaseStatus, Outcome
 from .models import EnforcementCase
 
@@ -131,4 +134,43 @@ def load_demo(stdout):
                     description="夜间巡查发现本单位雨水排口有泡沫污水排出，本单位当时未生产，管网上游有外接管线。",
                     found_on=today - timedelta(days=1),
                 )
-    stdout.write(f"执法监督：案件 {len(made)} 件，借道排污报告 1 件\n")
+        walked = _patrols(users.filter(username="river_chief").first(), today)
+    stdout.write(f"执法监督：案件 {len(made)} 件，借道排污报告 1 件，巡河 {walked} 次\n")
+
+
+def _patrols(chief, today):
+    """Three patrols of the river chief's river, a month apart, each walking a different stretch."""
+    if chief is None:
+        return 0
+    river = patrols.rivers_for(chief).exclude(geometry=None).order_by("code").first()
+    county = Jurisdiction.objects.filter(code="140213").first() or patrols.counties_for(chief).first()
+    if river is None or county is None:
+        return 0
+    lines = tracks_geo.track_lines(river.geometry)
+    coords = max(lines, key=len) if lines else []
+    if len(coords) < 4:
+        return 0
+    step = max(2, len(coords) // 3)
+    made = 0
+    for i, days_ago in enumerate((75, 45, 12)):
+        piece = [[round(c[0], 7), round(c[1], 7)] for c in coords[i * step : (i + 1) * step + 1]]
+        patrol = patrols.record_patrol(
+            user=chief,
+            water_body=river,
+            county=county,
+            patrolled_on=today - timedelta(days=days_ago),
+            participants="孙工、河道巡查员王师傅",
+            lines=[piece] if len(piece) >= 2 else None,
+            note="沿河徒步巡查，查看排口出水和标识牌。",
+        )
+        made += 1
+        if i == 2:
+            outfall = Outfall.objects.filter(water_body=river).order_by("code").first()
+            if outfall is not None:
+                patrols.add_finding(
+                    patrol,
+                    user=chief,
+                    outfall=outfall,
+                    description="排口出水浑浊、有异味，标识牌缺失。",
+                )
+    return made

@@ -5,9 +5,10 @@ from django.db.models import Q
 
 from outfalls.core.filters import OrderingFilter
 from outfalls.registry.filters import ScopedFilterSet
+from outfalls.registry.models import WaterBody
 
 from .choices import CaseKind, CaseSource, CaseStatus, EntityReportStatus
-from .models import EnforcementCase, EntityReport
+from .models import EnforcementCase, EntityReport, Patrol
 
 
 class CaseFilter(ScopedFilterSet):
@@ -51,4 +52,17 @@ class EntityReportFilter(ScopedFilterSet):
 
     class Meta:
         model = EntityReport
+        fields = []
+
+
+class PatrolFilter(ScopedFilterSet):
+    county = django_filters.ChoiceFilter(field_name="county__code", label="县区", choices=[])
+    water_body = django_filters.ModelChoiceFilter(
+        queryset=WaterBody.objects.defer("geometry"), label="河流", empty_label="全部河流"
+    )
+    date_from = django_filters.DateFilter(field_name="patrolled_on", lookup_expr="gte", label="日期自")
+    date_to = django_filters.DateFilter(field_name="patrolled_on", lookup_expr="lte", label="至")
+
+    class Meta:
+        model = Patrol
         fields = []

@@ -10,8 +10,10 @@ from outfalls.core.choices import AttachmentKind
 from outfalls.core.forms import BootstrapMixin, MultipleFileField
 from outfalls.core.models import Jurisdiction
 from outfalls.core.scopes import scope_of
-from outfalls.registry.models import DischargeUnit, Outfall
+from outfalls.geo import tracks as tracks_geo
+from outfalls.registry.models import DischargeUnit, Outfall, WaterBody
 
+from . import patrols
 from .choices import CaseKind, CaseStatus, Outcome
 from .services import EVIDENCE_KINDS, reportable_outfalls
 
@@ -215,3 +217,74 @@ class EntityReportForm(BootstrapMixin, forms.Form):
 
 class ReasonForm(BootstrapMixin, forms.Form):
     reason = forms.CharField(label="不予立案理由", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+
+
+class PatrolForm(BootstrapMixin, forms.Form):
+    """巡河记录: the river, the county, the day, who walked, the track file from the phone, what was seen."""
+
+    water_body = forms.ModelChoiceField(
+        label="巡查河流", queryset=WaterBody.objects.none(), empty_label="请选择"
+    )
+    county = forms.ModelChoiceField(label="县区", queryset=Jurisdiction.objects.none(), empty_label="请选择")
+    patrolled_on = forms.DateField(label="巡查日期", widget=DATE)
+    participants = forms.CharField(
+        label="巡查人员", max_length=200, required=False, help_text="姓名，以顿号分隔"
+    )
+    track_file = forms.FileField(
+        label="巡查轨迹",
+        required=False,
+        help_text="手机导出的 GPX、KML 或 GeoJSON 轨迹文件（可不传）",
+    )
+    note = forms.CharField(
+        label="巡查情况", max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        rivers = patrols.rivers_for(user).order_by("code")
+        self.fields["water_body"].queryset = rivers
+        counties = patrols.counties_for(user)
+        self.fields["county"].queryset = counties
+        self.initial.setdefault("patrolled_on", timezone.localdate())
+        for name, queryset in (("water_body", rivers), ("county", counties)):
+            if name not in self.initial and queryset.count() == 1:
+                self.initial[name] = queryset.first().pk
+
+    def clean_track_file(self):
+        upload = self.cleaned_data.get("track_file")
+        if not upload:
+            return None
+        try:
+            return tracks_geo.read_track_file(upload.name, upload.read(tracks_geo.TRACK_FILE_MAX_BYTES + 1))
+        except tracks_geo.TrackError as error:
+            raise forms.ValidationError(error.message) from None
+
+
+class FindingForm(BootstrapMixin, forms.Form):
+    outfall_code = forms.CharField(
+        label="排污口编码", required=False, help_text="台账中的排口填编码；不在台账中的填经纬度"
+    )
+    lon = forms.FloatField(
+        label="经度",
+        required=False,
+        widget=forms.NumberInput(attrs={"step": "0.000001", "inputmode": "decimal"}),
+    )
+    lat = forms.FloatField(
+        label="纬度",
+        required=False,
+        widget=forms.NumberInput(attrs={"step": "0.000001", "inputmode": "decimal"}),
+    )
+    description = forms.CharField(
+        label="发现的问题", max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    photos = MultipleFileField(label="照片", required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_outfall_code(self):
+        found = outfalls_by_code(self.cleaned_data.get("outfall_code"), self.user)
+        if len(found) > 1:
+            raise forms.ValidationError("一条发现只填一个排污口编码。")
+        return found[0] if found else None

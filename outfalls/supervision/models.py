@@ -8,6 +8,8 @@ Scope (visible_to / editable_by):
   city bureau's: services.py).
 - an entity report is seen by the entity that filed it, by the county of the outfall it is about, and by
   the city.
+- a patrol (巡河) is seen by whoever recorded it, by the county it was in, by the river chiefs of its river
+  (within their county when their membership names one) and by the city; its findings go with it.
 """
 
 from django.conf import settings
@@ -18,7 +20,7 @@ from django.db import models
 from outfalls.core.choices import COUNTY_LEVELS, Role
 from outfalls.core.locking import VersionedModel
 from outfalls.core.scopes import scope_of
-from outfalls.registry.models import DischargeUnit, Outfall
+from outfalls.registry.models import DischargeUnit, Outfall, WaterBody
 
 from .choices import CaseKind, CaseSource, CaseStatus, EntityReportStatus, Outcome
 
@@ -207,3 +209,110 @@ class EntityReport(models.Model):
 
     def __str__(self):
         return f"借道排污报告 {self.pk}：{self.outfall}"
+
+
+class PatrolQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        scope = scope_of(user)
+        if scope.citywide:
+            return self
+        if not scope.grants:
+            return self.none()
+        q = models.Q(county_id__in=sorted(scope.county_ids)) | models.Q(recorded_by=user)
+        for grant in scope.grants:
+            if grant.role == Role.RIVER_CHIEF and grant.water_body_ids:
+                on_river = models.Q(water_body_id__in=sorted(grant.water_body_ids))
+                if grant.county_id:
+                    on_river &= models.Q(county_id=grant.county_id)
+                q |= on_river
+        return self.filter(q)
+
+    def editable_by(self, user):
+        """Who adds findings to a patrol: whoever recorded it, the county's officers and the city's editors."""
+        scope = scope_of(user)
+        if scope.can_edit_citywide:
+            return self
+        if not scope.grants:
+            return self.none()
+        return self.filter(models.Q(county_id__in=sorted(scope.county_ids)) | models.Q(recorded_by=user))
+
+
+class Patrol(models.Model):
+    """巡河: one walk along a river on one day, with the track walked (GeoJSON, from the phone's GPX/KML) and
+    what was seen at outfalls (PatrolFinding)."""
+
+    water_body = models.ForeignKey(
+        WaterBody, verbose_name="巡查河流", on_delete=models.PROTECT, related_name="+"
+    )
+    county = models.ForeignKey(
+        "core.Jurisdiction",
+        verbose_name="县区",
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to={"level__in": COUNTY_LEVELS},
+    )
+    patrolled_on = models.DateField("巡查日期")
+    participants = models.CharField("巡查人员", max_length=200, blank=True)
+    track = models.JSONField("轨迹（GeoJSON）", null=True, blank=True)
+    track_km = models.FloatField("轨迹长度（公里）", null=True, blank=True)
+    note = models.TextField("巡查情况", blank=True, max_length=2000)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="记录人",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField("记录时间", auto_now_add=True)
+
+    objects = PatrolQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "巡河记录"
+        verbose_name_plural = "巡河记录"
+        ordering = ["-patrolled_on", "-id"]
+        indexes = [
+            models.Index(fields=["water_body", "patrolled_on"]),
+            models.Index(fields=["county", "patrolled_on"]),
+        ]
+
+    def __str__(self):
+        return f"{self.water_body} 巡河 {self.patrolled_on:%Y-%m-%d}"
+
+
+class PatrolFindingQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(patrol__in=Patrol.objects.visible_to(user))
+
+    def editable_by(self, user):
+        return self.filter(patrol__in=Patrol.objects.editable_by(user))
+
+
+class PatrolFinding(models.Model):
+    """What a patrol saw: at a ledger outfall (or at a point not in the ledger), with photos (core attachments).
+    Its follow-ups (an enforcement case, a tracing case, a field check) are status-change rows on it."""
+
+    patrol = models.ForeignKey(
+        Patrol, verbose_name="巡河记录", on_delete=models.CASCADE, related_name="findings"
+    )
+    outfall = models.ForeignKey(
+        Outfall, verbose_name="排污口", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    lon = models.FloatField("经度", null=True, blank=True)
+    lat = models.FloatField("纬度", null=True, blank=True)
+    description = models.TextField("发现的问题", max_length=2000)
+    created_at = models.DateTimeField("记录时间", auto_now_add=True)
+
+    objects = PatrolFindingQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "巡河发现"
+        verbose_name_plural = "巡河发现"
+        ordering = ["patrol", "id"]
+
+    def __str__(self):
+        return f"巡河发现 {self.pk}：{self.outfall or self.description[:20]}"
+
+    @property
+    def county_id(self):
+        return self.outfall.county_id if self.outfall_id else self.patrol.county_id

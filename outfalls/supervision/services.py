@@ -169,7 +169,23 @@ def _entity_report_facts(report):
     }
 
 
+def _patrol_facts(finding):
+    patrol = finding.patrol
+    outfall = finding.outfall
+    return {
+        "label": f"巡河发现 {finding.pk}（{patrol.water_body.name} {patrol.patrolled_on:%Y-%m-%d}）",
+        "county_id": outfall.county_id if outfall is not None else patrol.county_id,
+        "outfalls": [outfall] if outfall is not None else [],
+        "units": [outfall.responsible_entity]
+        if outfall is not None and outfall.responsible_entity_id
+        else [],
+        "summary": f"巡河发现：{finding.description}",
+        "kind": CaseKind.OTHER,
+    }
+
+
 SOURCES = {
+    CaseSource.PATROL: _patrol_facts,
     CaseSource.REPORT: _report_facts,
     CaseSource.TRACING: _tracing_facts,
     CaseSource.EXCEEDANCE: _exceedance_facts,

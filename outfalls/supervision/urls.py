@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import patrol_views, views
 
 app_name = "supervision"
 urlpatterns = [
@@ -16,4 +16,10 @@ urlpatterns = [
     path("borrowing/new/", views.entity_report_new, name="entity_report_new"),
     path("borrowing/<int:pk>/", views.entity_report_detail, name="entity_report_detail"),
     path("borrowing/<int:pk>/dismiss/", views.entity_report_dismiss, name="entity_report_dismiss"),
+    path("patrols/", patrol_views.PatrolListView.as_view(), name="patrol_list"),
+    path("patrols/new/", patrol_views.patrol_new, name="patrol_new"),
+    path("patrols/coverage/", patrol_views.patrol_coverage, name="patrol_coverage"),
+    path("patrols/<int:pk>/", patrol_views.patrol_detail, name="patrol_detail"),
+    path("patrols/<int:pk>/findings/", patrol_views.patrol_finding, name="patrol_finding"),
+    path("patrol-findings/<int:pk>/", patrol_views.finding_detail, name="finding_detail"),
 ]

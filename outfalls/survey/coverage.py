@@ -21,6 +21,7 @@ import shapely.geometry
 from django.db.models import Count
 
 from outfalls.geo import intervals as iv
+from outfalls.geo import tracks as tracks_geo
 from outfalls.geo.linref import RiverLine
 from outfalls.geo.shapes import shape_of
 
@@ -108,24 +109,11 @@ def _river_line(water_body, cache):
     return cache[water_body.pk]
 
 
-def _track_lines(geometry):
-    try:
-        geom = shape_of(geometry)
-    except (ValueError, TypeError, AttributeError):
-        return []
-    parts = getattr(geom, "geoms", [geom])
-    return [list(part.coords) for part in parts if part.geom_type == "LineString"]
-
-
 def _covered_by_tracks(tracks, river, buffer_m):
     """{side: intervals} from the tracks on one river."""
     covered = defaultdict(list)
-    if river is None:
-        return covered
     for track in tracks:
-        pieces = []
-        for coords in _track_lines(track.geometry):
-            pieces += iv.line_to_intervals(river, [(c[0], c[1]) for c in coords], buffer_m=buffer_m)
+        pieces = tracks_geo.covered(river, [track.geometry], buffer_m=buffer_m)
         for side in sides_of(track.bank):
             covered[side] = iv.union(covered[side], pieces)
     return covered

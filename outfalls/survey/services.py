@@ -12,11 +12,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from outfalls.core.choices import PHOTO_KINDS
 from outfalls.core.locking import bump_version, claim_version
-from outfalls.core.photos import read_exif
 from outfalls.core.scopes import scope_of
-from outfalls.core.services import add_attachment, record_status_change
+from outfalls.core.services import add_photo, record_status_change
+from outfalls.geo import tracks as tracks_geo
 from outfalls.geo.shapes import degrees_around, distance_m
 from outfalls.registry.choices import LifecycleStatus
 from outfalls.registry.classification import TypeCode
@@ -384,7 +383,7 @@ def _create_field_check(campaign, data, photos, *, user):
     check.full_clean()
     check.save()
     for kind, upload in photos:
-        attach_photo(check, upload, user=user, kind=kind)
+        add_photo(check, upload, user=user, kind=kind)
     details = {
         "water_body": data.get("water_body"),
         "landmark": data.get("landmark"),
@@ -441,33 +440,15 @@ def _existing(check, user):
     return check
 
 
-def attach_photo(obj, upload, *, user, kind):
-    """add_attachment (type and size validated) plus the photo's EXIF time and position."""
-    if kind not in PHOTO_KINDS:
-        raise ValidationError({"photos": "照片类型无效。"})
-    taken_at, lon, lat = read_exif(upload, default_tz=timezone.get_default_timezone())
-    attachment = add_attachment(obj, upload, user=user, kind=kind, title=upload.name[:100])
-    if taken_at is not None or lon is not None:
-        attachment.taken_at = taken_at
-        attachment.exif_lon = lon
-        attachment.exif_lat = lat
-        attachment.save(update_fields=["taken_at", "exif_lon", "exif_lat"])
-    return attachment
-
-
 # ---------------------------------------------------------------------------------------------------------
 # Walked tracks, from the phone
 # ---------------------------------------------------------------------------------------------------------
-
-MAX_TRACK_POINTS = 20000
 
 
 def submit_track(campaign, data, *, user):
     """Store one walked GPS track (徒步排查轨迹); returns (track, created). The same client_uuid again returns
     the stored track. data: client_uuid, water_body (one of the campaign's rivers), bank, recorded_at,
     coordinates ([[lon, lat], ...], at least two)."""
-    from outfalls.geo.coords import CoordinateError, validate_lon_lat
-
     client_uuid = uuidlib.UUID(str(data["client_uuid"]))
     existing = Track.objects.filter(client_uuid=client_uuid).select_related("campaign").first()
     if existing is not None:
@@ -478,20 +459,10 @@ def submit_track(campaign, data, *, user):
     river = data.get("water_body")
     if river is None or not campaign.water_bodies.filter(pk=river.pk).exists():
         raise ValidationError({"water_body": "请选择本任务的排查河流。"})
-    coordinates = data.get("coordinates") or []
-    if not isinstance(coordinates, list) or len(coordinates) < 2:
-        raise ValidationError({"coordinates": "轨迹至少需要两个定位点。"})
-    if len(coordinates) > MAX_TRACK_POINTS:
-        raise ValidationError({"coordinates": f"一条轨迹最多 {MAX_TRACK_POINTS} 个定位点，请分段上传。"})
-    line = []
-    for index, pair in enumerate(coordinates, start=1):
-        try:
-            lon, lat = float(pair[0]), float(pair[1])
-            validate_lon_lat(lon, lat)
-        except (TypeError, ValueError, IndexError, CoordinateError) as error:
-            reason = error.message if isinstance(error, CoordinateError) else "格式错误"
-            raise ValidationError({"coordinates": f"第 {index} 个定位点：{reason}"})
-        line.append([round(lon, 7), round(lat, 7)])
+    try:
+        line = tracks_geo.clean_line(data.get("coordinates") or [])
+    except tracks_geo.TrackError as error:
+        raise ValidationError({"coordinates": error.message}) from None
     try:
         with transaction.atomic():
             track = Track(

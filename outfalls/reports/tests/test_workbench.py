@@ -83,7 +83,7 @@ def test_each_role_gets_its_own_items(client_for, some_work):
     assert not {"closeouts", "cases_notified"} & county
     assert {"applications_draft", "applications_returned", "cases", "entity_reports"} <= entity
     assert not {"proposals", "tracing", "reports", "closeouts"} & entity
-    assert "reports" not in keys("river_chief")
+    assert "reports" not in keys("river_chief") and "patrols" in keys("river_chief")
 
 
 def test_a_county_officer_counts_only_their_county(client_for, some_work):
