@@ -130,6 +130,11 @@ class Scope:
         return frozenset(w for g in self.grants if g.role == Role.RIVER_CHIEF for w in g.water_body_ids)
 
     @property
+    def can_hold_accountable(self):
+        """Record 通报批评 and 公开约谈 of a county or a department: the city bureau's editors."""
+        return self.can_edit_citywide
+
+    @property
     def unit_ids(self):
         """The discharge units a responsible entity's memberships name."""
         return frozenset(g.unit_id for g in self.grants if g.role == Role.ENTITY and g.unit_id)

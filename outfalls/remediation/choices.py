@@ -22,3 +22,10 @@ class ProgrammeKind(models.TextChoices):
     SEWER_SEPARATION = "sewer_separation", "雨污分流改造"
     PARK = "park", "园区污水整治"
     OTHER = "other", "其他专项"
+
+
+class AccountabilityKind(models.TextChoices):
+    """问责 (实施方案（十五）：对履职不力、进展迟缓、弄虚作假等问题突出的，采取通报批评、公开约谈等措施)."""
+
+    CRITICISM = "criticism", "通报批评"
+    INTERVIEW = "interview", "公开约谈"

@@ -9,10 +9,11 @@ from django.db import models
 from django.utils import timezone
 
 from outfalls.core.locking import VersionedModel
+from outfalls.core.scopes import scope_of
 from outfalls.registry.choices import RectificationMeasure
 from outfalls.registry.models import Outfall
 
-from .choices import PlanStatus, ProgrammeKind, ProposalStatus
+from .choices import AccountabilityKind, PlanStatus, ProgrammeKind, ProposalStatus
 
 
 class ByOutfallQuerySet(models.QuerySet):
@@ -242,3 +243,72 @@ class ProgressUpdate(models.Model):
 
     def __str__(self):
         return f"{self.date:%Y-%m-%d} {self.percent}%"
+
+
+class AccountabilityQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The city sees every record; a county its own; a department its own; nobody else."""
+        scope = scope_of(user)
+        if scope.citywide:
+            return self
+        q = models.Q(county_id__in=sorted(scope.county_ids))
+        departments = sorted(g.department_id for g in scope.grants if g.department_id)
+        if departments:
+            q |= models.Q(department_id__in=departments)
+        return self.filter(q) if scope.grants else self.none()
+
+
+class Accountability(models.Model):
+    """A record of 通报批评 or 公开约谈 of a county-level jurisdiction or a department, with its reason and the
+    supervision figures it rests on as they were that day (figures: services.accountability_figures)."""
+
+    kind = models.CharField("问责方式", max_length=12, choices=AccountabilityKind.choices)
+    county = models.ForeignKey(
+        "core.Jurisdiction",
+        verbose_name="县区",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    department = models.ForeignKey(
+        "core.Department",
+        verbose_name="部门",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_on = models.DateField("日期")
+    document_number = models.CharField("文号", max_length=64, blank=True)
+    reason = models.TextField("事由", max_length=2000)
+    figures = models.JSONField("依据数据", default=dict)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="记录人",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField("记录时间", auto_now_add=True)
+
+    objects = AccountabilityQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "问责记录"
+        verbose_name_plural = "问责记录"
+        ordering = ["-decided_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(county__isnull=False, department__isnull=True)
+                | models.Q(county__isnull=True, department__isnull=False),
+                name="accountability_one_target",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}：{self.target_name}（{self.decided_on:%Y-%m-%d}）"
+
+    @property
+    def target_name(self):
+        return self.county.name if self.county_id else self.department.name

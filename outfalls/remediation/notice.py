@@ -6,6 +6,8 @@ The body: the addressees, the city's figures, a table of every jurisdiction and,
 of its overdue outfalls (columns wide enough for codes and dates on one line); an item at 100 % that is still
 overdue says why (supervision.open_reason).
 
+The 问责 records of the last year (accountability.cited) follow the lists.
+
 The figures come from supervision.py (the same functions as the supervision page), within the user's
 scope. Only city roles download it (can_download).
 """
@@ -20,13 +22,14 @@ from outfalls.core.documents import (  # noqa: F401  (DOCX_CONTENT_TYPE: the vie
 from outfalls.core.scopes import scope_of
 from outfalls.registry.ledger_export import city_name
 
-from . import supervision
+from . import accountability, supervision
 
 TITLE = "关于全市入河排污口整治进展情况的通报"
 ADDRESSEES = "各县（区）人民政府，经开区管委会，市直有关部门："
 # Column widths (mm, together the type area's 156) of the two tables.
 COUNTY_WIDTHS = (12, 30, 18, 18, 20, 18, 16, 24)
 OVERDUE_WIDTHS = (10, 48, 18, 22, 33, 25)
+ACCOUNTABILITY_WIDTHS = (10, 22, 24, 18, 26, 56)
 
 
 def can_download(user):
@@ -136,7 +139,27 @@ def build_notice(user, today, number=None):
             size=LIST_SIZE,
             left={1, 5},
         )
-    notice.heading("三、有关要求")
+    records = list(accountability.cited(user, today))
+    if records:
+        notice.heading("三、问责情况")
+        notice.table(
+            ["序号", "日期", "对象", "方式", "文号", "事由"],
+            [
+                (
+                    i,
+                    a.decided_on.isoformat(),
+                    a.target_name,
+                    a.get_kind_display(),
+                    a.document_number or "—",
+                    a.reason,
+                )
+                for i, a in enumerate(records, 1)
+            ],
+            ACCOUNTABILITY_WIDTHS,
+            size=LIST_SIZE,
+            left={5},
+        )
+    notice.heading(f"{'四' if records else '三'}、有关要求")
     notice.body(
         "请整治进度滞后的县区对照逾期清单，逐口查明原因，明确整改时限和责任人，加快推进整治；"
         f"已完成整治的，及时上传佐证材料申请销号。{notice.issuer}将持续调度，定期通报进展。"

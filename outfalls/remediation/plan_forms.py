@@ -5,9 +5,11 @@ from django.db.models import Q
 
 from outfalls.core.forms import BootstrapMixin, MultipleFileField
 from outfalls.core.locking import VersionedFormMixin
+from outfalls.core.models import Department, Jurisdiction
 from outfalls.registry.models import DischargeUnit, Outfall
 
 from . import services
+from .choices import AccountabilityKind
 from .models import Programme, RectificationPlan
 from .services import NOT_A_MERGE_TARGET
 
@@ -143,3 +145,31 @@ class ApproveForm(BootstrapMixin, forms.Form):
             del self.fields["register"]  # only a kept outfall is registered with its close-out
         if not gaps:
             del self.fields["accept_gaps"]
+
+
+class AccountabilityForm(BootstrapMixin, forms.Form):
+    """通报批评 or 公开约谈 of one county or one department."""
+
+    kind = forms.ChoiceField(label="问责方式", choices=[("", "请选择"), *AccountabilityKind.choices])
+    county = forms.ModelChoiceField(
+        label="县区",
+        queryset=Jurisdiction.objects.counties().defer("boundary").order_by("code"),
+        required=False,
+        empty_label="（选择部门时留空）",
+    )
+    department = forms.ModelChoiceField(
+        label="部门",
+        queryset=Department.objects.order_by("order", "name"),
+        required=False,
+        empty_label="（选择县区时留空）",
+    )
+    decided_on = forms.DateField(
+        label="日期", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    document_number = forms.CharField(label="文号", max_length=64, required=False)
+    reason = forms.CharField(
+        label="事由",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="已按督办数据拟好初稿，请核对修改",
+    )

@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from . import accountability_views
 from . import plan_views as views
 
 urlpatterns = [
@@ -22,5 +23,7 @@ urlpatterns = [
     path("supervision/", views.supervision_page, name="supervision"),
     path("supervision/notice/", views.notice_start, name="notice"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("accountability/", accountability_views.accountability_list, name="accountability_list"),
+    path("accountability/new/", accountability_views.accountability_new, name="accountability_new"),
     path("dashboard/data/", views.dashboard_data, name="dashboard_data"),
 ]

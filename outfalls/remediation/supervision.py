@@ -99,6 +99,7 @@ class Row:
     total: int = 0
     completed: int = 0
     submitted: int = 0
+    returned: int = 0
     overdue: int = 0
     due_soon: int = 0
     code: str = ""
@@ -118,6 +119,7 @@ def _counts(today):
         "total": Count("id"),
         "completed": Count("id", filter=Q(status=PlanStatus.APPROVED)),
         "submitted": Count("id", filter=Q(status=PlanStatus.SUBMITTED)),
+        "returned": Count("id", filter=Q(status=PlanStatus.RETURNED)),
         "overdue": Count("id", filter=overdue_q(today)),
         "due_soon": Count("id", filter=due_soon_q(today)),
     }
@@ -157,7 +159,7 @@ def county_ranking(user, today=None, *, with_overdue_plans=False):
         rows[g["outfall__county_id"]] = Row(
             name=g["outfall__county__name"] or "未填县区",
             code=g["outfall__county__code"] or "",
-            **{k: g[k] for k in ("total", "completed", "submitted", "overdue", "due_soon")},
+            **{k: g[k] for k in ("total", "completed", "submitted", "returned", "overdue", "due_soon")},
         )
     if with_overdue_plans:
         for plan in overdue_plans(user, today):
@@ -179,7 +181,7 @@ def department_ranking(user, today=None):
         for level2 in department.responsible_types:
             g = by_type.get(level2)
             if g:
-                for key in ("total", "completed", "submitted", "overdue", "due_soon"):
+                for key in ("total", "completed", "submitted", "returned", "overdue", "due_soon"):
                     setattr(row, key, getattr(row, key) + g[key])
         if row.total:
             rows.append(row)
