@@ -31,6 +31,7 @@ urlpatterns = [
     path("permits/", include("outfalls.permits.urls")),
     path("monitoring/", include("outfalls.monitoring.urls")),
     path("supervision/", include("outfalls.supervision.urls")),
+    path("statutory/", include("outfalls.reports.urls")),
     path("gis/", include("outfalls.maps.gis_urls")),
     path("ogcapi/", include("outfalls.maps.ogc_urls")),
     path("public/", include("outfalls.portal.urls")),

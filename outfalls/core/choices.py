@@ -51,6 +51,10 @@ class Milestone(models.TextChoices):
 
     BASELINE = "baseline", "查清底数、明确责任主体"
     RECTIFICATION = "rectification", "完成整治"
+    # The three reports every county, 经开区 and department sends (实施方案（十四）; reports/statutory.py).
+    REPORT_SURVEY = "report_survey", "报送排查溯源工作开展情况报告"
+    REPORT_PROGRESS = "report_progress", "报送规范整治工作进展情况报告"
+    REPORT_SUMMARY = "report_summary", "报送规范整治工作总结报告"
 
 
 class LoginChannel(models.TextChoices):

@@ -335,13 +335,26 @@ class Notice:
     """A notice in the layout above: head() first, then body(), heading(), subheading() and table() in order,
     finish() for the .docx bytes (signature, 版记, page numbers)."""
 
-    def __init__(self, *, city="", today, number=None):
+    def __init__(self, *, city="", today, number=None, issued_by=None):
+        """issued_by: another body than the city bureau (a county government reporting to the bureau): its name
+        heads, signs and prints the document, its number's serial is left for its office, and it is addressed
+        to the bureau. Without it, the bureau's own notice, addressed to the city government."""
         self.doc, self.section = new_document()
         self.today = today
         self.number = number
-        self.issuer = issuer(city)
-        self.printed_by = printed_by(city)
-        self.letterhead = letterhead(city)
+        bureau = issuer(city)
+        if issued_by:
+            self.issuer, self.printed_by, self.letterhead = (
+                issued_by,
+                f"{issued_by}办公室",
+                f"{issued_by}文件",
+            )
+            self.number_text = f"〔{today.year}〕\u3000\u3000号"
+            self.addressee = bureau
+        else:
+            self.issuer, self.printed_by, self.letterhead = bureau, printed_by(city), letterhead(city)
+            self.number_text = document_number(today, number)
+            self.addressee = f"{city}人民政府"
 
     def head(self, title, addressees):
         """版头 (letterhead 35 mm below the top of the type area, the number two lines below, the red rule 4 mm
@@ -361,9 +374,7 @@ class Notice:
             line=Pt(size.pt * 1.2),
         )
         p.paragraph_format.space_before = Mm(35)
-        p = paragraph(
-            self.doc, document_number(self.today, self.number), align=center, indent=False, before=2
-        )
+        p = paragraph(self.doc, self.number_text, align=center, indent=False, before=2)
         borders(p, color="FF0000", bottom=(16, 11))  # 2 pt, 4 mm (11 pt) below the number
         paragraph(
             self.doc, title, font_name=TITLE_FONT, size=TITLE_SIZE, align=center, indent=False, before=2

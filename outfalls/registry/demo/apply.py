@@ -222,7 +222,13 @@ def _pad(text, width):
 
 
 # The plan's deadlines (同政办发〔2023〕8号) as the city's defaults; a county may be given its own.
-PLAN_DEADLINES = {Milestone.BASELINE: "2023-12-31", Milestone.RECTIFICATION: "2024-12-31"}
+PLAN_DEADLINES = {
+    Milestone.BASELINE: "2023-12-31",
+    Milestone.RECTIFICATION: "2024-12-31",
+    Milestone.REPORT_SURVEY: "2023-09-30",
+    Milestone.REPORT_PROGRESS: "2023-12-31",
+    Milestone.REPORT_SUMMARY: "2024-11-30",
+}
 
 
 def _deadlines(counter):
