@@ -6,6 +6,8 @@ of them reads the scope from here. Views, the API, exports and reports start fro
 
 from dataclasses import dataclass, field
 
+from django.db.models import Q
+
 from .choices import CITYWIDE_ROLES, EDITING_ROLES, Role
 
 
@@ -162,6 +164,18 @@ class Scope:
 
 
 ANONYMOUS = Scope(authenticated=False)
+
+
+def county_or_department(queryset, user, *, citywide=True):
+    """Rows that belong to a county (county_id) or a department (department_id): a county's staff see their
+    county's, a department's staff their department's; with citywide, the citywide roles see them all."""
+    scope = scope_of(user)
+    if citywide and scope.citywide:
+        return queryset
+    departments = sorted(g.department_id for g in scope.grants if g.department_id)
+    if not scope.county_ids and not departments:
+        return queryset.none()
+    return queryset.filter(Q(county_id__in=sorted(scope.county_ids)) | Q(department_id__in=departments))
 
 
 def own_or_citywide(queryset, user, owner_field):

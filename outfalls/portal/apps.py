@@ -13,3 +13,10 @@ class PortalConfig(AppConfig):
         from .sign_views import outfall_panel
 
         return outfall_panel(outfall, user)
+
+    # reports/workbench.py: the 工作台's lines of work this app adds (reports cannot import the portal, its
+    # neighbour on the top floor).
+    def work_items(self, user, today):
+        from .services import work_items
+
+        return work_items(user)

@@ -27,11 +27,12 @@ def report_list(request):
     wanted = request.GET.get("status") or "open"
     if wanted not in dict(STATUS_FILTERS):
         wanted = "open"
-    rows = Report.objects.visible_to(request.user).select_related("county", "department", "outfall")
+    rows = Report.objects.visible_to(request.user)
     if wanted == "open":
-        rows = rows.filter(status__in=OPEN_STATUSES).order_by("deadline", "created_at")
+        rows = services.open_reports(request.user).order_by("deadline", "created_at")
     elif wanted != "all":
         rows = rows.filter(status=wanted)
+    rows = rows.select_related("county", "department", "outfall")
     page = Paginator(rows, 50).get_page(parse_int(request.GET.get("page"), "page", default=1, minimum=1))
     return render(
         request,

@@ -11,10 +11,12 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from outfalls.core.choices import COUNTY_LEVELS, AttachmentKind, FollowUp
 from outfalls.core.models import Attachment, Department, Jurisdiction
+from outfalls.core.scopes import scope_of
 from outfalls.core.services import copy_attachments, record_status_change
 from outfalls.geo.shapes import degrees_around, distance_m
 from outfalls.registry import checks
@@ -225,6 +227,29 @@ def duplicates_of(report, user):
 
 
 # Handling ------------------------------------------------------------------------------------------------
+def open_reports(user):
+    """The reports still to handle (受理, 分派, 处理中) that the user sees: the handlers' to-do list."""
+    return Report.objects.visible_to(user).filter(status__in=OPEN_STATUSES)
+
+
+def work_items(user):
+    """The 工作台's line for the reports' handlers (the city, counties, departments): the open reports, linked to
+    the to-do list, which counts them the same way."""
+    scope = scope_of(user)
+    if not (scope.citywide or scope.county_ids or any(g.department_id for g in scope.grants)):
+        return []
+    url = reverse("handling:list") + "?status=open"
+    return [
+        {
+            "key": "reports",
+            "group": "管",
+            "title": "待办的群众举报",
+            "url": url,
+            "count": open_reports(user).count(),
+        }
+    ]
+
+
 def _locked(report, user):
     try:
         return Report.objects.editable_by(user).select_for_update().get(pk=report.pk)

@@ -9,7 +9,7 @@ from django.db import models
 from django.utils import timezone
 
 from outfalls.core.locking import VersionedModel
-from outfalls.core.scopes import scope_of
+from outfalls.core.scopes import county_or_department
 from outfalls.registry.choices import RectificationMeasure
 from outfalls.registry.models import Outfall
 
@@ -248,14 +248,7 @@ class ProgressUpdate(models.Model):
 class AccountabilityQuerySet(models.QuerySet):
     def visible_to(self, user):
         """The city sees every record; a county its own; a department its own; nobody else."""
-        scope = scope_of(user)
-        if scope.citywide:
-            return self
-        q = models.Q(county_id__in=sorted(scope.county_ids))
-        departments = sorted(g.department_id for g in scope.grants if g.department_id)
-        if departments:
-            q |= models.Q(department_id__in=departments)
-        return self.filter(q) if scope.grants else self.none()
+        return county_or_department(self, user)
 
 
 class Accountability(models.Model):

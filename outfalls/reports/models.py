@@ -6,30 +6,19 @@ from django.db import models
 
 from outfalls.core.choices import COUNTY_LEVELS
 from outfalls.core.locking import VersionedModel
-from outfalls.core.scopes import scope_of
+from outfalls.core.scopes import county_or_department
 
 from .choices import ReportKind, SubmissionStatus
 
 
 class StatutoryReportQuerySet(models.QuerySet):
-    def _scoped(self, user, editing):
-        scope = scope_of(user)
-        if scope.citywide and not editing:
-            return self
-        if not scope.grants:
-            return self.none()
-        departments = sorted(g.department_id for g in scope.grants if g.department_id)
-        return self.filter(
-            models.Q(county_id__in=sorted(scope.county_ids)) | models.Q(department_id__in=departments)
-        )
-
     def visible_to(self, user):
         """The city sees every report; a county and a department their own."""
-        return self._scoped(user, editing=False)
+        return county_or_department(self, user)
 
     def editable_by(self, user):
         """Only its own county or department writes and sends a report (the city reads them)."""
-        return self._scoped(user, editing=True)
+        return county_or_department(self, user, citywide=False)
 
 
 class StatutoryReport(VersionedModel):

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from urllib.parse import urlencode
 
+from django.apps import apps
 from django.http import HttpRequest, QueryDict
 from django.urls import reverse
 from django.utils import timezone
@@ -23,8 +24,6 @@ from outfalls.core.scopes import scope_of
 from outfalls.monitoring.models import Sample
 from outfalls.permits.choices import ApplicationStatus
 from outfalls.permits.views import ApplicationListView
-from outfalls.portal.choices import OPEN_STATUSES as OPEN_REPORTS
-from outfalls.portal.models import Report
 from outfalls.registry.choices import TRACED_OR_LATER, LifecycleStatus, RectificationStatus
 from outfalls.registry.models import Outfall
 from outfalls.remediation.choices import PlanStatus, ProposalStatus
@@ -199,42 +198,25 @@ def work_items(user, today=None):
                 params,
                 urgent=urgent,
             )
-    reports = Report.objects.visible_to(user)
-    if scope.citywide or scope.county_ids or any(g.department_id for g in scope.grants):
-        count = reports.filter(status__in=OPEN_REPORTS).count()
-        _item(items, "reports", "管", "待办的群众举报", "handling:list", {"status": "open"}, count)
+    # Lines of the apps beside this one on the top floor (the portal's reports), by AppConfig hook.
+    for config in apps.get_app_configs():
+        hook = getattr(config, "work_items", None)
+        if hook is not None:
+            items.extend(Item(urgent=False, **line) for line in hook(user, today))
     if scope.can_decide_case:
-        for status, title in (
-            (CaseStatus.NOTIFIED, "待决定的执法案件"),
-            (CaseStatus.ENFORCED, "待结案的执法案件"),
-        ):
-            _listed(
-                items,
-                f"cases_{status}",
-                "管",
-                title,
-                "supervision:case_list",
-                CaseListView,
-                user,
-                {"status": status},
-            )
+        steps = ((CaseStatus.NOTIFIED, "待决定的执法案件"), (CaseStatus.ENFORCED, "待结案的执法案件"))
     elif scope.can_open_case:
-        for status, title in (
+        steps = (
             (CaseStatus.OPENED, "待调查的执法案件"),
             (CaseStatus.INVESTIGATED, "待告知的执法案件"),
             (CaseStatus.DECIDED, "待执行的执法案件"),
-        ):
-            _listed(
-                items,
-                f"cases_{status}",
-                "管",
-                title,
-                "supervision:case_list",
-                CaseListView,
-                user,
-                {"status": status},
-            )
-    elif scope.unit_ids:
+        )
+    else:
+        steps = ()
+    for status, title in steps:
+        params = {"status": status}
+        _listed(items, f"cases_{status}", "管", title, "supervision:case_list", CaseListView, user, params)
+    if not steps and scope.unit_ids:
         _listed(items, "cases", "管", "涉及本单位的执法案件", "supervision:case_list", CaseListView, user, {})
     if scope.can_patrol:
         params = {"date_from": (today or timezone.localdate()).replace(day=1).isoformat()}

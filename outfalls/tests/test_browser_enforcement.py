@@ -65,7 +65,9 @@ def test_a_citizen_report_becomes_a_case_and_is_closed(demo_db, live_server, tmp
         officer.wait_for_selector("[data-testid=case-status]")
         case = EnforcementCase.objects.get(source=CaseSource.REPORT, source_id=report.pk)
         assert officer.inner_text("[data-testid=case-status]") == "已立案"
-        assert officer.locator("[data-testid=case-photos] img").count() == 1  # the citizen's photo as evidence
+        assert (
+            officer.locator("[data-testid=case-photos] img").count() == 1
+        )  # the citizen's photo as evidence
 
         # 调查: a date before 立案 is refused and the text stays; then it is recorded.
         officer.fill("#id_investigated-on", "2000-01-01")

@@ -21,7 +21,9 @@ def test_a_river_chief_records_a_patrol_on_a_phone(demo_db, live_server, tmp_pat
     line = max(tracks_geo.track_lines(river.geometry), key=len)[:6]
     gpx = tmp_path / "巡河轨迹.gpx"
     points = "".join(f'<trkpt lat="{lat}" lon="{lon}"/>' for lon, lat in line)
-    gpx.write_text(f'<gpx xmlns="http://www.topografix.com/GPX/1/1"><trk><trkseg>{points}</trkseg></trk></gpx>')
+    gpx.write_text(
+        f'<gpx xmlns="http://www.topografix.com/GPX/1/1"><trk><trkseg>{points}</trkseg></trk></gpx>'
+    )
     photo = tmp_path / "排口.jpg"
     Image.new("RGB", (320, 240), (90, 80, 60)).save(photo, "JPEG")
     outfall = Outfall.objects.filter(water_body=river).order_by("code").first()
