@@ -13,6 +13,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_county_officer_filters_edits_and_sees_history(demo_db, live_server, browser_page):  # noqa: F811
     page = browser_page
     login(page, live_server.url, "pingcheng", settings.DEMO_PASSWORD)
+    page.click("[data-testid=loop-1]")  # the 工作台's 在册排口 opens the ledger
 
     # Only 平城区 in the ledger, before and after filtering.
     total = Outfall.objects.filter(county__code="140213").count()

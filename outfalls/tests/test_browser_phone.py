@@ -203,6 +203,7 @@ def test_every_menu_page_fits_a_phone_and_forms_help(demo_db, live_server):
         # Pick-lists narrow as one chooses: the ledger's filter (county → town, level 1 → level 2) ...
         context.clear_cookies()
         login(page, base, "bureau", settings.DEMO_PASSWORD)
+        page.goto(base + reverse("registry:outfall_list"))
         pingcheng = Jurisdiction.objects.get(code="140213")
         page.select_option("#id_county", pingcheng.code)
         towns = page.eval_on_selector_all("#id_town option", "options => options.map((o) => o.value)")
