@@ -137,6 +137,11 @@ class Scope:
         return self.can_edit_citywide
 
     @property
+    def can_write_national_codes(self):
+        """Write back the national codes (国家统一编码) the national platform assigned: the city bureau's editors."""
+        return self.can_edit_citywide
+
+    @property
     def unit_ids(self):
         """The discharge units a responsible entity's memberships name."""
         return frozenset(g.unit_id for g in self.grants if g.role == Role.ENTITY and g.unit_id)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import findings_views, ledger_views, views
+from . import findings_views, ledger_views, national_code_views, views
 
 app_name = "registry"
 urlpatterns = [
@@ -17,6 +17,7 @@ urlpatterns = [
     ),
     path("outfalls/<int:pk>/attachments/", views.outfall_add_attachment, name="outfall_add_attachment"),
     path("imports/", ledger_views.import_list, name="import_list"),
+    path("national-codes/", national_code_views.write_back, name="national_codes"),
     path("imports/<int:pk>/", ledger_views.import_detail, name="import_detail"),
     path("imports/<int:pk>/file/", ledger_views.import_file, name="import_file"),
     path("imports/<int:pk>/commit/", ledger_views.import_commit, name="import_commit"),
