@@ -24,7 +24,7 @@ from outfalls.registry.api import (
     ZoneViewSet,
 )
 from outfalls.remediation.proposal_api import MeasureProposalViewSet
-from outfalls.supervision.api import EnforcementCaseViewSet, EntityReportViewSet
+from outfalls.supervision.api import EnforcementCaseViewSet, EntityReportViewSet, PatrolViewSet
 
 router = DefaultRouter()
 router.register("outfalls", OutfallViewSet, basename="outfall")
@@ -46,6 +46,7 @@ router.register("exceedances", FindingViewSet, basename="exceedance")
 router.register("draws", DrawViewSet, basename="draw")
 router.register("enforcement-cases", EnforcementCaseViewSet, basename="enforcementcase")
 router.register("borrowing-reports", EntityReportViewSet, basename="borrowingreport")
+router.register("patrols", PatrolViewSet, basename="patrol")
 
 
 @csrf_exempt  # a POST to an unknown address is a 404 too, not a CSRF refusal (the API's views are exempt)

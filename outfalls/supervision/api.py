@@ -9,12 +9,12 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from outfalls.core.models import Jurisdiction
-from outfalls.registry.models import DischargeUnit, Outfall
+from outfalls.registry.models import DischargeUnit, Outfall, WaterBody
 
-from . import services
+from . import patrols, services
 from .choices import CaseKind, CaseSource, CaseStatus, Outcome
-from .filters import CaseFilter, EntityReportFilter
-from .models import EnforcementCase, EntityReport
+from .filters import CaseFilter, EntityReportFilter, PatrolFilter
+from .models import EnforcementCase, EntityReport, Patrol, PatrolFinding
 
 
 def _user(serializer):
@@ -236,3 +236,115 @@ class EntityReportViewSet(
         body.is_valid(raise_exception=True)
         report = services.dismiss_entity_report(self.get_object(), user=request.user, **body.validated_data)
         return Response(self.get_serializer(self.get_queryset().get(pk=report.pk)).data)
+
+
+class PatrolFindingSerializer(serializers.ModelSerializer):
+    outfall = VisibleField(
+        Outfall, required=False, allow_null=True, default=None, help_text="排污口 id（台账外的位置填经纬度）"
+    )
+    outfall_code = serializers.CharField(source="outfall.code", read_only=True, allow_null=True, default=None)
+
+    class Meta:
+        model = PatrolFinding
+        fields = ["id", "outfall", "outfall_code", "lon", "lat", "description", "created_at"]
+        read_only_fields = ["id", "outfall_code", "created_at"]
+
+
+class PatrolSerializer(serializers.ModelSerializer):
+    water_body_name = serializers.CharField(source="water_body.name", read_only=True)
+    county_code = serializers.CharField(source="county.code", read_only=True)
+    findings = PatrolFindingSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Patrol
+        fields = [
+            "id",
+            "water_body",
+            "water_body_name",
+            "county",
+            "county_code",
+            "patrolled_on",
+            "participants",
+            "track",
+            "track_km",
+            "note",
+            "findings",
+            "created_at",
+        ]
+        read_only_fields = ["id", "water_body_name", "county_code", "track_km", "findings", "created_at"]
+
+
+class PatrolCreateSerializer(serializers.Serializer):
+    """The body of POST /patrols/: the river, the county, the day, and optionally the track as GeoJSON."""
+
+    water_body = serializers.PrimaryKeyRelatedField(queryset=WaterBody.objects.defer("geometry"))
+    county = serializers.PrimaryKeyRelatedField(queryset=Jurisdiction.objects.counties().defer("boundary"))
+    patrolled_on = serializers.DateField()
+    participants = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+    track = serializers.JSONField(
+        required=False, allow_null=True, default=None, help_text="GeoJSON LineString 或 MultiLineString"
+    )
+
+
+class PatrolViewSet(
+    mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Patrols (巡河) in the caller's scope with their findings. Filters: county, water_body, date_from, date_to.
+    POST records a patrol (the track as GeoJSON); POST {id}/findings/ adds a finding (photos on the page)."""
+
+    serializer_class = PatrolSerializer
+    filterset_class = PatrolFilter
+    queryset = Patrol.objects.all()
+
+    def get_queryset(self):
+        return (
+            Patrol.objects.visible_to(self.request.user)
+            .select_related("water_body", "county")
+            .defer("water_body__geometry", "county__boundary")
+            .prefetch_related("findings__outfall")
+            .order_by("-patrolled_on", "-id")
+        )
+
+    @extend_schema(request=PatrolCreateSerializer, responses={201: PatrolSerializer}, summary="记录巡河")
+    def create(self, request, *args, **kwargs):
+        body = PatrolCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        track = data.pop("track")
+        lines = None
+        if track is not None:
+            kind = track.get("type") if isinstance(track, dict) else None
+            coordinates = track.get("coordinates") if isinstance(track, dict) else None
+            if kind == "LineString":
+                lines = [coordinates]
+            elif kind == "MultiLineString" and isinstance(coordinates, list):
+                lines = coordinates
+            else:
+                raise ValidationError({"track": "轨迹须为 GeoJSON LineString 或 MultiLineString。"})
+        patrol = patrols.record_patrol(user=request.user, lines=lines, **data)
+        return Response(
+            self.get_serializer(self.get_queryset().get(pk=patrol.pk)).data, status=status.HTTP_201_CREATED
+        )
+
+    @extend_schema(request=PatrolFindingSerializer, responses=PatrolSerializer, summary="登记巡河发现的问题")
+    @action(detail=True, methods=["post"])
+    def findings(self, request, pk=None):
+        body = PatrolFindingSerializer(data=request.data, context=self.get_serializer_context())
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        outfall = data.get("outfall")
+        if (
+            outfall is not None
+            and not Outfall.objects.visible_to(request.user).filter(pk=outfall.pk).exists()
+        ):
+            raise ValidationError({"outfall": "该排污口不在您的范围内。"})
+        patrols.add_finding(
+            self.get_object(),
+            user=request.user,
+            description=data.get("description"),
+            outfall=outfall,
+            lon=data.get("lon"),
+            lat=data.get("lat"),
+        )
+        return Response(self.get_serializer(self.get_queryset().get(pk=pk)).data)

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from outfalls.core.choices import FollowUp
 from outfalls.core.models import Jurisdiction, StatusChange
-from outfalls.core.services import attachments_for
+from outfalls.core.services import attachments_for, issue_token
 from outfalls.geo import tracks as tracks_geo
 from outfalls.portal.tests.helpers import jpeg
 from outfalls.registry.models import Outfall, WaterBody
@@ -245,3 +245,51 @@ def test_coverage_counts_a_stretch_walked_twice_once(demo_user, client_for):
     page = client_for("river_chief").get("/supervision/patrols/coverage/", {"year": year})
     assert page.status_code == 200 and f"cell-{river.code}-{month}" in page.content.decode()
     assert client_for("river_chief").get("/supervision/patrols/coverage/", {"year": "abc"}).status_code == 400
+
+
+def test_the_api_records_a_patrol_and_its_findings_within_scope(client, demo_user):
+    _, key = issue_token(demo_user("river_chief"), name="test")
+    headers = {"HTTP_AUTHORIZATION": f"Token {key}"}
+    river, line = river_line()
+    response = client.post(
+        "/api/v1/patrols/",
+        {
+            "water_body": river.pk,
+            "county": Jurisdiction.objects.get(code="140213").pk,
+            "patrolled_on": today().isoformat(),
+            "participants": "孙工",
+            "track": {"type": "LineString", "coordinates": line},
+        },
+        content_type="application/json",
+        **headers,
+    )
+    assert response.status_code == 201, response.content
+    patrol = response.json()
+    assert patrol["track_km"] > 0 and patrol["findings"] == []
+    outfall = Outfall.objects.filter(water_body=river).order_by("code").first()
+    found = client.post(
+        f"/api/v1/patrols/{patrol['id']}/findings/",
+        {"outfall": outfall.pk, "description": "排口出水发黑。"},
+        content_type="application/json",
+        **headers,
+    )
+    assert found.status_code == 200 and found.json()["findings"][0]["outfall_code"] == outfall.code
+    bad = client.post(
+        "/api/v1/patrols/",
+        {
+            "water_body": river.pk,
+            "county": Jurisdiction.objects.get(code="140213").pk,
+            "patrolled_on": today().isoformat(),
+            "track": {"type": "Point", "coordinates": [113.3, 40.1]},
+        },
+        content_type="application/json",
+        **headers,
+    )
+    assert bad.status_code == 400 and "track" in bad.json()["errors"]
+    # Another county's officer neither sees it nor adds to it.
+    _, other = issue_token(demo_user("yunzhou"), name="test")
+    assert (
+        client.get(f"/api/v1/patrols/{patrol['id']}/", HTTP_AUTHORIZATION=f"Token {other}").status_code == 404
+    )
+    listed = client.get("/api/v1/patrols/", HTTP_AUTHORIZATION=f"Token {other}").json()
+    assert patrol["id"] not in {p["id"] for p in listed["results"]}
