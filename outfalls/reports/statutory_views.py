@@ -5,6 +5,7 @@ Thin: the rules and documents are in statutory.py; a subject outside the user's 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -13,6 +14,7 @@ from django.utils.http import content_disposition_header
 from outfalls.core.documents import DOCX_CONTENT_TYPE
 from outfalls.core.forms import add_service_errors
 from outfalls.core.models import Department, Jurisdiction
+from outfalls.core.params import parse_int
 from outfalls.core.scopes import scope_of
 from outfalls.registry.ledger_export import XLSX_CONTENT_TYPE
 
@@ -49,17 +51,27 @@ def _address(subject):
     return "department", str(subject.department.pk)
 
 
+UNSENT = "unsent"
+
+
 @login_required
 def register(request):
     kind = _kind(request.GET.get("kind") or ReportKind.SURVEY)
     entries = statutory.register(kind, request.user)
+    wanted = request.GET.get("status") or ""
+    shown = [e for e in entries if not e.submitted] if wanted == UNSENT else entries
+    page = Paginator(shown, 100).get_page(parse_int(request.GET.get("page"), "page", default=1, minimum=1))
     return render(
         request,
         "reports/statutory_register.html",
         {
             "kind": kind,
             "kinds": ReportKind,
-            "entries": [(e, *_address(e.subject)) for e in entries],
+            "unsent_only": wanted == UNSENT,
+            "paginator": page.paginator,
+            "page": page,
+            "entries": [(e, *_address(e.subject)) for e in page.object_list],
+            "total": len(entries),
             "citywide": scope_of(request.user).citywide,
             "late": sum(1 for e in entries if e.late),
             "sent": sum(1 for e in entries if e.submitted),

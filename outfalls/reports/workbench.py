@@ -36,6 +36,9 @@ from outfalls.supervision.views import CaseListView
 from outfalls.survey.choices import CaseStatus as TracingStatus
 from outfalls.survey.tracing_views import CaseListView as TracingListView
 
+from . import statutory
+from .choices import ReportKind
+
 DEADLINE_WINDOW_DAYS = 90  # a milestone this close (or passed and not long ago) is "near"
 MONITORED_DAYS = 365  # an outfall sampled within this many days counts as monitored
 
@@ -218,6 +221,19 @@ def work_items(user, today=None):
         _listed(items, f"cases_{status}", "管", title, "supervision:case_list", CaseListView, user, params)
     if not steps and scope.unit_ids:
         _listed(items, "cases", "管", "涉及本单位的执法案件", "supervision:case_list", CaseListView, user, {})
+    if scope.citywide or scope.county_ids or any(g.department_id for g in scope.grants):
+        for kind in ReportKind:
+            count = sum(1 for e in statutory.register(kind, user) if not e.submitted)
+            params = {"kind": kind.value, "status": "unsent"}
+            _item(
+                items,
+                f"statutory_{kind.value}",
+                "报告",
+                f"未报送的{kind.label}",
+                "statutory:register",
+                params,
+                count,
+            )
     if scope.can_patrol:
         params = {"date_from": (today or timezone.localdate()).replace(day=1).isoformat()}
         _listed(

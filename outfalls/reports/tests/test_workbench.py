@@ -84,6 +84,9 @@ def test_each_role_gets_its_own_items(client_for, some_work):
     assert {"applications_draft", "applications_returned", "cases", "entity_reports"} <= entity
     assert not {"proposals", "tracing", "reports", "closeouts"} & entity
     assert "reports" not in keys("river_chief") and "patrols" in keys("river_chief")
+    statutory_lines = {"statutory_report_survey", "statutory_report_progress", "statutory_report_summary"}
+    assert statutory_lines <= bureau and statutory_lines <= county and statutory_lines <= keys("chengguan")
+    assert not statutory_lines & (entity | keys("river_chief"))
 
 
 def test_a_county_officer_counts_only_their_county(client_for, some_work):
@@ -96,6 +99,9 @@ def test_a_county_officer_counts_only_their_county(client_for, some_work):
     assert pingcheng["reports"] >= 1 and yunzhou["reports"] == 0
     assert pingcheng["proposals"] + yunzhou["proposals"] <= city["proposals"]
     assert pingcheng["proposals"] != city["proposals"]
+    # Each county has its own report of each kind to send; the city counts every county and department.
+    assert pingcheng["statutory_report_survey"] == yunzhou["statutory_report_survey"] == 1
+    assert city["statutory_report_survey"] > 10
 
 
 def test_signing_in_lands_on_the_workbench_and_visitors_are_sent_to_sign_in(client, demo_user, settings):
