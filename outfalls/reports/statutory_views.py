@@ -30,19 +30,18 @@ def _kind(value):
 
 
 def _subject(request, which, key):
-    """The county (by code) or department (by id) named in the address, if the user may see its reports."""
-    scope = scope_of(request.user)
+    """The county (by code) or department (by id) named in the address, if the user may read its reports."""
     if which == "county":
-        county = get_object_or_404(Jurisdiction.objects.counties().defer("boundary"), code=key)
-        if not scope.citywide and county.pk not in scope.county_ids:
-            raise Http404("不在您的范围内。")
-        return statutory.Subject(county=county)
-    if which == "department" and key.isdigit():
-        department = get_object_or_404(Department, pk=int(key))
-        if not scope.citywide and department.pk not in {g.department_id for g in scope.grants}:
-            raise Http404("不在您的范围内。")
-        return statutory.Subject(department=department)
-    raise Http404("没有这个报送单位。")
+        subject = statutory.Subject(
+            county=get_object_or_404(Jurisdiction.objects.counties().defer("boundary"), code=key)
+        )
+    elif which == "department" and key.isdigit():
+        subject = statutory.Subject(department=get_object_or_404(Department, pk=int(key)))
+    else:
+        raise Http404("没有这个报送单位。")
+    if not statutory.can_read(subject, request.user):
+        raise Http404("不在您的范围内。")
+    return subject
 
 
 def _address(subject):
@@ -84,14 +83,7 @@ def report_page(request, kind, which, key):
     kind = _kind(kind)
     subject = _subject(request, which, key)
     report = statutory.report_for(kind, subject, request.user)
-    editable = report.pk is None or report in report.__class__.objects.editable_by(request.user)
-    editable = editable and (
-        (subject.county is not None and subject.county.pk in scope_of(request.user).county_ids)
-        or (
-            subject.department is not None
-            and subject.department.pk in {g.department_id for g in scope_of(request.user).grants}
-        )
-    )
+    editable = statutory.can_write(subject, request.user)
     status = 200
     form = None
     if editable:

@@ -10,11 +10,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from outfalls.core.basemap import base_layers
-from outfalls.core.choices import FollowUp
 from outfalls.core.forms import add_service_errors
 from outfalls.core.params import parse_int
 from outfalls.core.scopes import scope_of
-from outfalls.core.services import attachments_for, labelled_status_changes
+from outfalls.core.services import attachments_for
 from outfalls.core.views import ScopedListView
 
 from . import patrols, services
@@ -82,7 +81,6 @@ def _context(request, patrol, finding_form=None):
     findings = list(patrol.findings.select_related("outfall").order_by("id"))
     for finding in findings:
         finding.photos = [a for a in attachments_for(finding) if a.is_photo]
-        finding.history = labelled_status_changes(finding, FollowUp)
         finding.cases = services.cases_from(finding)
     points = [
         {

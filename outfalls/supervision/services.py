@@ -13,6 +13,7 @@ the apps above or beside it); what a case takes from it is in SOURCES.
 
 from datetime import date as date_type
 from decimal import Decimal
+from pathlib import Path
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
@@ -24,7 +25,7 @@ from outfalls.core.choices import COUNTY_LEVELS, AttachmentKind, FollowUp
 from outfalls.core.locking import bump_version, claim_version
 from outfalls.core.models import Jurisdiction
 from outfalls.core.scopes import scope_of
-from outfalls.core.services import add_attachment, copy_attachments, record_status_change
+from outfalls.core.services import PHOTO_SUFFIXES, add_attachment, copy_attachments, record_status_change
 from outfalls.registry.models import DischargeUnit, Outfall
 
 from .choices import (
@@ -498,11 +499,8 @@ def submit_entity_report(*, user, unit, outfall, description, found_on, suspect=
     report.full_clean()
     report.save()
     for upload in files:
-        kind = (
-            AttachmentKind.PHOTO_CLOSE
-            if upload.name.lower().endswith((".jpg", ".jpeg", ".png", ".webp"))
-            else AttachmentKind.DOCUMENT
-        )
+        photo = Path(upload.name).suffix.lower() in PHOTO_SUFFIXES
+        kind = AttachmentKind.PHOTO_CLOSE if photo else AttachmentKind.DOCUMENT
         add_attachment(report, upload, user=user, kind=kind, title=f"借道排污证据 {upload.name}"[:200])
     county = Jurisdiction.objects.get(pk=outfall.county_id)
     record_status_change(
