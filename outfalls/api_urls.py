@@ -47,6 +47,10 @@ router.register("draws", DrawViewSet, basename="draw")
 router.register("enforcement-cases", EnforcementCaseViewSet, basename="enforcementcase")
 router.register("borrowing-reports", EntityReportViewSet, basename="borrowingreport")
 router.register("patrols", PatrolViewSet, basename="patrol")
+# survey: campaigns, points, field checks, tracing cases
+# remediation: plans, progress, close-out steps, accountability
+# portal: citizen reports
+# reports: statutory reports, exchange
 
 
 @csrf_exempt  # a POST to an unknown address is a 404 too, not a CSRF refusal (the API's views are exempt)
