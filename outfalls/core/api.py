@@ -29,6 +29,23 @@ class JurisdictionDetailSerializer(JurisdictionSerializer):
         fields = [*JurisdictionSerializer.Meta.fields, "boundary", "boundary_source"]
 
 
+def request_user(serializer):
+    """The user of the request a serializer serves (None outside a request)."""
+    return getattr(serializer.context.get("request"), "user", None)
+
+
+class ScopedRelatedField(serializers.PrimaryKeyRelatedField):
+    """A relation by id among the rows the caller sees (others are "not found", as if missing)."""
+
+    def __init__(self, model, **kwargs):
+        self.model = model
+        kwargs.setdefault("queryset", model.objects.all())
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        return self.model.objects.visible_to(request_user(self))
+
+
 class ScopedReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
     """A read-only API list that starts from the model's visible_to(user)."""
 

@@ -9,6 +9,7 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from outfalls.core.api import ScopedRelatedField, request_user
 from outfalls.core.models import Jurisdiction
 from outfalls.core.scopes import scope_of
 from outfalls.registry.models import DischargeUnit, Outfall, WaterBody, WaterFunctionZone
@@ -26,24 +27,6 @@ from .models import (
     PermitOutfall,
     SetupApplication,
 )
-
-
-def _user(serializer):
-    request = serializer.context.get("request")
-    return getattr(request, "user", None)
-
-
-class ScopedRelatedField(serializers.PrimaryKeyRelatedField):
-    """A relation by id among the rows the caller sees (others are "not found", as if missing)."""
-
-    def __init__(self, model, **kwargs):
-        self.model = model
-        kwargs.setdefault("queryset", model.objects.all())
-        super().__init__(**kwargs)
-
-    def get_queryset(self):
-        user = getattr(self.context.get("request"), "user", None)
-        return self.model.objects.visible_to(user)
 
 
 class PollutantSerializer(serializers.ModelSerializer):
@@ -142,7 +125,7 @@ class ApplicationSerializer(serializers.ModelSerializer):
         pollutants = validated.pop("pollutants", None)
         for name, value in validated.items():
             setattr(application, name, value)
-        return services.save_application(application, user=_user(self), pollutants=pollutants)
+        return services.save_application(application, user=request_user(self), pollutants=pollutants)
 
     def create(self, validated):
         return self._save(SetupApplication(), validated)
@@ -421,7 +404,7 @@ class PermitSerializer(serializers.ModelSerializer):
         """Ids of the outfalls the caller sees (None: all), read once per response."""
         context = self.parent.context if self.parent is not None else self.context
         if "visible_outfalls" not in context:
-            user = _user(self)
+            user = request_user(self)
             citywide = scope_of(user).citywide
             context["visible_outfalls"] = (
                 None if citywide else set(Outfall.objects.visible_to(user).values_list("pk", flat=True))
@@ -445,7 +428,7 @@ class PermitSerializer(serializers.ModelSerializer):
         fields = {k: v for k, v in validated.items() if k in permit_services.PERMIT_FIELDS}
         if permit is not None:
             fields.setdefault("number", permit.number)
-        return permit_services.save_permit(fields, entries or [], user=_user(self), permit=permit)
+        return permit_services.save_permit(fields, entries or [], user=request_user(self), permit=permit)
 
     def create(self, validated):
         return self._save(None, validated)

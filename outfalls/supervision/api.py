@@ -8,6 +8,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from outfalls.core.api import ScopedRelatedField, request_user
 from outfalls.core.models import Jurisdiction
 from outfalls.registry.models import DischargeUnit, Outfall, WaterBody
 
@@ -15,22 +16,6 @@ from . import patrols, services
 from .choices import CaseKind, CaseSource, CaseStatus, Outcome
 from .filters import CaseFilter, EntityReportFilter, PatrolFilter
 from .models import EnforcementCase, EntityReport, Patrol, PatrolFinding
-
-
-def _user(serializer):
-    return getattr(serializer.context.get("request"), "user", None)
-
-
-class VisibleField(serializers.PrimaryKeyRelatedField):
-    """A relation by id among the rows the caller sees (others are "not found", as if missing)."""
-
-    def __init__(self, model, **kwargs):
-        self.model = model
-        kwargs.setdefault("queryset", model.objects.all())
-        super().__init__(**kwargs)
-
-    def get_queryset(self):
-        return self.model.objects.visible_to(self.context["request"].user)
 
 
 class CaseSerializer(serializers.ModelSerializer):
@@ -96,8 +81,8 @@ class CaseOpenSerializer(serializers.Serializer):
     )
     summary = serializers.CharField(max_length=2000)
     opened_on = serializers.DateField()
-    outfalls = VisibleField(Outfall, many=True, required=False, default=list)
-    units = VisibleField(DischargeUnit, many=True, required=False, default=list)
+    outfalls = ScopedRelatedField(Outfall, many=True, required=False, default=list)
+    units = ScopedRelatedField(DischargeUnit, many=True, required=False, default=list)
     source = serializers.ChoiceField(choices=CaseSource.choices, default=CaseSource.DIRECT)
     source_id = serializers.IntegerField(
         required=False, allow_null=True, default=None, help_text="来源记录的 id"
@@ -113,7 +98,7 @@ class StepSerializer(serializers.Serializer):
         required=False, allow_null=True, default=None, help_text="读取时的版本"
     )
     findings = serializers.CharField(required=False, allow_blank=True, default="")
-    units = VisibleField(
+    units = ScopedRelatedField(
         DischargeUnit, many=True, required=False, help_text="调查确定的涉及单位（仅调查步骤）"
     )
     notice = serializers.CharField(required=False, allow_blank=True, default="")
@@ -178,8 +163,8 @@ class EnforcementCaseViewSet(
 
 
 class EntityReportSerializer(serializers.ModelSerializer):
-    unit = VisibleField(DischargeUnit)
-    outfall = VisibleField(Outfall)
+    unit = ScopedRelatedField(DischargeUnit)
+    outfall = ScopedRelatedField(Outfall)
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     case_number = serializers.CharField(source="case.number", read_only=True, allow_null=True, default=None)
 
@@ -203,7 +188,7 @@ class EntityReportSerializer(serializers.ModelSerializer):
         read_only_fields = ["county", "status", "handling_note", "case", "reported_at"]
 
     def create(self, validated):
-        return services.submit_entity_report(user=_user(self), **validated)
+        return services.submit_entity_report(user=request_user(self), **validated)
 
 
 class DismissSerializer(serializers.Serializer):
@@ -239,7 +224,7 @@ class EntityReportViewSet(
 
 
 class PatrolFindingSerializer(serializers.ModelSerializer):
-    outfall = VisibleField(
+    outfall = ScopedRelatedField(
         Outfall, required=False, allow_null=True, default=None, help_text="排污口 id（台账外的位置填经纬度）"
     )
     outfall_code = serializers.CharField(source="outfall.code", read_only=True, allow_null=True, default=None)
