@@ -24,6 +24,7 @@ from outfalls.registry.api import (
     ZoneViewSet,
 )
 from outfalls.remediation.proposal_api import MeasureProposalViewSet
+from outfalls.reports.exchange_api import ExchangeViewSet
 from outfalls.supervision.api import EnforcementCaseViewSet, EntityReportViewSet, PatrolViewSet
 
 router = DefaultRouter()
@@ -51,6 +52,7 @@ router.register("patrols", PatrolViewSet, basename="patrol")
 # remediation: plans, progress, close-out steps, accountability
 # portal: citizen reports
 # reports: statutory reports, exchange
+router.register("exchange", ExchangeViewSet, basename="exchange")
 
 
 @csrf_exempt  # a POST to an unknown address is a 404 too, not a CSRF refusal (the API's views are exempt)

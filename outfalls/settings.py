@@ -328,6 +328,9 @@ OUTFALL_CODE_DIVISION_DIGITS = int(env("OUTFALL_CODE_DIVISION_DIGITS", "6"))
 OUTFALL_CODE_SEQ_WIDTH = int(env("OUTFALL_CODE_SEQ_WIDTH", "4"))
 # The password the demo loader gives the demo accounts. Only `load_demo` uses it.
 DEMO_PASSWORD = env("DEMO_PASSWORD", "Datong@2023")
+# The provincial/national exchange structure (reports/exchange.py): a JSON file of sections and data elements;
+# empty means the one shipped (reports/data/exchange_hj1314.json, HJ 1314 as far as known).
+EXCHANGE_MAPPING = env("EXCHANGE_MAPPING", "")
 
 # Disclosure (公开) rules: outfalls in these lifecycle states (and, when given, of these type codes) are public
 # unless the city bureau decided otherwise for one (registry/disclosure.py, docs/portal.md).

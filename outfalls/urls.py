@@ -32,6 +32,7 @@ urlpatterns = [
     path("monitoring/", include("outfalls.monitoring.urls")),
     path("supervision/", include("outfalls.supervision.urls")),
     path("statutory/", include("outfalls.reports.urls")),
+    path("exchange/", include("outfalls.reports.exchange_urls")),
     path("gis/", include("outfalls.maps.gis_urls")),
     path("ogcapi/", include("outfalls.maps.ogc_urls")),
     path("public/", include("outfalls.portal.urls")),

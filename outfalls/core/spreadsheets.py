@@ -236,6 +236,12 @@ def sign_off_text(width_units, size=11):
     return ("\u3000" * spaces).join(SIGN_OFF_ITEMS)
 
 
+def is_sign_off(values):
+    """True for the sign-off line of one of our tables read back (its only filled cell starts 填报单位（盖章）：)."""
+    filled = [v for v in values if v not in (None, "")]
+    return len(filled) == 1 and isinstance(filled[0], str) and filled[0].startswith(SIGN_OFF_ITEMS[0])
+
+
 def print_layout(ws, *, title_rows):
     """Page set-up for a table: A4 landscape, one page wide (as many pages high as needed), centred, rows
     `title_rows` ("1:3") repeated at the top of every page, 第X页 共Y页 in the footer.

@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from outfalls.core.scopes import scope_of
+from outfalls.core.spreadsheets import is_sign_off
 
 from . import services
 from .ledger_reader import LedgerFileError, read_plain_rows
@@ -72,6 +73,8 @@ def read_pairs(file, *, filename):
                 if local_at is None or national_at is None:
                     local_at = national_at = None
                 continue
+            if is_sign_off(values):
+                continue  # the sign-off line under one of the platform's own tables, returned filled in
             local = _text(values[local_at]) if local_at < len(values) else ""
             national = _text(values[national_at]) if national_at < len(values) else ""
             if local or national:
