@@ -19,6 +19,7 @@ Scope: every section starts from the model's visible_to(user); a county exports 
 """
 
 import json
+import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -29,6 +30,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Max, Prefetch
 from django.utils import timezone
 from openpyxl import Workbook, load_workbook
+from openpyxl.utils import get_column_letter
 
 from outfalls.core.models import Jurisdiction
 from outfalls.core.spreadsheets import printed_table
@@ -426,8 +428,42 @@ def _subject(user, county):
     return "全市"
 
 
+#: Sources whose values are long texts (names, descriptions): a wider column, fewer wrapped lines.
+LONG_TEXT_SOURCES = {
+    "name",
+    "entity_name",
+    "outfall_name",
+    "applicant_name",
+    "outlet",
+    "actions",
+    "pollutants",
+}
+
+
 def _width(field):
+    if field.source in LONG_TEXT_SOURCES:
+        return 26
     return min(max(len(field.name) * 1.9 + 2, 9 if field.kind != MOMENT else 15), 30)
+
+
+#: Printable width of a landscape page in column-width units (A4: 277 mm, A3: 400 mm, at 7 px a unit, 96 dpi).
+A4_UNITS, A3_UNITS = 150, 216
+PAPER_A3 = 8  # SpreadsheetML paper size code
+#: Columns repeated on every page of a sheet printed several pages wide (codes and name).
+KEY_COLUMNS = 3
+
+
+def _wide_layout(ws, widths):
+    """A sheet wider than an A4 page prints on A3; wider than that, several pages wide with its first columns
+    (the codes and the name) repeated on each, so every page stays at a readable size."""
+    total = sum(widths)
+    if total <= A4_UNITS * 1.2:
+        return
+    ws.page_setup.paperSize = PAPER_A3
+    if total > A3_UNITS:
+        keys = sum(widths[:KEY_COLUMNS])
+        ws.page_setup.fitToWidth = math.ceil((total - keys) / (A3_UNITS - keys))
+        ws.print_title_cols = f"A:{get_column_letter(KEY_COLUMNS)}"
 
 
 def write_xlsx(file, *, user=None, county=None, period=None, today=None):
@@ -450,14 +486,16 @@ def write_xlsx(file, *, user=None, county=None, period=None, today=None):
             [rec[f.element] for f in section.fields]
             for rec in records(section, user=user, county=county, period=period)
         )
+        widths = [_width(f) for f in section.fields]
         printed_table(
             ws,
             title=f"{title_base}·{section.name}{suffix}",
             headers=[f.name for f in section.fields],
             rows=values,
-            widths=[_width(f) for f in section.fields],
+            widths=widths,
             left=[i for i, f in enumerate(section.fields) if f.kind == TEXT],
         )
+        _wide_layout(ws, widths)
     ws = book.create_sheet(DICTIONARY_SHEET)
     printed_table(
         ws,
