@@ -23,6 +23,7 @@ from outfalls.registry.api import (
     WaterBodyViewSet,
     ZoneViewSet,
 )
+from outfalls.remediation.api import AccountabilityViewSet, RectificationPlanViewSet
 from outfalls.remediation.proposal_api import MeasureProposalViewSet
 from outfalls.reports.exchange_api import ExchangeViewSet
 from outfalls.supervision.api import EnforcementCaseViewSet, EntityReportViewSet, PatrolViewSet
@@ -50,6 +51,8 @@ router.register("borrowing-reports", EntityReportViewSet, basename="borrowingrep
 router.register("patrols", PatrolViewSet, basename="patrol")
 # survey: campaigns, points, field checks, tracing cases
 # remediation: plans, progress, close-out steps, accountability
+router.register("rectification-plans", RectificationPlanViewSet, basename="rectificationplan")
+router.register("accountability", AccountabilityViewSet, basename="accountability")
 # portal: citizen reports
 # reports: statutory reports, exchange
 router.register("exchange", ExchangeViewSet, basename="exchange")

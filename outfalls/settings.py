@@ -310,6 +310,8 @@ SPECTACULAR_SETTINGS = {
         "EnforcementStatusEnum": "outfalls.supervision.choices.CaseStatus",
         "EnforcementOutcomeEnum": "outfalls.supervision.choices.Outcome",
         "BorrowingReportStatusEnum": "outfalls.supervision.choices.EntityReportStatus",
+        "RectificationPlanStatusEnum": "outfalls.remediation.choices.PlanStatus",
+        "AccountabilityKindEnum": "outfalls.remediation.choices.AccountabilityKind",
     },
 }
 
