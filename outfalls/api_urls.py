@@ -27,6 +27,12 @@ from outfalls.remediation.api import AccountabilityViewSet, RectificationPlanVie
 from outfalls.remediation.proposal_api import MeasureProposalViewSet
 from outfalls.reports.exchange_api import ExchangeViewSet
 from outfalls.supervision.api import EnforcementCaseViewSet, EntityReportViewSet, PatrolViewSet
+from outfalls.survey.api import (
+    CampaignViewSet,
+    FieldCheckViewSet,
+    SuspectedPointViewSet,
+    TracingCaseViewSet,
+)
 
 router = DefaultRouter()
 router.register("outfalls", OutfallViewSet, basename="outfall")
@@ -50,6 +56,10 @@ router.register("enforcement-cases", EnforcementCaseViewSet, basename="enforceme
 router.register("borrowing-reports", EntityReportViewSet, basename="borrowingreport")
 router.register("patrols", PatrolViewSet, basename="patrol")
 # survey: campaigns, points, field checks, tracing cases
+router.register("campaigns", CampaignViewSet, basename="campaign")
+router.register("suspected-points", SuspectedPointViewSet, basename="suspectedpoint")
+router.register("field-checks", FieldCheckViewSet, basename="fieldcheck")
+router.register("tracing-cases", TracingCaseViewSet, basename="tracingcase")
 # remediation: plans, progress, close-out steps, accountability
 router.register("rectification-plans", RectificationPlanViewSet, basename="rectificationplan")
 router.register("accountability", AccountabilityViewSet, basename="accountability")
