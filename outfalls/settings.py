@@ -310,6 +310,8 @@ SPECTACULAR_SETTINGS = {
         "EnforcementStatusEnum": "outfalls.supervision.choices.CaseStatus",
         "EnforcementOutcomeEnum": "outfalls.supervision.choices.Outcome",
         "BorrowingReportStatusEnum": "outfalls.supervision.choices.EntityReportStatus",
+        "ExchangeFieldStatusEnum": "outfalls.reports.exchange.STATUS_CHOICES",
+        "ExchangeValueKindEnum": "outfalls.reports.exchange.KIND_CHOICES",
         "CampaignStatusEnum": "outfalls.survey.choices.CampaignStatus",
         "PointSourceEnum": "outfalls.survey.choices.PointSource",
         "PointOutcomeEnum": "outfalls.survey.choices.PointOutcome",

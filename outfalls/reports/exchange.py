@@ -55,6 +55,7 @@ from outfalls.remediation.models import RectificationPlan
 DEFAULT_MAPPING = Path(__file__).resolve().parent / "data" / "exchange_hj1314.json"
 STATUSES = ("confirmed", "unsure", "missing")
 STATUS_LABELS = {"confirmed": "已确认", "unsure": "待核实", "missing": "本平台暂无"}
+STATUS_CHOICES = list(STATUS_LABELS.items())
 #: The monitoring section covers this many days before the export when no period is given.
 DEFAULT_MONITORING_DAYS = 365
 #: The longest monitoring period one export covers (the file stays a size a desk computer opens).
@@ -63,6 +64,7 @@ MAX_READ_ROWS = 500_000
 DICTIONARY_SHEET = "字段说明"
 
 TEXT, NUMBER, DATE, MOMENT = "text", "number", "date", "moment"
+KIND_CHOICES = [TEXT, NUMBER, DATE, MOMENT]
 
 
 class ExchangeFileError(Exception):

@@ -4,11 +4,12 @@ each an object keyed by the data elements' identifiers (the same values as the e
 
 import django_filters
 from django.http import Http404
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer, inline_serializer
 from rest_framework import serializers, viewsets
 from rest_framework.response import Response
 
 from outfalls.core.models import Jurisdiction
+from outfalls.core.rest import FRAMEWORK_PARAMS
 
 from . import exchange
 
@@ -24,34 +25,32 @@ class ExchangeFilter(django_filters.FilterSet):
         return queryset  # read by the view: the section's rows depend on all three
 
 
-class FieldSerializer(serializers.Serializer):
+class ExchangeFieldSerializer(serializers.Serializer):
     element = serializers.CharField(help_text="数据元标识符（记录中的键）")
     name = serializers.CharField(help_text="名称（交换文件的列名）")
-    status = serializers.ChoiceField(choices=list(exchange.STATUS_LABELS.items()), help_text="核实状态")
+    status = serializers.ChoiceField(choices=exchange.STATUS_CHOICES, help_text="核实状态")
     status_label = serializers.CharField()
     kind = serializers.ChoiceField(
-        choices=[exchange.TEXT, exchange.NUMBER, exchange.DATE, exchange.MOMENT],
+        choices=exchange.KIND_CHOICES,
         help_text="取值类型：text、number、date（YYYY-MM-DD）、moment（YYYY-MM-DD HH:MM，北京时间）",
     )
     note = serializers.CharField()
 
 
-class SectionSerializer(serializers.Serializer):
+class ExchangeSectionSerializer(serializers.Serializer):
     key = serializers.CharField(help_text="部分的标识（记录地址 /api/v1/exchange/{key}/）")
     name = serializers.CharField()
     note = serializers.CharField()
-    fields = FieldSerializer(many=True)
+    fields = ExchangeFieldSerializer(many=True)
 
 
-StructureSerializer = inline_serializer(
-    "ExchangeStructure",
-    {
-        "title": serializers.CharField(),
-        "version": serializers.CharField(),
-        "basis": serializers.CharField(help_text="结构的依据，以及哪些尚未核实"),
-        "sections": SectionSerializer(many=True),
-    },
-)
+@extend_schema_serializer(many=False)  # the structure is one object, though GET /exchange/ is the list route
+class ExchangeStructureSerializer(serializers.Serializer):
+    title = serializers.CharField()
+    version = serializers.CharField()
+    basis = serializers.CharField(help_text="结构的依据，以及哪些尚未核实")
+    sections = ExchangeSectionSerializer(many=True)
+
 
 RecordsSerializer = inline_serializer(
     "PaginatedExchangeRecords",
@@ -80,8 +79,15 @@ class ExchangeViewSet(viewsets.GenericViewSet):
             return queryset
         return super().filter_queryset(queryset)  # the strict parameter check, and the values' validation
 
-    @extend_schema(responses=StructureSerializer, summary="交换结构：各部分及其数据元（含待核实项）")
+    @extend_schema(
+        responses=ExchangeStructureSerializer,
+        filters=False,
+        summary="交换结构：各部分及其数据元（含待核实项）",
+    )
     def list(self, request):
+        unknown = sorted(set(request.query_params) - set(FRAMEWORK_PARAMS))
+        if unknown:
+            raise serializers.ValidationError({name[:30]: ["不支持的查询参数。"] for name in unknown[:5]})
         shape = exchange.structure()
         return Response(
             {
