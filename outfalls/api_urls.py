@@ -16,6 +16,7 @@ from outfalls.monitoring.api import (
     StationViewSet,
 )
 from outfalls.permits.api import ApplicationViewSet, DecisionViewSet, PermitViewSet
+from outfalls.portal.api import CitizenReportViewSet
 from outfalls.registry.api import (
     DischargeUnitViewSet,
     OutfallViewSet,
@@ -25,6 +26,7 @@ from outfalls.registry.api import (
 )
 from outfalls.remediation.api import AccountabilityViewSet, RectificationPlanViewSet
 from outfalls.remediation.proposal_api import MeasureProposalViewSet
+from outfalls.reports.api import StatutoryReportViewSet
 from outfalls.reports.exchange_api import ExchangeViewSet
 from outfalls.supervision.api import EnforcementCaseViewSet, EntityReportViewSet, PatrolViewSet
 from outfalls.survey.api import (
@@ -64,8 +66,10 @@ router.register("tracing-cases", TracingCaseViewSet, basename="tracingcase")
 router.register("rectification-plans", RectificationPlanViewSet, basename="rectificationplan")
 router.register("accountability", AccountabilityViewSet, basename="accountability")
 # portal: citizen reports
+router.register("citizen-reports", CitizenReportViewSet, basename="citizenreport")
 # reports: statutory reports, exchange
 router.register("exchange", ExchangeViewSet, basename="exchange")
+router.register("statutory-reports", StatutoryReportViewSet, basename="statutoryreport")
 
 
 @csrf_exempt  # a POST to an unknown address is a 404 too, not a CSRF refusal (the API's views are exempt)

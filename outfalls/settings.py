@@ -310,6 +310,13 @@ SPECTACULAR_SETTINGS = {
         "EnforcementStatusEnum": "outfalls.supervision.choices.CaseStatus",
         "EnforcementOutcomeEnum": "outfalls.supervision.choices.Outcome",
         "BorrowingReportStatusEnum": "outfalls.supervision.choices.EntityReportStatus",
+        "CitizenReportCategoryEnum": "outfalls.portal.choices.ReportCategory",
+        "CitizenReportStatusEnum": "outfalls.portal.choices.ReportStatus",
+        "CitizenReportLocationSourceEnum": "outfalls.portal.choices.LocationSource",
+        "StatutoryReportKindEnum": "outfalls.reports.choices.ReportKind",
+        "StatutoryReportStatusEnum": "outfalls.reports.choices.SubmissionStatus",
+        # A draw item's "category" and a pool's "pool_class" (one name, now that citizen reports have a category).
+        "InspectionClassEnum": "outfalls.monitoring.choices.InspectionClass",
         "ExchangeFieldStatusEnum": "outfalls.reports.exchange.STATUS_CHOICES",
         "ExchangeValueKindEnum": "outfalls.reports.exchange.KIND_CHOICES",
         "CampaignStatusEnum": "outfalls.survey.choices.CampaignStatus",
