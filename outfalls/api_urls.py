@@ -29,12 +29,9 @@ from outfalls.remediation.proposal_api import MeasureProposalViewSet
 from outfalls.reports.api import StatutoryReportViewSet
 from outfalls.reports.exchange_api import ExchangeViewSet
 from outfalls.supervision.api import EnforcementCaseViewSet, EntityReportViewSet, PatrolViewSet
-from outfalls.survey.api import (
-    CampaignViewSet,
-    FieldCheckViewSet,
-    SuspectedPointViewSet,
-    TracingCaseViewSet,
-)
+from outfalls.survey.api import CampaignViewSet
+from outfalls.survey.point_api import FieldCheckViewSet, SuspectedPointViewSet
+from outfalls.survey.tracing_api import TracingCaseViewSet
 
 router = DefaultRouter()
 router.register("outfalls", OutfallViewSet, basename="outfall")
