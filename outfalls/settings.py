@@ -310,6 +310,7 @@ SPECTACULAR_SETTINGS = {
         "EnforcementStatusEnum": "outfalls.supervision.choices.CaseStatus",
         "EnforcementOutcomeEnum": "outfalls.supervision.choices.Outcome",
         "BorrowingReportStatusEnum": "outfalls.supervision.choices.EntityReportStatus",
+        "SetupDecisionOutcomeEnum": "outfalls.permits.choices.Outcome",
         "CitizenReportCategoryEnum": "outfalls.portal.choices.ReportCategory",
         "CitizenReportStatusEnum": "outfalls.portal.choices.ReportStatus",
         "CitizenReportLocationSourceEnum": "outfalls.portal.choices.LocationSource",
