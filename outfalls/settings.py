@@ -271,6 +271,12 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.JSONRenderer",
         "outfalls.core.renderers.BrowsableAPIRenderer",
     ],
+    # Bodies as JSON, form or multipart, a NUL character anywhere refused (outfalls/core/rest.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "outfalls.core.rest.JSONParser",
+        "outfalls.core.rest.FormParser",
+        "outfalls.core.rest.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "outfalls.core.pagination.Pagination",
     "PAGE_SIZE": 50,
     # Strict query parameters, one error shape, documented errors (outfalls/core/rest.py, docs/api.md).

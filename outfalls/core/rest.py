@@ -13,7 +13,7 @@ OpenAPI schema that documents both. Every app's api.py uses these through the se
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django_filters.rest_framework import DjangoFilterBackend
-from rest_framework import exceptions, serializers
+from rest_framework import exceptions, parsers, serializers
 
 from .params import ParamError
 
@@ -78,6 +78,47 @@ def exception_handler(exc, context):
     if response is not None and response.status_code >= 400:
         response.data = error_body(response.data)
     return response
+
+
+# Request bodies ---------------------------------------------------------------------------------------------
+NUL_MESSAGE = "请求内容含有空字符（\\u0000），无法保存，请删除后重试。"
+
+
+def _holds_nul(value):
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_holds_nul(v) for v in value)
+    if hasattr(value, "lists"):  # a QueryDict: every value of every key
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.lists())
+    return False
+
+
+class _NulGuard:
+    """A NUL character in any text of a body (a field, a key, a value deep in JSON) is a 400 before any field
+    reads it: PostgreSQL refuses NUL in text and jsonb, so it would otherwise end as a server error in whatever
+    lookup or save meets it first (SQLite would store it silently)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        parsed = super().parse(stream, media_type, parser_context)
+        data = getattr(parsed, "data", parsed)  # multipart: DataAndFiles
+        if _holds_nul(data):
+            raise exceptions.ParseError(NUL_MESSAGE)
+        return parsed
+
+
+class JSONParser(_NulGuard, parsers.JSONParser):
+    pass
+
+
+class FormParser(_NulGuard, parsers.FormParser):
+    pass
+
+
+class MultiPartParser(_NulGuard, parsers.MultiPartParser):
+    pass
 
 
 # Query parameters -------------------------------------------------------------------------------------------
