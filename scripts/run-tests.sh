@@ -18,9 +18,16 @@ scripts/ensure-qgis.sh
 scripts/ensure-libreoffice.sh
 scripts/ensure-fonts.sh
 
+# Each pass keeps its uploads in its own throw-away folder (never the platform's var/media).
+fresh_media() {
+  rm -rf "var/test-media-$1"
+  mkdir -p "var/test-media-$1"
+  echo "$PWD/var/test-media-$1"
+}
+
 run_sqlite() {
   echo "== tests on SQLite =="
-  DATABASE_URL="sqlite:///var/test-db.sqlite3" $PY -m pytest "$@"
+  MEDIA_ROOT="$(fresh_media sqlite)" DATABASE_URL="sqlite:///var/test-db.sqlite3" $PY -m pytest "$@"
 }
 
 run_postgres() {
@@ -29,14 +36,36 @@ run_postgres() {
   source scripts/pg-cluster.sh
   pg_cluster_start
   trap pg_cluster_stop EXIT
-  DATABASE_URL="$PG_URL" $PY -m pytest "$@"
+  MEDIA_ROOT="$(fresh_media postgres)" DATABASE_URL="$PG_URL" $PY -m pytest "$@"
   pg_cluster_stop
   trap - EXIT
+}
+
+# Both passes side by side, one per core (each is one Python process; together they take about as long as the
+# longer one instead of their sum). Their output goes to var/test-sqlite.log and var/test-postgres.log, with a
+# line of progress from each every minute, and is printed whole at the end.
+run_both() {
+  mkdir -p var
+  echo "== tests on SQLite and on PostgreSQL, side by side: var/test-sqlite.log, var/test-postgres.log =="
+  (run_sqlite "$@") > var/test-sqlite.log 2>&1 &
+  local sqlite_pid=$!
+  (run_postgres "$@") > var/test-postgres.log 2>&1 &
+  local postgres_pid=$!
+  while kill -0 "$sqlite_pid" 2>/dev/null || kill -0 "$postgres_pid" 2>/dev/null; do
+    sleep 60
+    echo "[$(date +%H:%M)] SQLite: $(tail -n 1 var/test-sqlite.log | cut -c1-100) | PostgreSQL: $(tail -n 1 var/test-postgres.log | cut -c1-100)"
+  done
+  local sqlite_rc=0 postgres_rc=0
+  wait "$sqlite_pid" || sqlite_rc=$?
+  wait "$postgres_pid" || postgres_rc=$?
+  cat var/test-sqlite.log var/test-postgres.log
+  echo "== SQLite: exit $sqlite_rc; PostgreSQL: exit $postgres_rc =="
+  [ "$sqlite_rc" -eq 0 ] && [ "$postgres_rc" -eq 0 ]
 }
 
 case "$which_db" in
   sqlite) run_sqlite "$@" ;;
   postgres) run_postgres "$@" ;;
-  all) run_sqlite "$@"; run_postgres "$@" ;;
+  all) run_both "$@" ;;
   *) echo "unknown database: $which_db (sqlite, postgres or all)" >&2; exit 2 ;;
 esac
