@@ -24,24 +24,13 @@ from .choices import ReportKind, SubmissionStatus
 from .filters import StatutoryReportFilter
 from .models import StatutoryReport
 
-NOT_WRITER = "只有本县区（部门）可以填写和报送本报告。"  # statutory._check_editable's refusal
-
-
-def _address(subject):
-    if subject.county is not None:
-        return "county", subject.county.code
-    return "department", str(subject.department.pk)
-
 
 def _due(serializer, kind, subject):
     """The subject's due date of this kind, the due dates read once per kind and response."""
     dates = serializer.context.setdefault("due_dates", {})
     if kind not in dates:
         dates[kind] = Deadline.due_dates(kind)
-    by_county = dates[kind]
-    if subject.county is not None:
-        return by_county.get(subject.county.pk, by_county.get(None))
-    return by_county.get(None)
+    return statutory.due_in(dates[kind], subject)
 
 
 class StatutoryReportSerializer(serializers.ModelSerializer):
@@ -124,7 +113,7 @@ class StatutoryReportSerializer(serializers.ModelSerializer):
         return statutory.can_write(statutory.subject_of(report), request_user(self))
 
     def _url(self, name, report):
-        which, key = _address(statutory.subject_of(report))
+        which, key = statutory.address(statutory.subject_of(report))
         return reverse(f"statutory:{name}", args=[report.kind, which, key])
 
     def get_page_url(self, report) -> str:
@@ -315,7 +304,7 @@ class StatutoryReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, v
     def _check_writer(self, subject):
         """As the page: a subject the caller reads but does not own (the city) is a 403, before the body."""
         if not statutory.can_write(subject, self.request.user):
-            raise exceptions.PermissionDenied(NOT_WRITER)
+            raise exceptions.PermissionDenied(statutory.NOT_WRITER)
 
     def _save(self, report, data, version):
         return statutory.save_report(

@@ -93,6 +93,23 @@ def due_date(kind, subject):
     return Deadline.due_for(kind, subject.county.pk if subject.county is not None else None)
 
 
+def due_in(dates, subject):
+    """The subject's due date from Deadline.due_dates(kind) read once (a county's own, else the city's)."""
+    if subject.county is not None:
+        return dates.get(subject.county.pk, dates.get(None))
+    return dates.get(None)
+
+
+def address(subject):
+    """("county", code) or ("department", id): how the pages and the API name a subject."""
+    if subject.county is not None:
+        return "county", subject.county.code
+    return "department", str(subject.department.pk)
+
+
+NOT_WRITER = "只有本县区（部门）可以填写和报送本报告。"
+
+
 # Figures ------------------------------------------------------------------------------------------------------
 def ledger_as_of(as_of, subject):
     """The subject's outfalls as the ledger stood at the end of `as_of` (historical rows)."""
@@ -326,10 +343,10 @@ def register(kind, user=None):
         if user is not None and not can_read(subject, user):
             continue
         if subject.county is not None:
-            report, due = by_county.get(subject.county.pk), dates.get(subject.county.pk, dates.get(None))
+            report = by_county.get(subject.county.pk)
         else:
-            report, due = by_department.get(subject.department.pk), dates.get(None)
-        entries.append(Entry(subject, report, due))
+            report = by_department.get(subject.department.pk)
+        entries.append(Entry(subject, report, due_in(dates, subject)))
     return entries
 
 
@@ -366,7 +383,7 @@ def can_write(subject, user):
 
 def _check_editable(report, user):
     if not can_write(subject_of(report), user):
-        raise PermissionDenied("只有本县区（部门）可以填写和报送本报告。")
+        raise PermissionDenied(NOT_WRITER)
 
 
 @transaction.atomic

@@ -44,12 +44,6 @@ def _subject(request, which, key):
     return subject
 
 
-def _address(subject):
-    if subject.county is not None:
-        return "county", subject.county.code
-    return "department", str(subject.department.pk)
-
-
 UNSENT = "unsent"
 
 
@@ -69,7 +63,7 @@ def register(request):
             "unsent_only": wanted == UNSENT,
             "paginator": page.paginator,
             "page": page,
-            "entries": [(e, *_address(e.subject)) for e in page.object_list],
+            "entries": [(e, *statutory.address(e.subject)) for e in page.object_list],
             "total": len(entries),
             "citywide": scope_of(request.user).citywide,
             "late": sum(1 for e in entries if e.late),
@@ -119,7 +113,7 @@ def report_page(request, kind, which, key):
                     return redirect(request.path)
             status = 400
     elif request.method == "POST":
-        raise PermissionDenied("只有本县区（部门）可以填写和报送本报告。")
+        raise PermissionDenied(statutory.NOT_WRITER)
     as_of = report.as_of
     counted = statutory.figures(as_of, subject)
     return render(
